@@ -1,0 +1,1 @@
+"""The project database: engine factory, session scope, ORM base and the run ledger models."""

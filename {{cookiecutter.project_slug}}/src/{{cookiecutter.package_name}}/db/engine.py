@@ -1,0 +1,65 @@
+"""Engines built from settings, and ``session_scope`` for ORM work."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..settings import Settings
+
+MYSQL_BACKENDS = frozenset({"mysql", "mariadb"})
+
+
+def make_engine(url: URL | str, *, pool_recycle: int = 280, echo: bool = False) -> Engine:
+    """An engine with the right defaults for its dialect.
+
+    SQLite: the file's folder is created, WAL journal and foreign keys are on, and a busy
+    timeout lets a reader wait for a writer instead of failing. MySQL/MariaDB: utf8mb4, pool
+    pre-ping and a recycle shorter than the server's ``wait_timeout``.
+    """
+    url = make_url(url)
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        if url.database not in (None, "", ":memory:"):
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if backend in MYSQL_BACKENDS:
+        if "charset" not in url.query:
+            url = url.update_query_dict({"charset": "utf8mb4"})
+        return create_engine(url, echo=echo, pool_pre_ping=True, pool_recycle=pool_recycle)
+    return create_engine(url, echo=echo, pool_pre_ping=True)
+
+
+def engine_from_settings(settings: Settings) -> Engine:
+    """The project database engine described by settings.yml (or ``DATABASE_URL``)."""
+    conn = settings.connection
+    return make_engine(settings.database_url, pool_recycle=conn.pool_recycle, echo=conn.echo)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """An ORM session that commits on success, rolls back on any exception, always closes."""
+    session = sessionmaker(bind=engine, expire_on_commit=False)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
