@@ -7,7 +7,12 @@
     ├── DefinitionError        bad tasks or graph (ValueError too)
     │   └── CycleError
     ├── RunLockedError         another run holds the run lock
-    └── SQLLayerError          bad DataFrame input (ValueError too)
+    ├── SQLLayerError          bad DataFrame input (ValueError too)
+    │   ├── ColumnNotFoundError    no such column (AttributeError and KeyError too)
+    │   ├── AmbiguousColumnError   a name both sides of a join have (AttributeError, KeyError)
+    │   └── MaterializeError       the database refused a materialization; nothing was replaced
+    ├── InjectedCrash          a test asked a named crash point to raise
+    └── IngestError            objects an ingest could not load (``failures``: uri -> reason)
 
 Every error carries the data a caller needs to act on it, and its message is one short
 paragraph naming the thing to fix.
@@ -91,3 +96,70 @@ class RunLockedError(PipelineError):
 
 class SQLLayerError(PipelineError, ValueError):
     """A DataFrame or materialization was asked for something it cannot do."""
+
+
+class ColumnNotFoundError(SQLLayerError, AttributeError, KeyError):
+    """A column name the DataFrame does not have; ``available`` lists the ones it has."""
+
+    def __init__(self, name: str, available: Sequence[str]):
+        self.name = name
+        self.available = list(available)
+        super().__init__(
+            f"no column {name!r} in this DataFrame; its columns are: "
+            + (", ".join(self.available) or "<none>")
+        )
+
+    def __str__(self) -> str:  # KeyError would otherwise show the message quoted
+        return str(self.args[0])
+
+
+class AmbiguousColumnError(SQLLayerError, AttributeError, KeyError):
+    """A name that more than one column carries, typically both sides of a join."""
+
+    def __init__(self, name: str):
+        self.name = name
+        super().__init__(
+            f"column {name!r} is ambiguous: both sides of the join have it; pick one with the "
+            f"side's own DataFrame (df_left[{name!r}]), rename one before joining "
+            f"(with_column_renamed), or pass suffixes=('_l', '_r') to join"
+        )
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class MaterializeError(SQLLayerError):
+    """Building or swapping a table or view failed; the previous version is still in place."""
+
+    def __init__(self, target: str, kind: str, reason: str):
+        self.target = target
+        self.kind = kind
+        self.reason = reason
+        super().__init__(
+            f"could not materialize {target!r} as a {kind}: {reason}; "
+            f"the previous {target!r} (if any) is unchanged"
+        )
+
+
+class InjectedCrash(PipelineError):
+    """Raised by a named crash point when a fault-injection test asks for an exception."""
+
+    def __init__(self, point: str):
+        self.point = point
+        super().__init__(f"injected crash at {point}")
+
+
+class IngestError(PipelineError):
+    """Some objects of an ingest failed; each was rolled back and its reason recorded."""
+
+    def __init__(self, model: str, failures: dict[str, str], report: object = None):
+        self.model = model
+        self.failures = dict(failures)
+        self.report = report
+        count = len(self.failures)
+        noun = "object" if count == 1 else "objects"
+        lines = [f"{uri}: {reason}" for uri, reason in sorted(self.failures.items())]
+        super().__init__(
+            f"ingest {model!r}: {count} {noun} failed and loaded nothing (fix or remove the "
+            f"file, then ingest again):\n  " + "\n  ".join(lines)
+        )

@@ -57,6 +57,9 @@ class TaskRun(Base):
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
     fingerprint: Mapped[str | None] = mapped_column(String(64))
+    # Hash of the compiled SQL a task returned: an unchanged query over unchanged inputs is
+    # not materialized again.
+    output_fingerprint: Mapped[str | None] = mapped_column(String(64))
     rows_affected: Mapped[int | None] = mapped_column(Integer)
 
     run: Mapped[PipelineRun] = relationship(back_populates="task_runs")

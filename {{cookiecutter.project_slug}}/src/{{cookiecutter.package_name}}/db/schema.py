@@ -15,7 +15,7 @@ from ..errors import DatabaseError, MigrationsPendingError
 from ..settings import Settings
 
 # Every module that defines ORM models; Alembic compares the database against all of them.
-MODEL_MODULES = ("db.models",)
+MODEL_MODULES = ("db.models", "ingest.tables")
 
 
 def import_models() -> None:

@@ -1,0 +1,52 @@
+# The template's own commands; `make` alone lists them. Needs only Python 3.11+ and make.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_DIR := build/demo
+DEMO := $(DEMO_DIR)/my-pipeline
+PYTEST_ARGS ?=
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help venv test lint demo bench clean
+
+help: ## List the commands
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) \
+		| awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-6s %s\n", $$1, $$2}'
+
+venv: $(VENV)/.installed ## Create .venv with the template's test tools (pyproject's "test" group)
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
+	$(BIN)/python -m pip install --quiet --group test
+	@touch $@
+
+test: venv ## Bake every option set, validate and lint it, and run the default project's own suite
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: venv ## black and isort on the hooks and the template's tests
+	$(BIN)/black --check hooks tests
+	$(BIN)/isort --check-only hooks tests
+
+demo: venv ## Bake the defaults into build/demo, install, migrate and run the example pipeline
+	$(BIN)/cookiecutter --no-input --overwrite-if-exists --output-dir $(DEMO_DIR) .
+	$(MAKE) -C $(DEMO) install
+	$(MAKE) -C $(DEMO) migrate
+	$(MAKE) -C $(DEMO) run
+	@echo
+	@echo "The demo project is in $(DEMO). Try:"
+	@echo "  cd $(DEMO)"
+	@echo "  .venv/bin/python -m my_pipeline runs        # the run you just made"
+	@echo "  .venv/bin/python -m my_pipeline list        # its tasks"
+	@if $(DEMO)/.venv/bin/python -m my_pipeline dashboard --help >/dev/null 2>&1; then \
+		echo "  make dashboard                              # runs and tables in the browser"; fi
+	@echo "  make test                                   # its own test suite"
+
+bench: demo ## Run the demo project's benchmarks (each against its baseline)
+	$(MAKE) -C $(DEMO) bench
+
+clean: ## Remove .venv and build/
+	rm -rf $(VENV) build .pytest_cache .hypothesis

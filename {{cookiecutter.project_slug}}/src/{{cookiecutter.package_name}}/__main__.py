@@ -1,0 +1,5 @@
+"""``python -m <package>``: the command line."""
+
+from .cli import main
+
+main()

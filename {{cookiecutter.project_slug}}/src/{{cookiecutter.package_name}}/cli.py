@@ -1,0 +1,321 @@
+"""The command line: ``run``, ``list``, ``export-dag``, ``runs``, ``show-run``, ``migrate``.
+
+``python -m <package>`` and the project's console script both call ``main()``. Errors the user
+can fix are printed as one short paragraph with exit code 2 (definitions, settings, schema) or
+1 (the run failed, the run lock is held); an interrupted run exits with 130.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from .console import configure_logging, observer_for
+from .errors import PipelineError
+from .settings import Settings, load_settings
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    help="Run and inspect the pipeline: tasks in models/, results in the run ledger.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+# Options that take several words after one flag (`--select a b+ tag:x`), as dbt spells them.
+MULTI_VALUE = ("--select", "-s", "--exclude", "-x")
+
+
+class DagFormat(str, Enum):
+    png = "png"
+    svg = "svg"
+    dot = "dot"
+    mermaid = "mermaid"
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+SelectOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--select", "-s", help="Tasks to run: name, glob, tag:x, a+ (descendants), +a."),
+]
+ExcludeOpt = Annotated[
+    Optional[list[str]], typer.Option("--exclude", "-x", help="Tasks to leave out (same syntax).")
+]
+
+
+@app.command()
+def run(
+    select: SelectOpt = None,
+    exclude: ExcludeOpt = None,
+    workers: Annotated[Optional[int], typer.Option(min=1, help="Tasks at once.")] = None,
+    full_refresh: Annotated[
+        bool,
+        typer.Option("--full-refresh", help="Run every selected task: no cache, ttl or schedule."),
+    ] = False,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume", help="Run only the failed and never-started tasks of the last run."
+        ),
+    ] = False,
+    fail_fast: Annotated[
+        bool, typer.Option("--fail-fast", help="Start nothing new after the first failure.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would run and why; run nothing.")
+    ] = False,
+) -> None:
+    """Run the pipeline (the tasks under models/)."""
+    from .core.runner import run_pipeline
+
+    settings = _settings()
+    observer = None if dry_run else observer_for(console)
+    signal.signal(signal.SIGTERM, _interrupt)
+    report = run_pipeline(
+        settings,
+        select=select,
+        exclude=exclude,
+        workers=workers,
+        full_refresh=full_refresh,
+        resume=resume,
+        fail_fast=fail_fast,
+        dry_run=dry_run,
+        observer=observer,
+    )
+    if report.dry_run:
+        _print_plan(report)
+        return
+    if report.message:
+        err_console.print(report.message)
+    raise typer.Exit(report.exit_code)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # SIGTERM (docker stop, CI timeouts) cancels like Ctrl-C
+
+
+def _print_plan(report: Any) -> None:
+    table = Table("task", "action", "why", title="dry run: nothing was run")
+    for item in report.plan:
+        table.add_row(item.name, "run" if item.run else "skip", item.reason)
+    console.print(table)
+    would = sum(1 for item in report.plan if item.run)
+    console.print(f"{would} of {len(report.plan)} tasks would run")
+
+
+@app.command("list")
+def list_tasks(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """List the tasks: dependencies, schedule, ttl, retries, tags and last status."""
+    from .core.runner import load_dag
+
+    settings = _settings()
+    dag = load_dag(settings)
+    statuses = _last_statuses(settings, per_task=True)
+    rows = [
+        {
+            "task": name,
+            "depends_on": list(dag.upstream(name)),
+            "schedule": dag.tasks[name].runs_on.describe(),
+            "ttl_minutes": dag.tasks[name].ttl_minutes,
+            "retry": dag.tasks[name].retry,
+            "tags": list(dag.tasks[name].tags),
+            "last_status": statuses.get(name),
+        }
+        for name in dag.names
+    ]
+    if as_json:
+        console.print_json(json.dumps(rows))
+        return
+    table = Table("task", "depends on", "schedule", "ttl", "retry", "tags", "last status")
+    for row in rows:
+        table.add_row(
+            row["task"],
+            ", ".join(row["depends_on"]),
+            row["schedule"],
+            "" if row["ttl_minutes"] is None else f"{row['ttl_minutes']:g} min",
+            str(row["retry"]),
+            ", ".join(row["tags"]),
+            row["last_status"] or "never run",
+        )
+    console.print(table)
+
+
+def _last_statuses(settings: Settings, run_id: str | None = None, per_task: bool = False) -> dict:
+    """Task states of one run (``run_id``, default the last run) or, with ``per_task``, each
+    task's latest state over all runs; empty when the database has no ledger yet."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .db.engine import engine_from_settings
+    from .db.ledger import Ledger
+
+    engine = engine_from_settings(settings)
+    try:
+        ledger = Ledger(engine)
+        if per_task:
+            return ledger.last_statuses()
+        run = ledger.get_run(run_id) if run_id else ledger.last_run()
+        if run is None and run_id:
+            raise PipelineError(f"no run {run_id!r} in the ledger; `runs` lists the recent ones")
+        return ledger.final_states(run.id) if run is not None else {}
+    except SQLAlchemyError:
+        return {}
+    finally:
+        engine.dispose()
+
+
+@app.command("export-dag")
+def export_dag(
+    fmt: Annotated[
+        DagFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = DagFormat.png,
+    run_id: Annotated[
+        Optional[str], typer.Option("--run", help="Colour nodes by this run (default: the last).")
+    ] = None,
+) -> None:
+    """Draw the DAG into dags/, nodes coloured by the last run's (or --run's) states."""
+    from .core.runner import load_dag
+
+    settings = _settings()
+    dag = load_dag(settings)
+    statuses = _last_statuses(settings, run_id)
+    folder = settings.path(settings.project.dags_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")  # no ':' so the name is valid on Windows
+    if fmt is DagFormat.mermaid:
+        path = folder / f"dag_{stamp}.mmd"
+        path.write_text(dag.to_mermaid(statuses), encoding="utf-8")
+    elif fmt is DagFormat.dot:
+        path = folder / f"dag_{stamp}.dot"
+        path.write_text(dag.to_dot(statuses), encoding="utf-8")
+    else:
+        path = _render(dag.to_dot(statuses), folder / f"dag_{stamp}.{fmt.value}")
+    console.print(str(path))
+
+
+def _render(dot_source: str, target: Path) -> Path:
+    """PNG/SVG through Graphviz; without it, the DOT file and a note on how to get images."""
+    dot = shutil.which("dot")
+    if dot is None:
+        fallback = target.with_suffix(".dot")
+        fallback.write_text(dot_source, encoding="utf-8")
+        err_console.print(
+            f"Graphviz `dot` is not installed, so {target.suffix[1:].upper()} cannot be drawn; "
+            f"wrote DOT instead. Install graphviz (apt install graphviz / brew install graphviz)."
+        )
+        return fallback
+    tmp = target.with_suffix(target.suffix + ".part")
+    result = subprocess.run(
+        [dot, f"-T{target.suffix[1:]}", "-o", str(tmp)],
+        input=dot_source.encode(),
+        capture_output=True,
+    )
+    if result.returncode != 0:
+        tmp.unlink(missing_ok=True)
+        raise PipelineError(f"Graphviz failed to draw the DAG: {result.stderr.decode().strip()}")
+    tmp.replace(target)  # never leave a half-written image under its final name
+    return target
+
+
+@app.command()
+def runs(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    limit: Annotated[int, typer.Option(min=1, help="How many runs to show.")] = 20,
+) -> None:
+    """The most recent runs, newest first."""
+    from .views import runs_view
+
+    runs_view(_settings(), console, as_json=as_json, limit=limit)
+
+
+@app.command("show-run")
+def show_run(
+    run_id: Annotated[str, typer.Argument(help="A run id from `runs`, or `last`.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """One run: every task attempt, its status, timing, error and data checks."""
+    from .views import show_run_view
+
+    show_run_view(_settings(), console, run_id, as_json=as_json)
+
+
+@app.command()
+def migrate() -> None:
+    """Upgrade the database to the newest migration (alembic upgrade head)."""
+    from .db.engine import engine_from_settings
+    from .db.schema import current_revision, upgrade
+
+    settings = _settings()
+    upgrade(settings)
+    engine = engine_from_settings(settings)
+    try:
+        console.print(f"database at revision {current_revision(engine)}")
+    finally:
+        engine.dispose()
+
+
+def _expand_multi_value(argv: Sequence[str]) -> list[str]:
+    """``--select a b`` -> ``--select a --select b`` (click takes one value per flag)."""
+    out: list[str] = []
+    flag = None
+    for arg in argv:
+        if arg in MULTI_VALUE:
+            flag = arg
+            out.append(arg)
+            continue
+        if flag and not arg.startswith("-") and out[-1] != flag:
+            out.append(flag)
+        elif arg.startswith("-"):
+            flag = None
+        out.append(arg)
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: run the app, turning the package's errors into one paragraph and an exit code."""
+    args = _expand_multi_value(list(sys.argv[1:] if argv is None else argv))
+    prog = Path(sys.argv[0]).name if argv is None else "pipeline"
+    try:
+        code = app(args=args, prog_name=prog, standalone_mode=False)
+    except PipelineError as exc:
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # click's usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(130)
+        raise
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The task engine: tasks, schedules, the DAG, the ready-queue scheduler and the runner."""

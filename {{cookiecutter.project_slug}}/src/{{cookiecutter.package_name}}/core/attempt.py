@@ -1,0 +1,164 @@
+"""One attempt of one task, as a plain picklable call: ``run_attempt(AttemptCall) -> Outcome``.
+
+This is the only code that runs on a worker. It injects what the task asks for, calls it, hands
+a returned value to the SQL layer's output hook (materialization and checks) and reports back;
+it never touches the run ledger, so any executor can run it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import Engine
+
+from ..errors import PipelineError
+from .context import RunContext
+from .task import Task
+
+__all__ = ["AttemptCall", "AttemptOutcome", "register_engine", "run_attempt", "utcnow"]
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def utcnow() -> datetime:
+    """Naive UTC now, as the ledger stores times."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class AttemptCall:
+    """Everything a worker needs to run one attempt."""
+
+    task: Task
+    run_id: str
+    attempt: int
+    config: dict[str, Any]
+    database_url: str
+    previous_output: str | None = None  # output fingerprint of the last success, when reusable
+
+
+@dataclass
+class AttemptOutcome:
+    """What happened: the engine turns it into a ``task_runs`` row (and ``check_results``)."""
+
+    task: str
+    attempt: int
+    ok: bool
+    started_at: datetime
+    finished_at: datetime
+    duration_ms: int
+    error: str | None = None
+    rows_affected: int | None = None
+    output_fingerprint: str | None = None
+    reused: bool = False
+    checks: list[dict[str, Any]] = field(default_factory=list)
+
+
+def register_engine(database_url: str, engine: Engine) -> None:
+    """Let attempts in this process share ``engine`` instead of building their own."""
+    with _engines_lock:
+        _engines[database_url] = engine
+
+
+def engine_for(database_url: str) -> Engine:
+    """The engine registered for this URL, or a new one (on a worker in another process)."""
+    with _engines_lock:
+        engine = _engines.get(database_url)
+        if engine is None:
+            from ..db.engine import make_engine
+
+            engine = _engines[database_url] = make_engine(database_url)
+        return engine
+
+
+def run_attempt(call: AttemptCall) -> AttemptOutcome:
+    """Run the task once; any exception it raises becomes a failed outcome with its traceback."""
+    started, clock = utcnow(), time.perf_counter()
+    outcome = AttemptOutcome(call.task.name, call.attempt, False, started, started, 0)
+    try:
+        result = call.task.func(**_injected(call))
+        _handle_output(call, result, outcome)
+    except Exception as exc:  # user code: every failure is recorded, never raised here
+        outcome.ok, outcome.error = False, _format_error(exc)
+    else:
+        if outcome.error is None:
+            outcome.ok = True
+    outcome.finished_at = utcnow()
+    outcome.duration_ms = int((time.perf_counter() - clock) * 1000)
+    return outcome
+
+
+def _injected(call: AttemptCall) -> dict[str, Any]:
+    wanted = call.task.injected
+    if not wanted:
+        return {}
+    values: dict[str, Any] = {}
+    if "config" in wanted:
+        values["config"] = dict(call.config)
+    if "engine" in wanted:
+        values["engine"] = engine_for(call.database_url)
+    if "session" in wanted:
+        values["session"] = _session(call)
+    if "run" in wanted:
+        logger = logging.getLogger(f"pipeline.task.{call.task.name}")
+        values["run"] = RunContext(call.run_id, call.task.name, call.attempt, logger)
+    return values
+
+
+def _session(call: AttemptCall) -> Any:
+    from ..sql.session import Session
+
+    return Session(engine_for(call.database_url))
+
+
+def _handle_output(call: AttemptCall, result: Any, outcome: AttemptOutcome) -> None:
+    """Give a returned value (and the task's checks) to the SQL layer's output hook."""
+    if result is None and not call.task.checks:
+        return
+    try:
+        from ..sql import outputs
+    except ImportError as exc:
+        raise PipelineError(
+            f"task '{call.task.name}' returned {type(result).__name__} or has checks, but the "
+            "SQL layer (sql/outputs.py) is not available to store it"
+        ) from exc
+    fingerprint = outputs.output_fingerprint(result)
+    outcome.output_fingerprint = fingerprint
+    if fingerprint is not None and fingerprint == call.previous_output and not call.task.checks:
+        outcome.reused = True  # same query over unchanged inputs: the stored table is current
+        return
+    handled = outputs.handle_output(
+        result,
+        task_name=call.task.name,
+        task_config=dict(call.config),
+        checks=call.task.checks,
+        session=_session(call),
+    )
+    outcome.rows_affected = handled.rows_affected
+    outcome.checks = [_check_row(check) for check in handled.checks]
+    if handled.failed:
+        failing = [c["name"] for c in outcome.checks if c["status"] not in ("pass", "passed")]
+        outcome.error = "data checks failed: " + ", ".join(failing or ["(see check results)"])
+
+
+def _check_row(check: Any) -> dict[str, Any]:
+    return {
+        "name": str(check.name),
+        "severity": str(check.severity),
+        "status": str(check.status),
+        "failing_rows": int(check.failing_rows or 0),
+        "sample": check.sample,
+    }
+
+
+def _format_error(exc: BaseException) -> str:
+    """``Type: message`` first (what the CLI shows), then the traceback."""
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return f"{type(exc).__name__}: {exc}\n{text}"

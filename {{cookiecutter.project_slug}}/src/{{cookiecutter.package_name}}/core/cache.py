@@ -1,0 +1,88 @@
+"""Code-aware fingerprints: what a task is, so an unchanged task can be skipped.
+
+A task's fingerprint hashes its normalised source (the AST without comments, whitespace,
+docstring or decorators), its ``tasks.<name>`` config block and its upstream fingerprints.
+Only SHA-256 over canonical text is used, so the value is the same under any
+``PYTHONHASHSEED`` and on any machine.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import inspect
+import json
+import linecache
+import textwrap
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .dag import Dag
+
+__all__ = ["combine", "fingerprints", "normalised_source"]
+
+_source_cache: dict[tuple[str, int, str], str] = {}
+
+
+def fingerprints(dag: Dag, config_of: Callable[[str], Mapping[str, Any]]) -> dict[str, str]:
+    """Every task's fingerprint, upstream first."""
+    result: dict[str, str] = {}
+    for name in dag.names:
+        task = dag.tasks[name]
+        parents = [result[parent] for parent in sorted(dag.upstream(name))]
+        result[name] = _hash(name, normalised_source(task.func), config_of(name), parents)
+    return result
+
+
+def combine(fingerprint: str, output: str | None) -> str:
+    """The fingerprint of a task's output (e.g. its compiled SQL) joined to its own."""
+    if output is None:
+        return fingerprint
+    return hashlib.sha256(f"{fingerprint}\0{output}".encode()).hexdigest()
+
+
+def normalised_source(func: Callable[..., Any]) -> str:
+    """The function's AST dump: comments, formatting, docstring and decorators do not count."""
+    code = getattr(func, "__code__", None)
+    if code is None:
+        return repr(func)
+    key = (code.co_filename, code.co_firstlineno, code.co_name)
+    cached = _source_cache.get(key)
+    if cached is None:
+        cached = _source_cache[key] = _normalise(func, code)
+    return cached
+
+
+def clear_source_cache() -> None:
+    """Forget normalised sources (after models were re-imported)."""
+    _source_cache.clear()
+
+
+def _normalise(func: Callable[..., Any], code: Any) -> str:
+    linecache.checkcache(code.co_filename)
+    try:
+        source = textwrap.dedent(inspect.getsource(func))
+        tree = ast.parse(source)
+    except (OSError, TypeError, SyntaxError):
+        # No source to read (made by exec, or a lambda inside an expression): fall back on
+        # the bytecode and constants, which still change when the code does.
+        return f"{code.co_code.hex()}|{code.co_consts!r}|{code.co_names!r}"
+    node = tree.body[0] if tree.body else tree
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        node.decorator_list = []
+        body = node.body
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            if isinstance(body[0].value.value, str) and len(body) > 1:
+                node.body = body[1:]
+    return ast.dump(node, include_attributes=False)
+
+
+def _hash(name: str, source: str, config: Mapping[str, Any], parents: list[str]) -> str:
+    payload = json.dumps(
+        {"name": name, "source": source, "config": config, "upstream": parents},
+        sort_keys=True,
+        default=str,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()

@@ -1,0 +1,105 @@
+"""Find the project's tasks: import every module under ``models/`` and collect what was defined.
+
+Modules are imported fresh on every call (earlier imports of the same package are dropped), so
+an edited model is seen by the next discovery in the same process.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import threading
+import traceback
+from pathlib import Path
+
+from ..errors import DefinitionError
+from ..settings import Settings
+from .task import Task, collect_defined, defined_count
+
+__all__ = ["discover", "discover_path"]
+
+_import_lock = threading.Lock()
+
+
+def discover(settings: Settings) -> dict[str, Task]:
+    """Every task defined under ``settings.project.models_dir``, by name."""
+    return discover_path(settings.root, settings.project.models_dir)
+
+
+def discover_path(root: Path, models_dir: str = "models") -> dict[str, Task]:
+    """Import ``root/models_dir`` as a package and return its tasks; problems are all raised."""
+    root = Path(root).resolve()
+    folder = (root / models_dir).resolve()
+    if not folder.is_dir():
+        raise DefinitionError(
+            [f"the models folder {folder} does not exist; create it or set project.models_dir"],
+            where=str(root / "settings.yml"),
+        )
+    package = ".".join(folder.relative_to(root).parts)
+    with _import_lock:
+        _forget(package)
+        if str(root) in sys.path:  # first on the path, so this project's models win
+            sys.path.remove(str(root))
+        sys.path.insert(0, str(root))
+        start = defined_count()
+        problems = [_import(name, root) for name in _module_names(folder, package)]
+        tasks = collect_defined(start)
+    problems = [p for p in problems if p]
+    problems += _duplicates(tasks, root)
+    if problems:
+        raise DefinitionError(problems, where=f"{models_dir}/")
+    return {task.name: task for task in tasks}
+
+
+def _module_names(folder: Path, package: str) -> list[str]:
+    names = []
+    for path in sorted(folder.rglob("*.py")):
+        parts = path.relative_to(folder).with_suffix("").parts
+        if any(part.startswith((".", "_")) and part != "__init__" for part in parts):
+            continue
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        names.append(".".join((package, *parts)))
+    return names
+
+
+def _import(name: str, root: Path) -> str | None:
+    """Import one module; an error becomes a one-line problem naming the file and line."""
+    try:
+        importlib.import_module(name)
+    except Exception as exc:  # user code: any error is a definition problem
+        frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        where = f"{_relative(frame.filename, root)}:{frame.lineno}" if frame else name
+        return f"{where}: importing {name} failed: {type(exc).__name__}: {exc}"
+    return None
+
+
+def _forget(package: str) -> None:
+    """Drop earlier imports of the models package so edits are picked up."""
+    for module in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
+        del sys.modules[module]
+    importlib.invalidate_caches()
+
+
+def _duplicates(tasks: list[Task], root: Path) -> list[str]:
+    seen: dict[str, list[Task]] = {}
+    for task in tasks:
+        seen.setdefault(task.name, []).append(task)
+    return [
+        f"'{name}' is defined {'twice' if len(found) == 2 else f'{len(found)} times'}: "
+        + " and ".join(_relative(t.location, root) for t in found)
+        + "; rename one of them (or give it @Task(name=...))"
+        for name, found in seen.items()
+        if len(found) > 1
+    ]
+
+
+def _relative(location: str, root: Path) -> str:
+    path, sep, line = location.rpartition(":")
+    if not sep or not line.isdigit():
+        path, line = location, ""
+    try:
+        shown = Path(path).resolve().relative_to(root).as_posix()
+    except (ValueError, OSError):
+        shown = path
+    return f"{shown}:{line}" if line else shown

@@ -1,0 +1,285 @@
+"""The run loop: feed ready tasks to the executor, collect outcomes, retry, record.
+
+Everything here happens on the run's own thread: workers only run ``run_attempt`` and report
+back through a queue, so the ledger, the ready queue and the observer see one event at a time.
+"""
+
+from __future__ import annotations
+
+import heapq
+import queue
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ..db.ledger import LedgerWriter, TaskHistory
+from .attempt import AttemptCall, AttemptOutcome, run_attempt, utcnow
+from .context import request_stop
+from .dag import Dag
+from .executors import Executor
+from .planner import decide
+from .report import RunObserver, RunReport
+from .retry import backoff
+from .scheduler import ReadyQueue
+from .state import RunState, TaskState
+
+__all__ = ["Execution"]
+
+
+@dataclass
+class _Running:
+    name: str
+    attempt: int
+    started_at: datetime
+    deadline: float | None
+
+
+@dataclass(kw_only=True)
+class Execution:
+    """One run of the selected tasks of ``dag``; ``run()`` returns the report."""
+
+    dag: Dag
+    names: list[str]
+    fingerprints: Mapping[str, str]
+    history: Mapping[str, TaskHistory]
+    config_of: Callable[[str], dict[str, Any]]
+    run_id: str
+    database_url: str
+    executor: Executor
+    workers: int
+    writer: LedgerWriter
+    observer: RunObserver
+    now: datetime
+    full_refresh: bool = False
+    fail_fast: bool = False
+    cancel_grace_s: float = 10.0
+
+    def __post_init__(self) -> None:
+        selected = set(self.names)
+        self.queue = ReadyQueue(
+            {n: [p for p in self.dag.upstream(n) if p in selected] for n in self.names}
+        )
+        self.ready: deque[str] = deque()
+        self.running: dict[Future[Any], _Running] = {}
+        self.retries: list[tuple[float, int, str, int]] = []
+        self.done: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()
+        self.produced: set[str] = set()
+        self.reuse: dict[str, str | None] = {}
+        self.stopping: str | None = None
+        self.cancelled = False
+        self.report = RunReport(self.run_id, RunState.RUNNING, started_at=utcnow())
+
+    def run(self) -> RunReport:
+        """Run to the end (or until cancelled) and return the report."""
+        self.ready.extend(self.queue.take_ready())
+        try:
+            self._loop()
+        except KeyboardInterrupt:
+            self._cancel()
+        self.report.status = self._final_status()
+        self.report.finished_at = utcnow()
+        return self.report
+
+    def _loop(self) -> None:
+        while True:
+            self._launch()
+            if not (self.running or self.ready or self.retries):
+                return
+            try:
+                future: Future[Any] | None = self.done.get(timeout=self._wakeup())
+            except queue.Empty:
+                future = None
+            while future is not None:
+                self._collect(future)
+                try:
+                    future = self.done.get_nowait()
+                except queue.Empty:
+                    future = None
+            self._expire()
+
+    def _launch(self) -> None:
+        while len(self.running) < self.workers and not self.stopping:
+            if self.retries and self.retries[0][0] <= time.monotonic():
+                _, _, name, attempt = heapq.heappop(self.retries)
+                self._start(name, attempt)
+            elif self.ready:
+                self._consider(self.ready.popleft())
+            else:
+                return
+
+    def _consider(self, name: str) -> None:
+        decision = decide(
+            self.dag.tasks[name],
+            fingerprint=self.fingerprints[name],
+            history=self.history,
+            upstream=self.dag.upstream(name),
+            produced=self.produced,
+            now=self.now,
+            full_refresh=self.full_refresh,
+        )
+        self.report.reasons[name] = decision.reason
+        if not decision.run:
+            self._record(name, 1, TaskState.SKIPPED, reason=decision.reason)
+            self._satisfied(name)
+            return
+        past = self.history.get(name)
+        self.reuse[name] = past.success_output if decision.reuse_output and past else None
+        self._start(name, 1)
+
+    def _start(self, name: str, attempt: int) -> None:
+        task = self.dag.tasks[name]
+        call = AttemptCall(
+            task=task,
+            run_id=self.run_id,
+            attempt=attempt,
+            config=self.config_of(name),
+            database_url=self.database_url,
+            previous_output=self.reuse.get(name),
+        )
+        started = utcnow()
+        deadline = time.monotonic() + task.timeout if task.timeout else None
+        self._record(name, attempt, TaskState.RUNNING, started_at=started)
+        self.report.attempts[name] = attempt
+        self.observer.task_started(name, attempt)
+        future = self.executor.submit(run_attempt, call)
+        self.running[future] = _Running(name, attempt, started, deadline)
+        future.add_done_callback(self.done.put)
+
+    def _collect(self, future: Future[Any]) -> None:
+        info = self.running.pop(future, None)
+        if info is None:
+            return  # an attempt that already timed out
+        try:
+            outcome = future.result()
+        except BaseException as exc:  # the executor could not run the call at all
+            outcome = _failed(info, f"{type(exc).__name__}: {exc}")
+        self._finished(info, outcome)
+
+    def _finished(self, info: _Running, outcome: AttemptOutcome) -> None:
+        name, attempt = info.name, info.attempt
+        row = {
+            "started_at": outcome.started_at,
+            "finished_at": outcome.finished_at,
+            "duration_ms": outcome.duration_ms,
+            "rows_affected": outcome.rows_affected,
+            "output_fingerprint": outcome.output_fingerprint,
+            "checks": outcome.checks,
+        }
+        if outcome.ok:
+            reason = "query unchanged: kept the stored output" if outcome.reused else None
+            self._record(name, attempt, TaskState.SUCCESS, reason=reason, **row)
+            if not outcome.reused:
+                self.produced.add(name)
+            self._satisfied(name)
+            return
+        task = self.dag.tasks[name]
+        if attempt <= task.retry and not self.stopping:
+            delay = backoff(task)(attempt)
+            self.report.retry_delays.setdefault(name, []).append(delay)
+            reason = f"retry {attempt}/{task.retry} in {delay:.2f} s"
+            self._record(name, attempt, TaskState.FAILED, reason=reason, error=outcome.error, **row)
+            entry = (time.monotonic() + delay, len(self.retries) + attempt, name, attempt + 1)
+            heapq.heappush(self.retries, entry)
+            return
+        self._record(name, attempt, TaskState.FAILED, error=outcome.error, **row)
+        self.report.errors[name] = outcome.error or ""
+        for child in self.queue.failed(name):
+            self._record(child, 1, TaskState.UPSTREAM_FAILED, reason=f"upstream '{name}' failed")
+        if self.fail_fast and not self.stopping:
+            self._stop_starting(f"not started: --fail-fast after '{name}' failed")
+
+    def _satisfied(self, name: str) -> None:
+        self.queue.succeeded(name)
+        self.ready.extend(self.queue.take_ready())
+
+    def _stop_starting(self, reason: str) -> None:
+        """Start nothing more: every task not running yet is recorded cancelled."""
+        self.stopping = reason
+        waiting = {name: attempt for _, _, name, attempt in self.retries}
+        self.retries.clear()
+        self.ready.clear()
+        running = {info.name for info in self.running.values()}
+        for name in self.queue.withdraw_all():
+            if name not in running:
+                self._record(name, waiting.get(name, 1), TaskState.CANCELLED, reason=reason)
+
+    def _cancel(self) -> None:
+        """Ctrl-C: tell running tasks to stop, start nothing, wait a little, record the rest."""
+        self.cancelled = True
+        request_stop(self.run_id)
+        self._stop_starting("not started: the run was cancelled")
+        deadline = time.monotonic() + self.cancel_grace_s
+        try:
+            while self.running and time.monotonic() < deadline:
+                try:
+                    self._collect(self.done.get(timeout=min(0.2, self.cancel_grace_s)))
+                except queue.Empty:
+                    pass
+        except KeyboardInterrupt:
+            pass  # a second Ctrl-C: stop waiting
+        for future, info in list(self.running.items()):
+            self.executor.cancel(future)
+            self._record(
+                info.name,
+                info.attempt,
+                TaskState.CANCELLED,
+                reason="cancelled while running",
+                started_at=info.started_at,
+                finished_at=utcnow(),
+            )
+        self.running.clear()
+
+    def _expire(self) -> None:
+        """Fail attempts that ran past their task's timeout."""
+        now = time.monotonic()
+        for future, info in list(self.running.items()):
+            if info.deadline is not None and now > info.deadline:
+                del self.running[future]
+                request_stop(self.run_id, info.name, info.attempt)
+                self.executor.cancel(future)
+                limit = self.dag.tasks[info.name].timeout
+                self._finished(info, _failed(info, f"TimeoutError: took longer than {limit:g} s"))
+
+    def _wakeup(self) -> float | None:
+        """Seconds until the next retry or timeout is due (None: only an outcome can wake us)."""
+        times = [entry[0] for entry in self.retries[:1]]
+        times += [info.deadline for info in self.running.values() if info.deadline is not None]
+        if not times:
+            return None
+        return max(0.0, min(times) - time.monotonic())
+
+    def _record(self, name: str, attempt: int, state: TaskState, **fields: Any) -> None:
+        row = {
+            "task": name,
+            "attempt": attempt,
+            "status": state.value,
+            "fingerprint": self.fingerprints.get(name),
+            **fields,
+        }
+        if state != TaskState.RUNNING:
+            row.setdefault("finished_at", utcnow())
+            self.report.tasks[name] = state
+            self.observer.task_finished(
+                name, state, attempt, fields.get("reason"), fields.get("error")
+            )
+        self.writer.put(row)
+
+    def _final_status(self) -> RunState:
+        if self.cancelled:
+            return RunState.CANCELLED
+        if any(
+            state != TaskState.SUCCESS and state != TaskState.SKIPPED
+            for state in self.report.tasks.values()
+        ):
+            return RunState.FAILED
+        return RunState.SUCCESS
+
+
+def _failed(info: _Running, error: str) -> AttemptOutcome:
+    now = utcnow()
+    duration = int((now - info.started_at).total_seconds() * 1000)
+    return AttemptOutcome(info.name, info.attempt, False, info.started_at, now, duration, error)

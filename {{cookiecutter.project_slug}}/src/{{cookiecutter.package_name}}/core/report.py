@@ -1,0 +1,102 @@
+"""What a run reports as it goes (``RunObserver``) and when it ends (``RunReport``)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .state import RunState, TaskState
+
+__all__ = ["LogObserver", "PlannedTask", "RunObserver", "RunReport"]
+
+
+@dataclass(frozen=True)
+class PlannedTask:
+    """One line of a dry run: would the task run, and why."""
+
+    name: str
+    run: bool
+    reason: str
+
+
+@dataclass
+class RunReport:
+    """The outcome of ``run_pipeline``: run id, status and each task's final state."""
+
+    run_id: str | None
+    status: RunState
+    tasks: dict[str, TaskState] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)
+    attempts: dict[str, int] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    retry_delays: dict[str, list[float]] = field(default_factory=dict)
+    plan: list[PlannedTask] = field(default_factory=list)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    dry_run: bool = False
+    message: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """0 on success, 130 when cancelled, 1 on any other failure."""
+        if self.status == RunState.SUCCESS:
+            return 0
+        return 130 if self.status == RunState.CANCELLED else 1
+
+    def count(self, state: TaskState) -> int:
+        """How many tasks ended in ``state``."""
+        return sum(1 for value in self.tasks.values() if value == state)
+
+
+class RunObserver:
+    """Receives a run's progress; the CLI shows it, tests can record it. Methods are no-ops."""
+
+    def run_started(self, run_id: str, total: int) -> None:
+        """The run has the lock and is about to start ``total`` tasks."""
+
+    def task_started(self, name: str, attempt: int) -> None:
+        """An attempt was handed to the executor."""
+
+    def task_finished(
+        self, name: str, state: TaskState, attempt: int, reason: str | None, error: str | None
+    ) -> None:
+        """An attempt or a skip ended (a failed attempt that will retry comes here too)."""
+
+    def run_finished(self, report: RunReport) -> None:
+        """The run is over and recorded."""
+
+
+class LogObserver(RunObserver):
+    """Plain log lines, one per event, in PyDBT's spirit."""
+
+    def __init__(self, logger: logging.Logger | None = None):
+        self.log = logger or logging.getLogger("pipeline")
+
+    def run_started(self, run_id: str, total: int) -> None:
+        self.log.info("run %s started: %d tasks", run_id, total)
+
+    def task_started(self, name: str, attempt: int) -> None:
+        suffix = f" (attempt {attempt})" if attempt > 1 else ""
+        self.log.info("task %s started%s", name, suffix)
+
+    def task_finished(
+        self, name: str, state: TaskState, attempt: int, reason: str | None, error: str | None
+    ) -> None:
+        detail = f": {reason}" if reason else ""
+        if state == TaskState.FAILED:
+            first = (error or "").splitlines()[0] if error else ""
+            self.log.error("task %s failed (attempt %d)%s %s", name, attempt, detail, first)
+        elif state in (TaskState.UPSTREAM_FAILED, TaskState.CANCELLED, TaskState.CRASHED):
+            self.log.warning("task %s %s%s", name, state.value, detail)
+        else:
+            self.log.info("task %s %s%s", name, state.value, detail)
+
+    def run_finished(self, report: RunReport) -> None:
+        counts = ", ".join(
+            f"{report.count(state)} {state.value}" for state in TaskState if report.count(state)
+        )
+        level = logging.INFO if report.status == RunState.SUCCESS else logging.ERROR
+        self.log.log(
+            level, "run %s %s: %s", report.run_id, report.status.value, counts or "0 tasks"
+        )

@@ -1,0 +1,225 @@
+"""``run_pipeline``: discover, validate, lock, plan and run, with every step in the ledger.
+
+    report = run_pipeline(load_settings(), select=["task_two+"], workers=8)
+    sys.exit(report.exit_code)
+
+The order matters: definitions and the schema are checked before the lock is taken (a bad
+model never blocks anyone), and runs left 'running' by a dead process are marked crashed only
+once this run holds the lock (so they cannot be alive).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+
+from .. import __version__
+from ..db.engine import engine_from_settings
+from ..db.ledger import Ledger, LedgerWriter, TaskHistory, selection_json
+from ..db.locks import run_lock_for
+from ..db.schema import require_head
+from ..settings import Settings
+from .attempt import register_engine, utcnow
+from .cache import clear_source_cache, fingerprints
+from .context import forget_run
+from .dag import Dag
+from .discovery import discover
+from .execution import Execution
+from .executors import Executor, ThreadExecutor
+from .planner import decide
+from .report import LogObserver, PlannedTask, RunObserver, RunReport
+from .state import RunState, TaskState
+
+__all__ = ["load_dag", "new_run_id", "run_pipeline"]
+
+
+def load_dag(settings: Settings) -> Dag:
+    """The project's tasks, discovered and validated (``DefinitionError`` lists every problem)."""
+    clear_source_cache()
+    return Dag.from_tasks(discover(settings), root=settings.root)
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """A sortable, unique run id: UTC time plus random suffix."""
+    stamp = (now or utcnow()).strftime("%Y%m%dT%H%M%S")
+    return f"{stamp}-{uuid.uuid4().hex[:8]}"
+
+
+def run_pipeline(
+    settings: Settings,
+    *,
+    select: Iterable[str] | None = None,
+    exclude: Iterable[str] | None = None,
+    workers: int | None = None,
+    full_refresh: bool = False,
+    resume: bool = False,
+    fail_fast: bool = False,
+    dry_run: bool = False,
+    executor: Executor | None = None,
+    now: datetime | None = None,
+    observer: RunObserver | None = None,
+    dag: Dag | None = None,
+) -> RunReport:
+    """Run the selected tasks of the project and return the report (see module docstring)."""
+    dag = dag or load_dag(settings)
+    names = dag.select(select, exclude)
+    engine = engine_from_settings(settings)
+    try:
+        require_head(settings, engine)
+        ledger = Ledger(engine)
+        now = now or utcnow()
+        prints = fingerprints(dag, settings.task_config)
+        if dry_run:
+            return _dry_run(dag, names, prints, ledger, now, full_refresh, resume)
+        options = {
+            "select": list(select or ()),
+            "exclude": list(exclude or ()),
+            "full_refresh": full_refresh,
+            "resume": resume,
+            "fail_fast": fail_fast,
+        }
+        return _locked_run(
+            settings,
+            engine,
+            dag,
+            names,
+            prints,
+            now,
+            options,
+            workers or settings.executor.workers,
+            executor,
+            observer or LogObserver(),
+        )
+    finally:
+        engine.dispose()
+
+
+def _locked_run(
+    settings: Settings,
+    engine: Engine,
+    dag: Dag,
+    names: list[str],
+    prints: dict[str, str],
+    now: datetime,
+    options: dict[str, Any],
+    workers: int,
+    executor: Executor | None,
+    observer: RunObserver,
+) -> RunReport:
+    ledger, run_id = Ledger(engine), new_run_id()
+    with run_lock_for(engine) as lock:
+        lock.acquire(run_id)
+        ledger.mark_crashed(utcnow(), keep=run_id)
+        message = None
+        if options["resume"]:
+            names, message = _resume_names(ledger, dag, names, run_id)
+        ledger.start_run(_run_row(run_id, names, options))
+        url = settings.database_url.render_as_string(hide_password=False)
+        register_engine(url, engine)
+        pool = executor or ThreadExecutor(workers)
+        pool.start(workers)
+        writer = LedgerWriter(engine, run_id)
+        status = RunState.CRASHED
+        try:
+            observer.run_started(run_id, len(names))
+            report = Execution(
+                dag=dag,
+                names=names,
+                fingerprints=prints,
+                history=ledger.history(),
+                config_of=settings.task_config,
+                run_id=run_id,
+                database_url=url,
+                executor=pool,
+                workers=workers,
+                writer=writer,
+                observer=observer,
+                now=now,
+                full_refresh=options["full_refresh"],
+                fail_fast=options["fail_fast"],
+            ).run()
+            report.message = message
+            status = report.status
+        finally:
+            pool.shutdown(wait=False)  # idle by now, or left with tasks told to stop
+            writer.close()
+            if status == RunState.CRASHED:
+                ledger.close_open_rows(run_id, utcnow())
+            ledger.finish_run(run_id, status.value, utcnow())
+            forget_run(run_id)
+    observer.run_finished(report)
+    return report
+
+
+def _run_row(run_id: str, names: list[str], options: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": run_id,
+        "started_at": utcnow(),
+        "heartbeat_at": utcnow(),
+        "status": RunState.RUNNING.value,
+        "selection": selection_json(tasks=names, **options),
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "code_version": _code_version(),
+        "tasks_total": len(names),
+    }
+
+
+def _code_version() -> str:
+    """The git commit of the project when there is one, else the package version."""
+    return os.environ.get("PIPELINE_CODE_VERSION") or __version__
+
+
+def _resume_names(
+    ledger: Ledger, dag: Dag, names: list[str], run_id: str
+) -> tuple[list[str], str | None]:
+    """The failed and never-started tasks of the last run (still in the selection)."""
+    last = ledger.last_run(exclude=run_id)
+    if last is None:
+        return names, "no earlier run to resume: running the selection"
+    asked = json.loads(last.selection or "{}").get("tasks") or []
+    states = ledger.final_states(last.id)
+    done = {TaskState.SUCCESS.value, TaskState.SKIPPED.value}
+    wanted = set(names)
+    again = [n for n in dag.names if n in asked and n in wanted and states.get(n) not in done]
+    return again, f"resuming run {last.id} ({last.status}): {len(again)} tasks to run"
+
+
+def _dry_run(
+    dag: Dag,
+    names: list[str],
+    prints: dict[str, str],
+    ledger: Ledger,
+    now: datetime,
+    full_refresh: bool,
+    resume: bool,
+) -> RunReport:
+    """What a run would do, task by task, assuming every task that runs succeeds."""
+    if resume:
+        last = ledger.last_run()
+        if last is not None:
+            names, _ = _resume_names(ledger, dag, names, "")
+    history: dict[str, TaskHistory] = ledger.history()
+    produced: set[str] = set()
+    plan = []
+    for name in names:
+        decision = decide(
+            dag.tasks[name],
+            fingerprint=prints[name],
+            history=history,
+            upstream=dag.upstream(name),
+            produced=produced,
+            now=now,
+            full_refresh=full_refresh,
+        )
+        if decision.run:
+            produced.add(name)
+        plan.append(PlannedTask(name, decision.run, decision.reason))
+    return RunReport(None, RunState.SUCCESS, plan=plan, dry_run=True)

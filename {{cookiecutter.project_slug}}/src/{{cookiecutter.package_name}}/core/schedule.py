@@ -1,0 +1,102 @@
+"""When a task is due: ``Daily``, ``Weekly``, ``Monthly`` (as in pydwt) and ``Cron``.
+
+A schedule never reads the clock itself: the runner passes ``now`` (naive UTC) and the time of
+the task's last success, so tests and dry runs decide exactly like a real run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from croniter import croniter
+
+__all__ = ["Cron", "Daily", "Monthly", "Schedule", "Weekly"]
+
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+class Schedule:
+    """Base of every schedule: ``is_due(now, last_success)`` says whether the task runs."""
+
+    def is_due(self, now: datetime, last_success: datetime | None) -> bool:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """A short human description for ``list`` and dry runs."""
+        return repr(self)
+
+
+def _check_weekday(weekday: int) -> None:
+    if not isinstance(weekday, int) or not 0 <= weekday <= 6:
+        raise ValueError(f"weekday must be 0 (Monday) to 6 (Sunday), got {weekday!r}")
+
+
+@dataclass(frozen=True)
+class Daily(Schedule):
+    """Every run (pydwt's default)."""
+
+    def is_due(self, now: datetime, last_success: datetime | None) -> bool:
+        return True
+
+    def describe(self) -> str:
+        return "daily"
+
+
+@dataclass(frozen=True)
+class Weekly(Schedule):
+    """Runs on one day of the week: ``Weekly(0)`` is Monday."""
+
+    weekday: int = 0
+
+    def __post_init__(self) -> None:
+        _check_weekday(self.weekday)
+
+    def is_due(self, now: datetime, last_success: datetime | None) -> bool:
+        return now.weekday() == self.weekday
+
+    def describe(self) -> str:
+        return f"weekly on {_DAYS[self.weekday]}"
+
+
+@dataclass(frozen=True)
+class Monthly(Schedule):
+    """Runs on the first given weekday of each month: ``Monthly()`` is the first Monday."""
+
+    weekday: int = 0
+
+    def __post_init__(self) -> None:
+        _check_weekday(self.weekday)
+
+    def is_due(self, now: datetime, last_success: datetime | None) -> bool:
+        return now.weekday() == self.weekday and now.day <= 7
+
+    def describe(self) -> str:
+        return f"monthly on the first {_DAYS[self.weekday]}"
+
+
+@dataclass(frozen=True)
+class Cron(Schedule):
+    """A cron expression (UTC): due when a fire time has passed since the last success.
+
+    Runs are rarely started at the exact minute, so ``Cron("0 3 * * 1")`` is due from Monday
+    03:00 until the task has succeeded once after that time.
+    """
+
+    expression: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.expression, str) or not croniter.is_valid(self.expression):
+            raise ValueError(
+                f"invalid cron expression {self.expression!r}; use five fields, "
+                "e.g. '0 3 * * 1' for Mondays at 03:00"
+            )
+
+    def is_due(self, now: datetime, last_success: datetime | None) -> bool:
+        if last_success is None:
+            return True
+        previous_fire = croniter(self.expression, now).get_prev(datetime)
+        return last_success < previous_fire
+
+    def describe(self) -> str:
+        return f"cron {self.expression}"

@@ -1,0 +1,155 @@
+"""The ``@Task`` decorator: a plain function plus what the engine needs to run it.
+
+    @Task(depends_on=[load], retry=3, ttl_minutes=60, runs_on=Monthly(), tags=["marts"])
+    def report(session, config): ...
+
+The decorated object stays callable like the function, so unit tests call ``report(...)``
+directly. Every task created is remembered so that discovery can find tasks made in loops and
+report names defined twice.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from .schedule import Daily, Schedule
+
+__all__ = ["INJECTABLE", "Task", "collect_defined", "import_task"]
+
+# Parameter names the engine fills in when it calls a task.
+INJECTABLE = frozenset({"config", "session", "engine", "run"})
+
+_defined: list[Task] = []
+_defined_lock = threading.Lock()
+
+
+class Task:
+    """A unit of work in the DAG; use as ``@Task()`` or ``@Task(depends_on=[...], ...)``."""
+
+    func: Callable[..., Any]
+
+    def __init__(
+        self,
+        depends_on: Sequence[Task | str] | None = None,
+        retry: int = 0,
+        retry_delay: float = 1.0,
+        ttl_minutes: float | None = None,
+        runs_on: Schedule | None = None,
+        tags: Iterable[str] = (),
+        name: str | None = None,
+        timeout: float | None = None,
+        checks: Sequence[Any] = (),
+        stage: str | None = None,
+    ):
+        self.depends_on: tuple[Any, ...] = tuple(depends_on or ())
+        self.retry = retry
+        self.retry_delay = retry_delay
+        self.ttl_minutes = ttl_minutes
+        self.runs_on: Schedule = runs_on if runs_on is not None else Daily()
+        self.tags: tuple[str, ...] = tuple(tags)
+        self.timeout = timeout
+        self.checks: tuple[Any, ...] = tuple(checks or ())
+        self.stage = stage
+        self._name = name
+        self.problems = self._option_problems()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """First call decorates the function; later calls run it (the task stays callable)."""
+        if "func" not in self.__dict__:
+            if len(args) != 1 or kwargs or not callable(args[0]):
+                raise TypeError("@Task(...) decorates a function: put it on a `def`")
+            return self._bind(args[0])
+        return self.func(*args, **kwargs)
+
+    def _bind(self, func: Callable[..., Any]) -> Task:
+        self.func = func
+        self.name = self._name or func.__name__
+        self.__name__ = self.name
+        self.__qualname__ = getattr(func, "__qualname__", self.name)
+        self.__module__ = getattr(func, "__module__", None) or "__main__"
+        self.__doc__ = func.__doc__
+        self.__wrapped__ = func
+        self.location = _location(func)
+        self.injected = frozenset(_parameters(func) & INJECTABLE)
+        with _defined_lock:
+            _defined.append(self)
+        return self
+
+    def _option_problems(self) -> list[str]:
+        """Bad options, reported by the DAG together with every other problem."""
+        problems = []
+        if not isinstance(self.retry, int) or self.retry < 0:
+            problems.append(f"retry must be a whole number >= 0, got {self.retry!r}")
+        if not isinstance(self.retry_delay, (int, float)) or self.retry_delay < 0:
+            problems.append(f"retry_delay must be seconds >= 0, got {self.retry_delay!r}")
+        if self.ttl_minutes is not None and not _positive(self.ttl_minutes):
+            problems.append(f"ttl_minutes must be a number > 0, got {self.ttl_minutes!r}")
+        if self.timeout is not None and not _positive(self.timeout):
+            problems.append(f"timeout must be seconds > 0, got {self.timeout!r}")
+        if not isinstance(self.runs_on, Schedule):
+            problems.append(
+                f"runs_on must be a schedule (Daily(), Weekly(n), Monthly(), Cron('...')), "
+                f"got {self.runs_on!r}"
+            )
+        if any(not isinstance(tag, str) for tag in self.tags):
+            problems.append(f"tags must be strings, got {list(self.tags)!r}")
+        return problems
+
+    @property
+    def upstream_names(self) -> tuple[str, ...]:
+        """Names of the tasks this one depends on (strings are taken as names)."""
+        return tuple(dep if isinstance(dep, str) else dep.name for dep in self.depends_on)
+
+    def __repr__(self) -> str:
+        name = self.__dict__.get("name", "<undecorated>")
+        return f"<Task {name}>"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A task pickles as a reference, so that it can cross to another process that
+        # imports the same models.
+        return (import_task, (self.__module__, self.name))
+
+
+def import_task(module: str, name: str) -> Task:
+    """Find a task by its module and name (how a pickled task is loaded elsewhere)."""
+    importlib.import_module(module)
+    with _defined_lock:
+        found = [t for t in _defined if t.__module__ == module and t.name == name]
+    if not found:
+        raise LookupError(f"no task {name!r} in module {module!r}")
+    return found[-1]
+
+
+def collect_defined(since: int = 0) -> list[Task]:
+    """Tasks created since position ``since`` of the registry (discovery's bookkeeping)."""
+    with _defined_lock:
+        return list(_defined[since:])
+
+
+def defined_count() -> int:
+    """How many tasks have been created so far in this process."""
+    with _defined_lock:
+        return len(_defined)
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+
+
+def _parameters(func: Callable[..., Any]) -> set[str]:
+    try:
+        return set(inspect.signature(func).parameters)
+    except (TypeError, ValueError):
+        return set()
+
+
+def _location(func: Callable[..., Any]) -> str:
+    """``path:line`` where the function is defined, for error messages."""
+    code = getattr(func, "__code__", None)
+    if code is None:
+        return "<unknown>"
+    return f"{code.co_filename}:{code.co_firstlineno}"

@@ -1,0 +1,145 @@
+"""Small building blocks every page shares: status badges, tables, pagers, empty states, times."""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from . import palette
+
+__all__ = [
+    "PAGE_SIZE",
+    "chip",
+    "duration",
+    "empty_state",
+    "follow_selection",
+    "ledger_ready",
+    "legend",
+    "pager",
+    "short",
+    "status_badge",
+    "status_table",
+    "timestamp",
+]
+
+PAGE_SIZE = 50
+
+
+def chip(status: str | None) -> str:
+    """HTML for a status chip in the palette's exact colours, with its symbol and name."""
+    style = palette.cell_style(status or "unknown")
+    text = html.escape(f"{palette.icon(status)} {palette.label(status)}")
+    return (
+        f'<span style="{style}; border-radius: 0.75rem; padding: 0.15rem 0.6rem; '
+        f'font-size: 0.85rem; white-space: nowrap">{text}</span>'
+    )
+
+
+def status_badge(status: str | None) -> None:
+    """The status as a coloured chip."""
+    st.markdown(chip(status), unsafe_allow_html=True)
+
+
+def legend(statuses: Sequence[str] = palette.STATUS_ORDER) -> None:
+    """One chip per status: the key to every colour on the page."""
+    chips = " ".join(chip(status) for status in statuses if status != "pending")
+    st.markdown(f"<div style='line-height: 2'>{chips}</div>", unsafe_allow_html=True)
+
+
+def status_table(
+    frame: pd.DataFrame,
+    *,
+    status_columns: Sequence[str] = ("status",),
+    column_config: dict[str, Any] | None = None,
+    key: str | None = None,
+    height: int | str = "auto",
+    on_select: str = "ignore",
+) -> Any:
+    """A dataframe whose status cells carry the status colours of every other page."""
+    columns = [name for name in status_columns if name in frame.columns]
+    shown = frame.style.map(palette.cell_style, subset=columns) if columns else frame
+    options: dict[str, Any] = {}
+    if on_select != "ignore":
+        options = {"on_select": on_select, "selection_mode": "single-row"}
+    return st.dataframe(
+        shown,
+        hide_index=True,
+        column_config=column_config,
+        key=key,
+        height=height,
+        width="stretch",
+        **options,
+    )
+
+
+def pager(total: int, *, key: str, page_size: int = PAGE_SIZE) -> tuple[int, int]:
+    """A page picker under a list; returns (limit, offset) for the SQL."""
+    pages = max(1, math.ceil(total / page_size))
+    page = 1
+    if pages > 1:
+        page = st.pagination(pages, key=key, max_visible_pages=9)
+    first = (page - 1) * page_size
+    st.caption(f"Rows {first + 1 if total else 0}–{min(total, first + page_size)} of {total:,}")
+    return page_size, first
+
+
+def empty_state(message: str, command: str | None = None) -> None:
+    """What is missing and the one command that fixes it."""
+    st.info(message, icon=":material/lightbulb:")
+    if command:
+        st.code(command, language="bash")
+
+
+def ledger_ready(missing: Sequence[str]) -> bool:
+    """False (after saying how to fix it) when the run-ledger tables are not there yet."""
+    if not missing:
+        return True
+    empty_state(
+        "This database has no run ledger yet (missing: "
+        + ", ".join(missing)
+        + "). Create the schema, then run the pipeline once:",
+        "make migrate && make run",
+    )
+    return False
+
+
+def duration(seconds: float | None) -> str:
+    """``1h 02m``, ``3m 07s``, ``4.2s`` or an empty string for no value."""
+    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
+        return ""
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
+
+
+def timestamp(value: datetime | None) -> str:
+    """A ledger time (naive UTC) as ``2026-11-23 17:55:49 UTC``."""
+    if value is None or pd.isna(value):
+        return "—"
+    return f"{pd.Timestamp(value):%Y-%m-%d %H:%M:%S} UTC"
+
+
+def short(text: str | None, width: int = 12) -> str:
+    """The first ``width`` characters of a long id or fingerprint."""
+    if not isinstance(text, str):
+        return ""
+    return text if len(text) <= width else text[:width] + "…"
+
+
+def follow_selection(event: Any, frame: pd.DataFrame, column: str = "id") -> None:
+    """Open the Run detail page of the row selected in a ``status_table``."""
+    rows = event.selection.rows if event is not None else []
+    if rows:
+        from .navigation import open_run  # the navigation imports every page, pages import us
+
+        open_run(str(frame.iloc[rows[0]][column]))

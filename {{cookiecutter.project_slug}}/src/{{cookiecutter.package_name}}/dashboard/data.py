@@ -1,0 +1,111 @@
+"""Where the pages get their data: the settings, one read-only engine, cached query results.
+
+Query results are cached for a few seconds (``CACHE_TTL_S``): long enough that moving between
+pages and widgets does not hit the database again, short enough that a run in progress shows up
+almost at once. Failures are never cached, so the page recovers as soon as the database does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import streamlit as st
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..errors import PipelineError
+from ..settings import Settings, load_settings
+from .connection import dashboard_url, describe_error, read_only_engine, shown_url
+from .queries import ingest, ledger, relations
+
+__all__ = [
+    "CACHE_TTL_S",
+    "Source",
+    "code_dag",
+    "current",
+    "fetch",
+    "guarded",
+    "use_settings",
+]
+
+CACHE_TTL_S = 10
+DAG_TTL_S = 30
+_SOURCE_KEY = "_dashboard_source"
+_MODULES = {"ingest": ingest, "ledger": ledger, "relations": relations}
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Source:
+    """The settings of this page view and the database URL the dashboard reads."""
+
+    settings: Settings
+    url: str
+
+    @property
+    def shown(self) -> str:
+        return shown_url(self.url)
+
+
+def use_settings() -> Source:
+    """Load settings.yml for this page view (it is small; edits show up on the next click)."""
+    settings = load_settings()
+    url = dashboard_url(settings).render_as_string(hide_password=False)
+    source = Source(settings=settings, url=url)
+    st.session_state[_SOURCE_KEY] = source
+    return source
+
+
+def current() -> Source:
+    """The source loaded at the start of this page view."""
+    return st.session_state[_SOURCE_KEY]
+
+
+@st.cache_resource(show_spinner=False)
+def _engine(url: str) -> Engine:
+    return read_only_engine(url)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False, max_entries=500)
+def _cached(module: str, name: str, url: str, args: tuple[Any, ...]) -> Any:
+    query = getattr(_MODULES[module], name)
+    with _engine(url).connect() as conn:
+        return query(conn, *args)
+
+
+def fetch(query: Callable[..., R], *args: Any) -> R:
+    """``query(connection, *args)`` on the dashboard's database, cached for a few seconds."""
+    module = query.__module__.rpartition(".")[2]
+    return _cached(module, query.__name__, current().url, args)
+
+
+@st.cache_resource(ttl=DAG_TTL_S, show_spinner=False)
+def _dag(root: str, models_dir: str) -> tuple[Any, str | None]:
+    from ..core.dag import Dag
+    from ..core.discovery import discover_path
+
+    try:
+        return Dag.from_tasks(discover_path(Path(root), models_dir), root=Path(root)), None
+    except PipelineError as exc:
+        return None, str(exc)
+
+
+def code_dag() -> tuple[Any, str | None]:
+    """The DAG defined under ``models/`` now, or None and the reason it cannot be built."""
+    settings = current().settings
+    return _dag(str(settings.root), settings.project.models_dir)
+
+
+@contextmanager
+def guarded() -> Iterator[None]:
+    """Show database and settings problems as one clear message instead of a traceback."""
+    try:
+        yield
+    except (PipelineError, SQLAlchemyError) as exc:
+        source = st.session_state.get(_SOURCE_KEY)
+        st.error(describe_error(exc, source.url if source else None), icon=":material/error:")

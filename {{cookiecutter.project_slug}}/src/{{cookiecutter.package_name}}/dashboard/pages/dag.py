@@ -1,0 +1,113 @@
+"""DAG: the graph the code under ``models/`` defines now, with each task's last status.
+
+Pick a task to see only what it depends on, what depends on it, or both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from .. import components
+from ..data import code_dag, fetch
+from ..queries import ledger
+
+__all__ = ["draw_graph", "render"]
+
+DIRECTIONS = ("upstream", "downstream", "both")
+
+
+def render() -> None:
+    """Draw the DAG page."""
+    st.title("DAG")
+    dag, problem = code_dag()
+    if dag is None:
+        st.error(f"The DAG cannot be built from the code:\n\n{problem}", icon=":material/error:")
+        st.caption("Fix the tasks under models/ and reload; `make run` prints the same problems.")
+        return
+    if not dag.names:
+        components.empty_state(
+            "No tasks yet: decorate a function in models/ with `@Task()` and reload.", None
+        )
+        return
+    last = _last_statuses(dag.names)
+    focus, direction = _focus_controls(dag.names)
+    keep = _kept(dag, focus, direction)
+    draw_graph(dag, dict(zip(last["task"], last["status"])), keep=keep)
+    components.legend()
+    st.subheader("Tasks")
+    components.status_table(_task_rows(dag, last, keep), status_columns=("last status",))
+    with st.expander("Mermaid source (paste into docs or a pull request)"):
+        st.code(_subdag(dag, keep).to_mermaid(dict(zip(last["task"], last["status"]))), "text")
+
+
+def _last_statuses(names: Collection[str]) -> pd.DataFrame:
+    if fetch(ledger.ledger_missing):  # no ledger yet: the graph is still worth showing
+        return pd.DataFrame(columns=["task", "status", "finished_at"])
+    return fetch(ledger.last_task_statuses, tuple(names))
+
+
+def _focus_controls(names: Collection[str]) -> tuple[str | None, str]:
+    left, right = st.columns([3, 2])
+    focus = left.selectbox(
+        "Focus on a task", list(names), index=None, placeholder="the whole graph", key="dag_focus"
+    )
+    direction = right.segmented_control(
+        "Show", DIRECTIONS, default="both", key="dag_direction", disabled=focus is None
+    )
+    return focus, direction or "both"
+
+
+def _kept(dag: Any, focus: str | None, direction: str) -> list[str]:
+    if focus is None:
+        return list(dag.names)
+    chosen = {focus}
+    if direction in ("upstream", "both"):
+        chosen |= set(dag.ancestors(focus))
+    if direction in ("downstream", "both"):
+        chosen |= set(dag.descendants(focus))
+    return [name for name in dag.names if name in chosen]
+
+
+def _subdag(dag: Any, keep: Collection[str]) -> Any:
+    """The graph restricted to ``keep`` (edges to tasks left out are dropped)."""
+    if len(keep) == len(dag.names):
+        return dag
+    kept = set(keep)
+    upstream = {name: tuple(p for p in dag.upstream(name) if p in kept) for name in keep}
+    return type(dag)({name: dag.tasks[name] for name in keep}, upstream)
+
+
+def draw_graph(
+    dag: Any, statuses: Mapping[str, str], *, keep: Collection[str] | None = None
+) -> None:
+    """The DAG (or the part of it in ``keep``) with each node filled by its status colour."""
+    shown = _subdag(dag, keep if keep is not None else dag.names)
+    st.graphviz_chart(shown.to_dot(dict(statuses)), width="stretch")
+
+
+def _task_rows(dag: Any, last: pd.DataFrame, keep: Collection[str]) -> pd.DataFrame:
+    by_task = last.set_index("task") if not last.empty else pd.DataFrame()
+    rows = []
+    for name in keep:
+        task = dag.tasks[name]
+        seen = name in by_task.index
+        rows.append(
+            {
+                "task": name,
+                "last status": by_task.at[name, "status"] if seen else "",
+                "last finished": components.timestamp(by_task.at[name, "finished_at"])
+                if seen
+                else "never ran",
+                "schedule": task.runs_on.describe() if task.runs_on else "every run",
+                "ttl": f"{task.ttl_minutes} min" if task.ttl_minutes else "",
+                "retry": task.retry or "",
+                "tags": ", ".join(task.tags),
+                "upstream": ", ".join(dag.upstream(name)),
+                "downstream": ", ".join(dag.downstream(name)),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,143 @@
+"""Overview: the run in progress, how recent runs went, and what failed last time."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pandas as pd
+import streamlit as st
+
+from ...core.state import RUN_TERMINAL, TERMINAL
+from .. import charts, components
+from ..data import fetch
+from ..queries import ledger
+
+__all__ = ["render"]
+
+WINDOW_DAYS = 7
+TREND_DAYS = 30
+TREND_RUNS = 100
+LATEST_RUNS = 8
+LIVE_REFRESH_S = 3
+STALE_HEARTBEAT = timedelta(minutes=2)
+
+
+def render() -> None:
+    """Draw the Overview page."""
+    st.title("Overview")
+    if not components.ledger_ready(fetch(ledger.ledger_missing)):
+        return
+    now = _utcnow()
+    summary = fetch(ledger.run_summary, now - timedelta(days=WINDOW_DAYS))
+    if not summary["runs"]:
+        components.empty_state(
+            "No runs yet. Run the pipeline once and this page fills in with its history:",
+            "make run",
+        )
+        return
+    live = fetch(ledger.active_run)
+    if live is not None:
+        _live_run()
+    _headline(summary, now)
+    _trends(now)
+    _latest_runs()
+    _last_failures()
+
+
+def _utcnow() -> datetime:
+    # The ledger stores naive UTC; compare like with like.
+    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+def _headline(summary: dict, now: datetime) -> None:
+    recent, ok, bad = summary["recent"], summary["ok"], summary["bad"]
+    rate = f"{100 * ok / recent:.0f}%" if recent else "—"
+    since = components.duration((now - summary["last_started"]).total_seconds())
+    cols = st.columns(4)
+    cols[0].metric(f"Runs, last {WINDOW_DAYS} days", f"{recent:,}", border=True)
+    cols[1].metric(f"Success rate, last {WINDOW_DAYS} days", rate, border=True)
+    cols[2].metric(f"Failed or crashed, last {WINDOW_DAYS} days", f"{bad:,}", border=True)
+    cols[3].metric("Last run started", f"{since} ago", border=True, help=f"{summary['runs']:,} runs in all")
+
+
+@st.fragment(run_every=LIVE_REFRESH_S)
+def _live_run() -> None:
+    run = fetch(ledger.active_run)
+    if run is None:
+        st.rerun()  # the run just ended: redraw the whole page with its outcome
+    counts = run["counts"]
+    done = sum(n for status, n in counts.items() if status in TERMINAL)
+    total = run["tasks_total"] or sum(counts.values()) or 1
+    with st.container(border=True):
+        st.subheader(f":material/sync: Run {run['id']} is running")
+        st.progress(min(done / total, 1.0), text=f"{done} of {total} tasks finished")
+        parts = [f"{n} {status.replace('_', ' ')}" for status, n in sorted(counts.items())]
+        st.caption(f"Started {components.timestamp(run['started_at'])} · " + ", ".join(parts))
+        heartbeat = run.get("heartbeat_at")
+        if heartbeat is not None and _utcnow() - heartbeat > STALE_HEARTBEAT:
+            st.warning(
+                f"No heartbeat since {components.timestamp(heartbeat)}: the process may have "
+                "died. The next `make run` marks this run crashed.",
+                icon=":material/warning:",
+            )
+        if st.button("Open this run", key="open_live"):
+            from ..navigation import open_run
+
+            open_run(run["id"])
+
+
+def _trends(now: datetime) -> None:
+    left, right = st.columns(2)
+    with left:
+        st.subheader(f"Runs per day, last {TREND_DAYS} days")
+        daily = fetch(ledger.daily_outcomes, now - timedelta(days=TREND_DAYS))
+        if daily.empty:
+            st.caption(f"No runs in the last {TREND_DAYS} days.")
+        else:
+            st.altair_chart(charts.outcomes_per_day(daily), width="stretch")
+    with right:
+        st.subheader(f"Run duration, last {TREND_RUNS} runs")
+        durations = fetch(ledger.recent_durations, TREND_RUNS)
+        if durations.empty:
+            st.caption("No finished runs yet.")
+        else:
+            st.altair_chart(charts.duration_trend(durations), width="stretch")
+
+
+def _latest_runs() -> None:
+    st.subheader("Latest runs")
+    frame = fetch(ledger.recent_run_ids, LATEST_RUNS)
+    counts = fetch(ledger.final_task_counts, tuple(frame["id"]))
+    shown = frame.assign(
+        started=frame["started_at"].map(components.timestamp),
+        duration=[
+            components.duration((end - start).total_seconds()) if end is not None else "running"
+            for start, end in zip(frame["started_at"], frame["finished_at"])
+        ],
+        tasks=[_task_summary(counts, run_id) for run_id in frame["id"]],
+    )[["id", "status", "started", "duration", "tasks"]]
+    event = components.status_table(shown, key="latest_runs", on_select="rerun")
+    st.caption("Select a run to open it.")
+    components.follow_selection(event, shown)
+
+
+def _task_summary(counts: pd.DataFrame, run_id: str) -> str:
+    mine = counts[counts["run_id"] == run_id]
+    return ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in zip(mine["status"], mine["tasks"]))
+
+
+def _last_failures() -> None:
+    latest = fetch(ledger.recent_run_ids, 5)
+    finished = latest[latest["status"].isin([str(s) for s in RUN_TERMINAL])]
+    if finished.empty:
+        return
+    run_id = str(finished.iloc[0]["id"])
+    failures = fetch(ledger.failed_tasks, run_id)
+    st.subheader(f"Failing tasks of the last run ({run_id})")
+    if failures.empty:
+        st.success("Every task of the last finished run succeeded or was skipped.", icon=":material/check_circle:")
+        return
+    components.status_table(
+        failures[["task", "status", "attempt", "reason", "error"]],
+        column_config={"error": st.column_config.TextColumn("last line of the error", width="large")},
+    )

@@ -1,0 +1,172 @@
+"""Run detail: one run's tasks, their timeline, the graph coloured by status, errors and checks.
+
+The run comes from the URL (``?run=<id>``), so a link to a failed run can be shared.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime, timezone
+
+import pandas as pd
+import streamlit as st
+
+from .. import charts, components, palette
+from ..data import code_dag, fetch
+from ..queries import ledger
+from .dag import draw_graph
+
+__all__ = ["render"]
+
+RECENT_RUNS = 50
+
+
+def render() -> None:
+    """Draw the Run detail page."""
+    title, picker = st.columns([3, 2], vertical_alignment="bottom")
+    if not components.ledger_ready(fetch(ledger.ledger_missing)):
+        title.title("Run detail")
+        return
+    with picker:
+        run_id = _pick_run()
+    run = fetch(ledger.run_header, run_id) if run_id else None
+    if run is None:
+        title.title("Run detail")
+        if run_id is None:
+            components.empty_state("No runs yet. Run the pipeline once:", "make run")
+        else:
+            st.warning(f"There is no run {run_id!r} in this database; pick one above.", icon=":material/search:")
+        return
+    with title:
+        st.title(f"Run {run['id']}")
+    attempts = fetch(ledger.run_attempts, run_id)
+    final = _final(attempts)
+    _header(run, final)
+    st.subheader("Graph")
+    _graph(final)
+    st.subheader("Timeline")
+    _timeline(attempts)
+    st.subheader("Tasks")
+    _task_table(final)
+    _errors(attempts)
+    _checks(run_id)
+
+
+def _pick_run() -> str | None:
+    recent = fetch(ledger.recent_run_ids, RECENT_RUNS)
+    wanted = st.query_params.get("run")
+    options = list(recent["id"])
+    if wanted and wanted not in options:
+        options.insert(0, wanted)
+    if not options:
+        return None
+    labels = {
+        run_id: f"{run_id} · {status} · {components.timestamp(started)}"
+        for run_id, status, started in zip(recent["id"], recent["status"], recent["started_at"])
+    }
+    chosen = st.selectbox(
+        "Show another run",
+        options,
+        index=options.index(wanted) if wanted else 0,
+        format_func=lambda run_id: labels.get(run_id, run_id),
+        key="detail_run",
+    )
+    if chosen != wanted:
+        st.query_params["run"] = chosen
+    return chosen
+
+
+def _final(attempts: pd.DataFrame) -> pd.DataFrame:
+    """Each task's last attempt, with how many attempts it took."""
+    if attempts.empty:
+        return attempts.assign(attempts=pd.Series(dtype=int))
+    tries = attempts.groupby("task")["attempt"].max().rename("attempts")
+    last = attempts.sort_values("attempt").drop_duplicates("task", keep="last")
+    return last.join(tries, on="task").sort_values(["started_at", "task"], na_position="last")
+
+
+def _header(run: dict, final: pd.DataFrame) -> None:
+    end = run["finished_at"]
+    took = components.duration((end - run["started_at"]).total_seconds()) if end else "running"
+    facts = (
+        f"started {components.timestamp(run['started_at'])} · finished "
+        f"{components.timestamp(end)} · took {took} · host {run['host']} (pid {run['pid']}) · "
+        f"selection: {run['selection'] or 'all'} · code {components.short(run['code_version'])}"
+    )
+    st.markdown(
+        f"{components.chip(run['status'])}&nbsp; <small style='color: #4b5563'>"
+        f"{html.escape(facts)}</small>",
+        unsafe_allow_html=True,
+    )
+    counts = final["status"].value_counts() if not final.empty else pd.Series(dtype=int)
+    failed = int(sum(counts.get(s, 0) for s in ("failed", "crashed", "upstream_failed")))
+    rows = final["rows_affected"].dropna().sum() if not final.empty else 0
+    cols = st.columns(5)
+    cols[0].metric("Tasks", f"{len(final)}", border=True)
+    cols[1].metric(":material/check_circle: Succeeded", int(counts.get("success", 0)), border=True)
+    cols[2].metric(":material/cancel: Failed", failed, border=True)
+    cols[3].metric(":material/skip_next: Skipped", int(counts.get("skipped", 0)), border=True)
+    cols[4].metric("Rows written", f"{int(rows):,}", border=True)
+
+
+def _timeline(attempts: pd.DataFrame) -> None:
+    if attempts["started_at"].notna().sum() == 0:
+        st.caption("No task of this run has started (all were skipped or never reached).")
+        return
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    st.altair_chart(charts.gantt(attempts, now), width="stretch")
+
+
+def _graph(final: pd.DataFrame) -> None:
+    dag, problem = code_dag()
+    if dag is None:
+        st.caption(f"The graph cannot be drawn from the current code: {problem}")
+        return
+    statuses = dict(zip(final["task"], final["status"]))
+    gone = sorted(set(statuses) - set(dag.names))
+    draw_graph(dag, statuses)
+    if gone:
+        st.caption("Not in the code any more: " + ", ".join(gone))
+
+
+def _task_table(final: pd.DataFrame) -> None:
+    shown = pd.DataFrame(
+        {
+            "task": final["task"],
+            "status": final["status"],
+            "reason": final["reason"].fillna(""),
+            "attempts": final["attempts"],
+            "duration": final["duration_ms"].map(
+                lambda ms: components.duration(ms / 1000) if pd.notna(ms) else ""
+            ),
+            "rows": final["rows_affected"].astype("Int64"),
+            "fingerprint": final["fingerprint"].map(components.short),
+            "started": final["started_at"].map(components.timestamp),
+            "finished": final["finished_at"].map(components.timestamp),
+        }
+    )
+    components.status_table(shown)
+
+
+def _errors(attempts: pd.DataFrame) -> None:
+    failed = attempts[attempts["error"].notna() & (attempts["error"].astype(str) != "")]
+    if failed.empty:
+        return
+    st.subheader(f"Errors ({len(failed)})")
+    for row in failed.itertuples():
+        last = str(row.error).strip().splitlines()[-1]
+        title = f"{palette.icon(row.status)} {row.task} · attempt {row.attempt} · {last}"
+        with st.expander(title[:160], expanded=len(failed) == 1):
+            st.code(str(row.error), language="python", wrap_lines=True)
+
+
+def _checks(run_id: str) -> None:
+    checks = fetch(ledger.run_checks, run_id)
+    st.subheader("Data checks")
+    if checks.empty:
+        st.caption("No data checks ran in this run; add `checks=[...]` to a task to get some.")
+        return
+    components.status_table(
+        checks[["task", "attempt", "name", "severity", "status", "failing_rows", "sample"]],
+        column_config={"sample": st.column_config.JsonColumn("sample of failing rows")},
+    )

@@ -1,0 +1,111 @@
+"""Tables: every table and view in the database, its columns, a page of rows and a profile.
+
+The pipeline's outputs come first; the framework's own tables (run ledger, ingest ledger,
+Alembic's version) follow. The chosen table is in the URL (``?table=<name>``).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from .. import components
+from ..data import fetch
+from ..queries import relations
+
+__all__ = ["render"]
+
+PREVIEW_ROWS = 50
+# A profile reads the whole table; above this many rows it waits for a click.
+AUTO_PROFILE_ROWS = 200_000
+VIEWS = ("Preview", "Columns", "Profile")
+
+
+def render() -> None:
+    """Draw the Tables page."""
+    st.title("Tables")
+    catalogue = fetch(relations.list_relations)
+    if catalogue.empty:
+        components.empty_state(
+            "This database has no tables yet. Create the schema and run the pipeline:",
+            "make migrate && make run",
+        )
+        return
+    if not (~catalogue["system"]).any():
+        components.empty_state(
+            "No pipeline outputs yet: only the framework's own tables are here. Run the "
+            "pipeline to materialize the models:",
+            "make run",
+        )
+    picker, rows_box, columns_box = st.columns([4, 1, 1], vertical_alignment="bottom")
+    with picker:
+        name = _pick(catalogue)
+    entry = catalogue[catalogue["name"] == name].iloc[0]
+    columns = fetch(relations.columns, name)
+    rows_box.metric("Rows", f"{int(entry['rows']):,}", border=True)
+    columns_box.metric("Columns", len(columns), border=True)
+    view = st.segmented_control("Show", VIEWS, default="Preview", key="table_view") or "Preview"
+    if view == "Preview":
+        _preview(name, int(entry["rows"]))
+    elif view == "Columns":
+        st.dataframe(columns, hide_index=True, width="stretch")
+    else:
+        _profile(name, int(entry["rows"]))
+    with st.expander(f"All {len(catalogue)} tables and views"):
+        st.dataframe(
+            catalogue.rename(columns={"system": "framework"}), hide_index=True, width="stretch"
+        )
+
+
+def _pick(catalogue: pd.DataFrame) -> str:
+    names = list(catalogue["name"])
+    wanted = st.query_params.get("table")
+    labels = {
+        row.name: f"{row.name}  ·  {row.kind}" + ("  ·  framework" if row.system else "")
+        for row in catalogue.itertuples()
+    }
+    chosen = st.selectbox(
+        "Table",
+        names,
+        index=names.index(wanted) if wanted in names else 0,
+        format_func=labels.get,
+        key="table_name",
+    )
+    if chosen != wanted:
+        st.query_params["table"] = chosen
+    return chosen
+
+
+def _preview(name: str, rows: int) -> None:
+    if not rows:
+        st.caption(f"{name} is empty.")
+        return
+    limit, offset = components.pager(rows, key=f"preview_page_{name}", page_size=PREVIEW_ROWS)
+    page = fetch(relations.preview, name, limit, offset)
+    st.dataframe(page, hide_index=True, width="stretch")
+    st.download_button(
+        "Download this page as CSV",
+        page.to_csv(index=False).encode("utf-8"),
+        file_name=f"{name}-rows-{offset + 1}-{offset + len(page)}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+    )
+
+
+def _profile(name: str, rows: int) -> None:
+    if rows > AUTO_PROFILE_ROWS and not st.button(
+        f"Profile all {rows:,} rows", help="Nulls, distinct values, min and max of every column"
+    ):
+        st.caption("A profile reads the whole table, so it waits for you on large tables.")
+        return
+    profile = fetch(relations.profile, name)
+    st.dataframe(
+        profile,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "null %": st.column_config.ProgressColumn(
+                "null %", min_value=0, max_value=100, format="%.1f%%"
+            )
+        },
+    )

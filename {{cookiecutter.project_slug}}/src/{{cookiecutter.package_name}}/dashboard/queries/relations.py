@@ -1,0 +1,132 @@
+"""The queries behind the Tables page: every table and view, counted, previewed and profiled.
+
+Names come from the database's own catalogue and tables are reflected before they are read, so
+a name typed into a URL can never reach the SQL as text. Profiles are one aggregate query per
+table; previews are one page of rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, MetaData, Table, func, inspect, select, table
+from sqlalchemy.types import JSON, LargeBinary, PickleType
+
+from ...errors import DatabaseError
+
+__all__ = [
+    "SYSTEM_TABLES",
+    "columns",
+    "list_relations",
+    "preview",
+    "profile",
+    "row_count",
+]
+
+# Tables the framework keeps for itself; the Tables page lists them after the user's outputs.
+SYSTEM_TABLES = frozenset(
+    {"alembic_version", "pipeline_runs", "task_runs", "check_results", "run_lock"}
+)
+_SYSTEM_PREFIXES = ("etl_",)
+_UNORDERED_TYPES = (JSON, LargeBinary, PickleType)
+
+
+def _is_system(name: str) -> bool:
+    return name in SYSTEM_TABLES or name.startswith(_SYSTEM_PREFIXES)
+
+
+def list_relations(conn: Connection) -> pd.DataFrame:
+    """Every table and view with its kind, whether the framework owns it, and its row count."""
+    catalogue = inspect(conn)
+    rows = [(name, "table") for name in catalogue.get_table_names()]
+    rows += [(name, "view") for name in catalogue.get_view_names()]
+    frame = pd.DataFrame(rows, columns=["name", "kind"])
+    frame["system"] = frame["name"].map(_is_system)
+    frame["rows"] = [_count(conn, name) for name in frame["name"]]
+    frame = frame.sort_values(["system", "name"]).reset_index(drop=True)
+    return frame
+
+
+def _reflect(conn: Connection, name: str) -> Table:
+    catalogue = inspect(conn)
+    known = set(catalogue.get_table_names()) | set(catalogue.get_view_names())
+    if name not in known:
+        raise DatabaseError(f"there is no table or view named {name!r} in this database")
+    return Table(name, MetaData(), autoload_with=conn)
+
+
+def row_count(conn: Connection, name: str) -> int:
+    """``count(*)`` of one table or view."""
+    _reflect(conn, name)
+    return _count(conn, name)
+
+
+def _count(conn: Connection, name: str) -> int:
+    """``count(*)`` of a relation whose name came from the catalogue (quoted, never pasted)."""
+    return int(conn.execute(select(func.count()).select_from(table(name))).scalar_one())
+
+
+def columns(conn: Connection, name: str) -> pd.DataFrame:
+    """Column name, SQL type, nullability and primary-key flag, in table order."""
+    table = _reflect(conn, name)
+    rows = [
+        (col.name, _type_name(col.type), bool(col.nullable), bool(col.primary_key))
+        for col in table.columns
+    ]
+    return pd.DataFrame(rows, columns=["column", "type", "nullable", "primary_key"])
+
+
+def preview(conn: Connection, name: str, limit: int, offset: int) -> pd.DataFrame:
+    """One page of rows, in primary-key order when there is one (so pages never overlap)."""
+    table = _reflect(conn, name)
+    query = select(table).limit(limit).offset(offset)
+    if table.primary_key.columns:
+        query = query.order_by(*table.primary_key.columns)
+    result = conn.execute(query)
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def profile(conn: Connection, name: str) -> pd.DataFrame:
+    """Per column: nulls, distinct values, min and max, all in one aggregate query."""
+    table = _reflect(conn, name)
+    measures: list[Any] = [func.count().label("n")]
+    for i, col in enumerate(table.columns):
+        measures += [
+            func.count(col).label(f"c{i}_filled"),
+            func.count(col.distinct()).label(f"c{i}_distinct"),
+        ]
+        if not isinstance(col.type, _UNORDERED_TYPES):
+            measures += [func.min(col).label(f"c{i}_min"), func.max(col).label(f"c{i}_max")]
+    row = conn.execute(select(*measures).select_from(table)).one()._mapping
+    total = int(row["n"])
+    rows = []
+    for i, col in enumerate(table.columns):
+        nulls = total - int(row[f"c{i}_filled"])
+        rows.append(
+            {
+                "column": col.name,
+                "type": _type_name(col.type),
+                "nulls": nulls,
+                "null %": round(100.0 * nulls / total, 1) if total else 0.0,
+                "distinct": int(row[f"c{i}_distinct"]),
+                "min": _shown(row.get(f"c{i}_min")),
+                "max": _shown(row.get(f"c{i}_max")),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _type_name(sql_type: Any) -> str:
+    try:
+        return str(sql_type)
+    except Exception:  # some dialect types cannot compile without a dialect
+        return type(sql_type).__name__
+
+
+def _shown(value: Any) -> str | None:
+    """Min/max as text: one column can hold numbers and dates, and text keeps both readable."""
+    if value is None:
+        return None
+    text = str(value)
+    return text if len(text) <= 80 else text[:77] + "..."

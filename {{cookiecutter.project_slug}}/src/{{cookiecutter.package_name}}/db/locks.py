@@ -1,0 +1,183 @@
+"""One run at a time per database: the run lock.
+
+``RunLock`` is the interface the runner uses (``acquire``/``release``, a context manager, and
+``lost`` once another process took it). ``TableRunLock`` keeps the holder in the ``run_lock``
+table: a row naming run id, host and pid, refreshed by a heartbeat. A lock whose holder is gone
+(same host: its pid is dead; another host: no heartbeat for ``stale_after_s``) is taken over.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from abc import ABC, abstractmethod
+from datetime import datetime, timedelta, timezone
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import Engine, delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..errors import RunLockedError
+from .models import RunLock as RunLockRow
+
+__all__ = ["RunLock", "TableRunLock", "pid_alive", "run_lock_for"]
+
+LOCKS = RunLockRow.__table__
+_log = logging.getLogger("pipeline.lock")
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists on this machine."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    except OSError:
+        return False
+    return True
+
+
+class RunLock(ABC):
+    """The run lock of one database."""
+
+    lost: bool = False
+
+    @abstractmethod
+    def acquire(self, run_id: str) -> None:
+        """Take the lock for ``run_id`` or raise ``RunLockedError`` naming the holder."""
+
+    @abstractmethod
+    def release(self) -> None:
+        """Give the lock up (a no-op when not held)."""
+
+    def __enter__(self) -> RunLock:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.release()
+
+
+class TableRunLock(RunLock):
+    """The lock as a row of ``run_lock``, with a heartbeat thread while held."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        name: str = "pipeline",
+        *,
+        heartbeat_s: float = 5.0,
+        stale_after_s: float = 60.0,
+    ):
+        self.engine, self.name = engine, name
+        self.heartbeat_s, self.stale_after_s = heartbeat_s, stale_after_s
+        self.host, self.pid = socket.gethostname(), os.getpid()
+        self.run_id: str | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def acquire(self, run_id: str) -> None:
+        for _ in range(3):
+            if self._insert(run_id):
+                self.run_id = run_id
+                self._start_heartbeat()
+                return
+            holder = self.holder()
+            if holder is None:
+                continue  # released between our insert and our read: try again
+            if not self._is_stale(holder):
+                raise RunLockedError(holder.run_id, holder.host, holder.pid)
+            _log.warning(
+                "taking over the run lock of run %s (host %s, pid %s): its process is gone",
+                holder.run_id,
+                holder.host,
+                holder.pid,
+            )
+            with self.engine.begin() as conn:
+                conn.execute(
+                    delete(LOCKS).where(LOCKS.c.name == self.name, LOCKS.c.run_id == holder.run_id)
+                )
+        holder = self.holder()
+        raise RunLockedError(
+            getattr(holder, "run_id", None),
+            getattr(holder, "host", None),
+            getattr(holder, "pid", None),
+        )
+
+    def release(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self.run_id is None:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(
+                delete(LOCKS).where(LOCKS.c.name == self.name, LOCKS.c.run_id == self.run_id)
+            )
+        self.run_id = None
+
+    def holder(self) -> Any:
+        """The row of whoever holds the lock, or None."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(LOCKS).where(LOCKS.c.name == self.name)).first()
+
+    def _insert(self, run_id: str) -> bool:
+        now = _now()
+        row = {
+            "name": self.name,
+            "run_id": run_id,
+            "host": self.host,
+            "pid": self.pid,
+            "acquired_at": now,
+            "heartbeat_at": now,
+        }
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(LOCKS.insert(), [row])
+        except IntegrityError:
+            return False
+        return True
+
+    def _is_stale(self, holder: Any) -> bool:
+        if holder.host == self.host:
+            return not pid_alive(holder.pid)
+        return _now() - holder.heartbeat_at > timedelta(seconds=self.stale_after_s)
+
+    def _start_heartbeat(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._beat, name="run-lock-heartbeat", daemon=True)
+        self._thread.start()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.heartbeat_s):
+            try:
+                with self.engine.begin() as conn:
+                    result = conn.execute(
+                        update(LOCKS)
+                        .where(LOCKS.c.name == self.name, LOCKS.c.run_id == self.run_id)
+                        .values(heartbeat_at=_now())
+                    )
+                if result.rowcount == 0:
+                    self.lost = True
+                    _log.error("the run lock was taken by another process")
+                    return
+            except Exception as exc:  # a missed beat is not fatal; the next one may work
+                _log.warning("run lock heartbeat failed: %s", exc)
+
+
+def run_lock_for(engine: Engine) -> RunLock:
+    """The run lock for this database."""
+    return TableRunLock(engine)

@@ -1,0 +1,336 @@
+"""Reads and writes of the ingest ledger: model versions, object claims and their outcomes.
+
+An attempt owns an object through a claim token written in a short committed transaction;
+its load transaction only commits if the token is still its own, so two processes can never
+both load one object. A claim left by a process that died is seen and marked ``crashed``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from .tables import DataModel, DataObject, Reject
+
+__all__ = [
+    "ObjectInfo",
+    "ObjectStatus",
+    "add_rejects",
+    "claim",
+    "find_object",
+    "loaded_ids",
+    "mark_dead_claims",
+    "new_object",
+    "register_version",
+    "utcnow",
+]
+
+HOST = socket.gethostname()
+OBJECTS = DataObject.__table__
+REJECTS = Reject.__table__
+MODELS = DataModel.__table__
+
+
+class ObjectStatus:
+    """Values of ``etl_data_objects.status``."""
+
+    EXTRACTED = "extracted"
+    LOADING = "loading"
+    LOADED = "loaded"
+    FAILED = "failed"
+    CRASHED = "crashed"
+    SUPERSEDED = "superseded"
+
+
+def utcnow() -> datetime:
+    """Naive UTC now, as the ledger stores times."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """A data object as the ledger records it; what hooks receive."""
+
+    id: str
+    model: str
+    model_version: int
+    source_uri: str
+    content_hash: str
+    bytes: int
+    status: str
+    raw_path: str | None
+    target_table: str
+    rows_read: int | None = None
+    rows_loaded: int | None = None
+    rows_rejected: int | None = None
+    claim: str | None = None
+    host: str | None = None
+    pid: int | None = None
+    loaded_at: datetime | None = None
+    error: str | None = None
+
+    @classmethod
+    def from_row(cls, row: Any) -> ObjectInfo:
+        data = row._mapping
+        return cls(**{name: data[name] for name in cls.__dataclass_fields__})
+
+
+def register_version(engine: Engine, name: str, table: str, hashes: dict[str, str], fields: str) -> int:
+    """The version number of this set of stage hashes; a new set gets the next number."""
+    fingerprint = hashes["fingerprint"]
+    for _ in range(3):  # another process may register the same model at the same time
+        with engine.begin() as conn:
+            found = conn.execute(
+                select(MODELS.c.version).where(
+                    MODELS.c.name == name, MODELS.c.fingerprint == fingerprint
+                )
+            ).scalar()
+            if found is not None:
+                return int(found)
+            last = conn.execute(select(func.max(MODELS.c.version)).where(MODELS.c.name == name))
+            version = int(last.scalar() or 0) + 1
+            try:
+                conn.execute(
+                    insert(MODELS).values(
+                        name=name,
+                        version=version,
+                        fingerprint=fingerprint,
+                        target_table=table,
+                        extract_hash=hashes["extract"],
+                        transform_hash=hashes["transform"],
+                        load_hash=hashes["load"],
+                        fields=fields,
+                        created_at=utcnow(),
+                    )
+                )
+            except IntegrityError:
+                continue
+            return version
+    raise RuntimeError(f"could not register a version of ingest model {name!r}")
+
+
+def find_object(conn: Connection, model: str, version: int, content_hash: str) -> ObjectInfo | None:
+    """The object this model version made of this content, if any."""
+    row = conn.execute(
+        select(OBJECTS).where(
+            OBJECTS.c.model == model,
+            OBJECTS.c.model_version == version,
+            OBJECTS.c.content_hash == content_hash,
+        )
+    ).first()
+    return ObjectInfo.from_row(row) if row is not None else None
+
+
+def known_raw_path(conn: Connection, model: str, content_hash: str) -> str | None:
+    """A raw copy of this content saved earlier by any version of the model, if still there."""
+    paths = conn.execute(
+        select(OBJECTS.c.raw_path).where(
+            OBJECTS.c.model == model, OBJECTS.c.content_hash == content_hash
+        )
+    ).scalars()
+    return next((path for path in paths if path and os.path.isfile(path)), None)
+
+
+def new_object(conn: Connection, **values: Any) -> str:
+    """Record a freshly extracted object; returns its id."""
+    now = utcnow()
+    object_id = uuid.uuid4().hex
+    conn.execute(
+        insert(OBJECTS).values(
+            id=object_id,
+            status=ObjectStatus.EXTRACTED,
+            extract_status="done",
+            transform_status="pending",
+            load_status="pending",
+            created_at=now,
+            extracted_at=now,
+            updated_at=now,
+            attempts=0,
+            **values,
+        )
+    )
+    return object_id
+
+
+def claim(engine: Engine, seen: ObjectInfo, run_id: str | None) -> str | None:
+    """Take the object for this process; None when someone changed it since it was read."""
+    token = uuid.uuid4().hex
+    now = utcnow()
+    with engine.begin() as conn:
+        taken = conn.execute(
+            update(OBJECTS)
+            .where(OBJECTS.c.id == seen.id, OBJECTS.c.status == seen.status)
+            .where(_same_claim(seen.claim))
+            .values(
+                status=ObjectStatus.LOADING,
+                transform_status="running",
+                load_status="running",
+                claim=token,
+                host=HOST,
+                pid=os.getpid(),
+                run_id=run_id,
+                attempts=OBJECTS.c.attempts + 1,
+                transform_started_at=now,
+                load_started_at=now,
+                updated_at=now,
+                error=None,
+            )
+        )
+    return token if taken.rowcount == 1 else None
+
+
+def _same_claim(token: str | None) -> Any:
+    return OBJECTS.c.claim.is_(None) if token is None else OBJECTS.c.claim == token
+
+
+def finish(conn: Connection, info: ObjectInfo, token: str, counts: dict[str, int]) -> bool:
+    """Inside the load transaction: mark the object loaded if this attempt still owns it."""
+    now = utcnow()
+    done = conn.execute(
+        update(OBJECTS)
+        .where(OBJECTS.c.id == info.id, OBJECTS.c.claim == token)
+        .values(
+            status=ObjectStatus.LOADED,
+            transform_status="done",
+            load_status="done",
+            loaded_at=now,
+            updated_at=now,
+            **counts,
+        )
+    )
+    # Earlier versions' loads of the same content no longer own rows in the target.
+    conn.execute(
+        update(OBJECTS)
+        .where(
+            OBJECTS.c.model == info.model,
+            OBJECTS.c.content_hash == info.content_hash,
+            OBJECTS.c.id != info.id,
+            OBJECTS.c.status == ObjectStatus.LOADED,
+        )
+        .values(status=ObjectStatus.SUPERSEDED, updated_at=now)
+    )
+    return done.rowcount == 1
+
+
+def loaded_ids(conn: Connection, model: str, content_hash: str) -> list[str]:
+    """Objects of this model with this content whose rows are in the target (any version)."""
+    query = select(OBJECTS.c.id).where(
+        OBJECTS.c.model == model,
+        OBJECTS.c.content_hash == content_hash,
+        OBJECTS.c.status == ObjectStatus.LOADED,
+    )
+    return list(conn.execute(query).scalars())
+
+
+def earlier_objects(conn: Connection, model: str, version: int) -> list[ObjectInfo]:
+    """One object per content this model loaded under other versions (newest first)."""
+    rows = conn.execute(
+        select(OBJECTS)
+        .where(OBJECTS.c.model == model, OBJECTS.c.model_version != version)
+        .where(OBJECTS.c.status.in_([ObjectStatus.LOADED, ObjectStatus.SUPERSEDED]))
+        .order_by(OBJECTS.c.created_at.desc())
+    )
+    seen: dict[str, ObjectInfo] = {}
+    for row in rows:
+        seen.setdefault(row.content_hash, ObjectInfo.from_row(row))
+    return list(seen.values())
+
+
+def recent_objects(engine: Engine, model: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    """The newest objects (of one model, or all) with their statuses and counts."""
+    mark_dead_claims(engine, model)
+    query = select(OBJECTS).order_by(OBJECTS.c.updated_at.desc()).limit(limit)
+    if model is not None:
+        query = query.where(OBJECTS.c.model == model)
+    with engine.connect() as conn:
+        return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def add_rejects(conn: Connection, object_id: str, refused: list[Any]) -> None:
+    """Record refused records of this object (inside the load transaction)."""
+    conn.execute(
+        insert(REJECTS),
+        [
+            {
+                "object_id": object_id,
+                "record": item.record,
+                "line": item.line,
+                "field": item.field,
+                "reason": item.reason[:2000],
+                "raw": None if item.raw is None else item.raw[:2000],
+            }
+            for item in refused
+        ],
+    )
+
+
+def clear_rejects(conn: Connection, object_id: str) -> None:
+    """Forget the rejects of an earlier attempt at this object."""
+    conn.execute(delete(REJECTS).where(REJECTS.c.object_id == object_id))
+
+
+def fail(engine: Engine, object_id: str, token: str, error: str, status: str = ObjectStatus.FAILED) -> None:
+    """Record that this attempt failed (its load transaction was rolled back)."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(OBJECTS)
+            .where(OBJECTS.c.id == object_id, OBJECTS.c.claim == token)
+            .values(
+                status=status,
+                transform_status=status,
+                load_status=status,
+                error=error[:4000],
+                updated_at=utcnow(),
+            )
+        )
+
+
+def mark_dead_claims(engine: Engine, model: str | None = None) -> int:
+    """Objects left ``loading`` by a process of this host that no longer runs become ``crashed``."""
+    query = select(OBJECTS.c.id, OBJECTS.c.pid, OBJECTS.c.claim).where(
+        OBJECTS.c.status == ObjectStatus.LOADING, OBJECTS.c.host == HOST
+    )
+    if model is not None:
+        query = query.where(OBJECTS.c.model == model)
+    with engine.connect() as conn:
+        dead = [row for row in conn.execute(query) if not _alive(row.pid)]
+    for row in dead:
+        fail(
+            engine,
+            row.id,
+            row.claim,
+            f"the process that was loading it (pid {row.pid} on {HOST}) died mid-load; its "
+            "rows were rolled back and the next ingest loads it again",
+            status=ObjectStatus.CRASHED,
+        )
+    return len(dead)
+
+
+def _alive(pid: int | None) -> bool:
+    if pid is None:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return _not_zombie(pid)
+
+
+def _not_zombie(pid: int) -> bool:
+    """A killed child its parent has not reaped yet still answers kill(0)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True

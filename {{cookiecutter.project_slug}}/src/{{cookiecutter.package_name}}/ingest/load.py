@@ -1,0 +1,164 @@
+"""The load stage's writers: the target table, and the fastest bulk insert each dialect offers.
+
+SQLite: one prepared INSERT run with ``executemany`` over plain tuples. MySQL/MariaDB: ``LOAD
+DATA LOCAL INFILE`` from a temporary file per chunk when both the server and the connection
+allow it, else pymysql's ``executemany``, which sends multi-row INSERTs. Every chunk goes into
+the caller's transaction, so an object's rows commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from itertools import repeat
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection, Engine, inspect
+
+from ..errors import IngestError
+from .fields import Date, Field, Method
+from .model import OBJECT_ID_COLUMN
+
+__all__ = ["Loader", "ensure_target", "target_table"]
+
+MYSQL = frozenset({"mysql", "mariadb"})
+
+
+def target_table(name: str, fields: Sequence[Field]) -> sa.Table:
+    """The target table as the fields declare it, plus the column naming each row's object."""
+    columns = [sa.Column(f.name, f.sql_type(), nullable=True) for f in fields]
+    # No index on the object column: it only serves the rare --force/reprocess delete, and an
+    # index would slow every bulk load.
+    columns.append(sa.Column(OBJECT_ID_COLUMN, sa.String(32), nullable=False))
+    return sa.Table(name, sa.MetaData(), *columns)
+
+
+def ensure_target(engine: Engine, table: sa.Table) -> None:
+    """Create the target table if missing; an existing one must have every column."""
+    inspector = inspect(engine)
+    if not inspector.has_table(table.name):
+        table.create(engine, checkfirst=True)
+        return
+    have = {column["name"] for column in inspector.get_columns(table.name)}
+    missing = [column.name for column in table.columns if column.name not in have]
+    if missing:
+        raise IngestError(
+            table.name,
+            {
+                table.name: f"the existing table has no column {', '.join(missing)}; add them "
+                f"with a migration, or drop the table to let the ingest create it"
+            },
+        )
+
+
+class Loader:
+    """Inserts chunks of transformed columns into the target inside one open transaction."""
+
+    def __init__(self, conn: Connection, table: sa.Table, fields: Sequence[Field], object_id: str):
+        self.conn = conn
+        self.table = table
+        self.fields = fields
+        self.object_id = object_id
+        dialect = conn.dialect
+        self.processors = [_processor(f, dialect) for f in fields]
+        quote = dialect.identifier_preparer.quote
+        self.names = [quote(column.name) for column in table.columns]
+        self.local_infile = dialect.name in MYSQL and _local_infile_allowed(conn)
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        self.sql = (
+            f"INSERT INTO {quote(table.name)} ({', '.join(self.names)}) "
+            f"VALUES ({', '.join([mark] * len(self.names))})"
+        )
+
+    def insert(self, columns: list[list[Any]]) -> int:
+        """Insert one chunk (columns in field order); returns the rows written."""
+        count = len(columns[0]) if columns else 0
+        if not count:
+            return 0
+        if self.local_infile:
+            return self._load_data(columns, count)
+        ready = [_apply(p, c) for p, c in zip(self.processors, columns)]
+        self.conn.exec_driver_sql(self.sql, list(zip(*ready, repeat(self.object_id, count))))
+        return count
+
+    def _load_data(self, columns: list[list[Any]], count: int) -> int:
+        texts = [_mysql_text(column) for column in columns]
+        lines = map("\t".join, zip(*texts, repeat(self.object_id, count)))
+        fd, path = tempfile.mkstemp(prefix="ingest-", suffix=".tsv")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+                for line in lines:
+                    out.write(line + "\n")
+            escaped = path.replace("\\", "\\\\").replace("'", "\\'")
+            self.conn.exec_driver_sql(
+                f"LOAD DATA LOCAL INFILE '{escaped}' INTO TABLE "
+                f"{self.conn.dialect.identifier_preparer.quote(self.table.name)} "
+                "CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' "
+                f"LINES TERMINATED BY '\\n' ({', '.join(self.names)})"
+            )
+        finally:
+            os.unlink(path)
+        self._refuse_warnings()
+        return count
+
+    def _refuse_warnings(self) -> None:
+        """LOAD DATA LOCAL turns bad values into warnings; any warning fails the object."""
+        warnings = self.conn.exec_driver_sql("SHOW WARNINGS LIMIT 3").fetchall()
+        if warnings:
+            shown = "; ".join(str(w[2]) for w in warnings)
+            raise IngestError(self.table.name, {self.table.name: f"the server changed values: {shown}"})
+
+
+def _processor(fld: Field, dialect: Any) -> Callable[[Any], Any] | None:
+    """The bind processor of the field's column type (Python value -> DBAPI value), if any."""
+    kind = fld.type if isinstance(fld, Method) else fld
+    if dialect.name == "sqlite" and type(kind) is Date:
+        return dt.date.isoformat  # what SQLAlchemy stores, at C speed
+    return fld.sql_type().dialect_impl(dialect).bind_processor(dialect)
+
+
+def _apply(processor: Callable[[Any], Any] | None, column: list[Any]) -> list[Any]:
+    if processor is None:
+        return column
+    if None not in column:
+        return list(map(processor, column))
+    return [None if value is None else processor(value) for value in column]
+
+
+def _local_infile_allowed(conn: Connection) -> bool:
+    """Both ends allow LOCAL INFILE: the server's variable and this connection's flag."""
+    raw = conn.connection.dbapi_connection
+    client = bool(getattr(raw, "client_flag", 0) & 128)  # CLIENT.LOCAL_FILES
+    if not client:
+        return False
+    return bool(conn.exec_driver_sql("SELECT @@GLOBAL.local_infile").scalar())
+
+
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\\0"})
+
+
+def _mysql_text(values: list[Any]) -> list[str]:
+    """A column as LOAD DATA text: ``\\N`` for NULL, escapes for tab/newline/backslash."""
+    sample = values[0]
+    if None in values or isinstance(sample, bool):
+        return [_one_text(value) for value in values]
+    if isinstance(sample, str):
+        return [value.translate(_ESCAPES) for value in values]
+    if isinstance(sample, dt.datetime):
+        return [value.isoformat(" ") for value in values]
+    return list(map(str, values))  # int, float (repr round-trips), Decimal, date
+
+
+def _one_text(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, str):
+        return value.translate(_ESCAPES)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(" ")
+    return str(value)

@@ -1,0 +1,214 @@
+"""Declarative ingest models: a target table, typed fields, a source, hooks; and their version.
+
+    class Predictions(IngestModel, depends_on=[fetch_day]):
+        __table__ = "raw_predictions"
+        __source__ = CsvSource("seeds/predictions.csv")
+
+        id = fields.Integer(required=True)
+        model = fields.UppercaseString(length=40)
+        day = fields.Date(format="%Y-%m-%d")
+        label = fields.Method("label_for", type=fields.String(length=20))
+
+        def label_for(self, row): ...
+
+Each model is also a task in the DAG (``Predictions.__task__``), named after the model; class
+keywords (``depends_on``, ``retry``, ``tags``...) are its task options. The model's version is
+the hash of each stage's code and field declarations (comments and whitespace ignored).
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import inspect
+import re
+import textwrap
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from ..core.task import Task
+from ..errors import DefinitionError
+from .fields import Field, Method
+from .hooks import HOOK_ATTRIBUTE, HOOK_STAGES
+from .sources import GeneratorSource, Source
+
+__all__ = [
+    "IngestModel",
+    "OBJECT_ID_COLUMN",
+    "hook_methods",
+    "registered",
+    "required_sources",
+    "stage_hashes",
+]
+
+OBJECT_ID_COLUMN = "etl_object_id"
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_TASK_OPTIONS = frozenset(
+    {"depends_on", "retry", "retry_delay", "ttl_minutes", "runs_on", "tags", "timeout", "checks", "stage"}
+)
+_registry: dict[str, type[IngestModel]] = {}
+
+
+def registered() -> dict[str, type[IngestModel]]:
+    """Every ingest model defined so far in this process, by name."""
+    return dict(_registry)
+
+
+class IngestModel:
+    """Base of ingest models; subclass it with ``__table__``, ``__source__`` and fields.
+
+    Everything the framework sets on a model is a dunder (``__model_name__``,
+    ``__fields__``, ``__hooks__``, ``__task__``), so any plain name is free for a field.
+    """
+
+    __table__: ClassVar[str]
+    __source__: ClassVar[Source]
+    __model_name__: ClassVar[str]
+    __chunk_size__: ClassVar[int] = 20_000
+    __fields__: ClassVar[tuple[Field, ...]] = ()
+    __hooks__: ClassVar[dict[str, tuple[str, ...]]] = {}
+    __task__: ClassVar[Task]
+
+    def __init_subclass__(cls, name: str | None = None, **task_options: Any) -> None:
+        super().__init_subclass__()
+        cls.__model_name__ = name or cls.__dict__.get("__model_name__") or _snake(cls.__name__)
+        cls.__fields__ = tuple(_collect_fields(cls))
+        cls.__hooks__ = _collect_hooks(cls)
+        problems = _problems(cls, task_options)
+        if problems:
+            where = f"{inspect.getsourcefile(cls) or cls.__module__}"
+            raise DefinitionError([f"ingest model {cls.__name__}: {p}" for p in problems], where)
+        cls.__task__ = _make_task(cls, task_options)
+        _registry[cls.__model_name__] = cls
+
+    def __init__(self, settings: Any = None, logger: Any = None):
+        self.settings = settings
+        self.logger = logger
+
+
+def required_sources(model: type[IngestModel]) -> set[str]:
+    """Input columns a required field reads (a file without one of them fails)."""
+    return {
+        f.source
+        for f in model.__fields__
+        if f.required and f.default is None and not isinstance(f, Method) and f.source
+    }
+
+
+def hook_methods(instance: IngestModel, kind: str) -> list[Callable[..., Any]]:
+    """The bound hook methods of one kind, in definition order."""
+    return [getattr(instance, name) for name in type(instance).__hooks__.get(kind, ())]
+
+
+def stage_hashes(model: type[IngestModel]) -> dict[str, str]:
+    """Hash of each stage's declarations and code, and the fingerprint of all three."""
+    source = model.__source__
+    extract = [source.declaration()]
+    if isinstance(source, GeneratorSource):
+        extract.append(_code(getattr(model, source.method)))
+    transform = [f.declaration() for f in model.__fields__]
+    transform += [_code(getattr(model, f.method)) for f in model.__fields__ if isinstance(f, Method)]
+    parts = {"extract": extract, "transform": transform, "load": [f"table={model.__table__}"]}
+    for kind, names in sorted(model.__hooks__.items()):
+        parts[HOOK_STAGES[kind]] += [f"@{kind}:" + _code(getattr(model, n)) for n in names]
+    hashes = {stage: _sha("\n".join(texts)) for stage, texts in parts.items()}
+    combined = "".join(hashes[stage] for stage in ("extract", "transform", "load"))
+    hashes["fingerprint"] = _sha(model.__model_name__ + combined)
+    return hashes
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+def _collect_fields(cls: type) -> list[Field]:
+    found: dict[str, Field] = {}
+    for klass in reversed(cls.__mro__):
+        for attr, value in vars(klass).items():
+            if isinstance(value, Field):
+                found.pop(attr, None)
+                found[attr] = value
+    return list(found.values())
+
+
+def _collect_hooks(cls: type) -> dict[str, tuple[str, ...]]:
+    hooks: dict[str, list[str]] = {}
+    for klass in reversed(cls.__mro__):
+        for attr, value in vars(klass).items():
+            kind = getattr(value, HOOK_ATTRIBUTE, None)
+            if kind and attr not in hooks.get(kind, []):
+                hooks.setdefault(kind, []).append(attr)
+    return {kind: tuple(names) for kind, names in hooks.items()}
+
+
+def _problems(cls: type[IngestModel], task_options: dict[str, Any]) -> list[str]:
+    problems = []
+    table = cls.__dict__.get("__table__", getattr(cls, "__table__", None))
+    if not isinstance(table, str) or not _IDENTIFIER.match(table):
+        problems.append(f"__table__ must name the target table (letters, digits, _), got {table!r}")
+    if not isinstance(getattr(cls, "__source__", None), Source):
+        problems.append(
+            "__source__ must be a source: CsvSource('data/in/*.csv'), JsonLinesSource(...), "
+            "ParquetSource(...) or GeneratorSource('method_name')"
+        )
+    elif isinstance(cls.__source__, GeneratorSource) and not callable(getattr(cls, cls.__source__.method, None)):
+        problems.append(f"GeneratorSource names {cls.__source__.method!r}, which is not a method of the model")
+    if not cls.__fields__:
+        problems.append("declare at least one field, e.g. id = fields.Integer(required=True)")
+    for fld in cls.__fields__:
+        if fld.name == OBJECT_ID_COLUMN or not _IDENTIFIER.match(fld.name):
+            problems.append(f"field name {fld.name!r} is reserved or not a valid column name")
+        if isinstance(fld, Method) and not callable(getattr(cls, fld.method, None)):
+            problems.append(f"field {fld.name!r} computes from {fld.method!r}, which is not a method of the model")
+    unknown = sorted(set(task_options) - _TASK_OPTIONS)
+    if unknown:
+        problems.append(
+            f"unknown class keyword {', '.join(unknown)}; task options are: {', '.join(sorted(_TASK_OPTIONS))}"
+        )
+    if not isinstance(cls.__chunk_size__, int) or cls.__chunk_size__ < 1:
+        problems.append(f"__chunk_size__ must be a whole number >= 1, got {cls.__chunk_size__!r}")
+    return problems
+
+
+def _make_task(cls: type[IngestModel], options: dict[str, Any]) -> Task:
+    """The model as a task: running it ingests the model's source."""
+
+    def ingest_task(engine: Any, run: Any) -> Any:
+        from .runner import ingest
+
+        return ingest(cls, engine=engine, run_id=run.run_id, logger=run.logger)
+
+    ingest_task.__name__ = ingest_task.__qualname__ = cls.__model_name__
+    ingest_task.__module__ = cls.__module__
+    ingest_task.__doc__ = cls.__doc__ or f"Ingest {cls.__model_name__} into {cls.__table__}."
+    task = Task(name=cls.__model_name__, **options)(ingest_task)
+    try:
+        task.location = f"{inspect.getsourcefile(cls)}:{inspect.getsourcelines(cls)[1]}"
+    except (OSError, TypeError):
+        pass  # defined where its source cannot be read (a REPL); keep the default
+    return task
+
+
+def _code(func: Any) -> str:
+    """A function's code with comments, whitespace and docstrings removed."""
+    func = inspect.unwrap(getattr(func, "__func__", func))
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+    except (OSError, TypeError, SyntaxError):
+        code = func.__code__
+        return code.co_code.hex() + repr(code.co_consts)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (
+            isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree, annotate_fields=False)
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,324 @@
+"""Where an ingest model's data comes from, and how a saved raw object is read back in chunks.
+
+A source names its inputs (``locate``), writes one input as received (``fetch``) and reads a
+raw object as batches of columns (``read``). Rows that cannot even be read (a CSV line with
+the wrong number of fields, bytes that are not valid in the file's encoding, a JSON line that
+does not parse) are refused there with their line; a problem with the whole file is an
+:class:`ObjectProblem`.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import itertools
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+__all__ = [
+    "Batch",
+    "CsvSource",
+    "GeneratorSource",
+    "JsonLinesSource",
+    "ObjectProblem",
+    "ParquetSource",
+    "Refused",
+    "Source",
+]
+
+
+class ObjectProblem(Exception):
+    """The whole object cannot be read; the message names what to fix."""
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A record that goes to the rejects table: where it was, which field, why."""
+
+    record: int
+    line: int | None
+    field: str | None
+    reason: str
+    raw: str | None
+
+
+@dataclass
+class Batch:
+    """Up to ``chunk_size`` records: good ones as columns, refused ones aside."""
+
+    columns: list[list[Any]]
+    records: Sequence[int]  # record number (1-based) of each good row
+    lines: Sequence[int | None]  # line (or row index) of each good row in the raw object
+    raws: list[Any]  # each good row as read, rendered only if it is rejected later
+    refused: list[Refused] = field(default_factory=list)
+
+    @property
+    def read(self) -> int:
+        return len(self.records) + len(self.refused)
+
+
+class Source:
+    """Base of the sources; ``suffix`` is the raw object's file extension."""
+
+    suffix = ""
+
+    def locate(self, root: Path, given: Sequence[str] = ()) -> list[str]:
+        """The inputs to ingest: ``given`` paths/globs, else the source's own pattern."""
+        raise NotImplementedError
+
+    def fetch(self, model: Any, uri: str, out: IO[bytes]) -> None:
+        """Write the input ``uri`` as received into ``out``."""
+        with open(uri, "rb") as handle:
+            while block := handle.read(1 << 20):
+                out.write(block)
+
+    def read(self, path: Path, columns: Sequence[str], required: set[str], size: int) -> Iterator[Batch]:
+        """Read a raw object back as batches holding ``columns`` in that order."""
+        raise NotImplementedError
+
+    def render(self, raw: Any) -> str:
+        """A record as text, for the rejects table."""
+        return str(raw)
+
+    def declaration(self) -> str:
+        """A stable text of this source's settings, for the model's version hash."""
+        return repr(self)
+
+
+class _FileSource(Source):
+    def __init__(self, pattern: str):
+        self.pattern = pattern
+
+    def locate(self, root: Path, given: Sequence[str] = ()) -> list[str]:
+        patterns = list(given) or [str(root / self.pattern)]
+        found: list[str] = []
+        for pattern in patterns:
+            matches = sorted(glob.glob(pattern, recursive=True)) if glob.has_magic(pattern) else [pattern]
+            found.extend(os.path.abspath(path) for path in matches)
+        missing = [path for path in found if not os.path.isfile(path)]
+        if missing:
+            raise ObjectProblem(f"no such file: {', '.join(missing)}")
+        return list(dict.fromkeys(found))
+
+    def __repr__(self) -> str:
+        options = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if k != "pattern")
+        return f"{type(self).__name__}({self.pattern!r}{', ' if options else ''}{options})"
+
+
+class CsvSource(_FileSource):
+    """CSV files matching a glob (relative to the project folder), with a header row."""
+
+    suffix = ".csv"
+
+    def __init__(self, pattern: str, *, delimiter: str = ",", quotechar: str = '"', encoding: str = "utf-8-sig"):
+        super().__init__(pattern)
+        self.delimiter = delimiter
+        self.quotechar = quotechar
+        self.encoding = encoding
+
+    def read(self, path: Path, columns: Sequence[str], required: set[str], size: int) -> Iterator[Batch]:
+        # surrogateescape lets a bad byte reach the row that holds it, so only that row is
+        # refused instead of the whole file failing.
+        with open(path, encoding=self.encoding, errors="surrogateescape", newline="") as handle:
+            reader = csv.reader(handle, delimiter=self.delimiter, quotechar=self.quotechar, strict=True)
+            header = self._header(reader, path)
+            width, picks = len(header), self._picks(header, columns, required, path)
+            record = 0
+            while True:
+                start = reader.line_num
+                try:
+                    chunk = list(itertools.islice(reader, size))
+                except csv.Error as exc:
+                    raise ObjectProblem(f"line {reader.line_num}: unreadable CSV: {exc}") from None
+                if not chunk:
+                    return
+                exact = reader.line_num - start == len(chunk)
+                batch = self._batch(chunk, record, start if exact else None, width)
+                record += batch.read
+                by_index = list(zip(*batch.raws)) if batch.raws else [()] * width
+                batch.columns = [
+                    list(by_index[i]) if i is not None else [None] * len(batch.raws) for i in picks
+                ]
+                yield batch
+
+    def _batch(self, chunk: list[list[str]], record: int, start: int | None, width: int) -> Batch:
+        """Split a chunk into good rows and refused ones (the common all-good case in C)."""
+        if set(map(len, chunk)) == {width} and _valid_text(chunk):
+            count = len(chunk)
+            records = range(record + 1, record + count + 1)
+            lines: Sequence[int | None] = (
+                range(start + 1, start + count + 1) if start is not None else [None] * count
+            )
+            return Batch([], records, lines, chunk)
+        batch = Batch([], [], [], [])
+        for offset, row in enumerate(chunk):
+            if not row:
+                continue  # a blank line holds no record
+            record += 1
+            line = start + offset + 1 if start is not None else None
+            problem = _row_problem(row, width)
+            if problem:
+                batch.refused.append(Refused(record, line, None, problem, self.render(row)))
+                continue
+            batch.raws.append(row)
+            batch.records.append(record)
+            batch.lines.append(line)
+        return batch
+
+    def _header(self, reader: Any, path: Path) -> list[str]:
+        try:
+            header = next((row for row in reader if row), None)
+        except csv.Error as exc:
+            raise ObjectProblem(f"line {reader.line_num}: unreadable CSV header: {exc}") from None
+        if header is None:
+            size = os.path.getsize(path)
+            what = "is empty (0 bytes)" if size == 0 else f"has no header row ({size} bytes, all blank)"
+            raise ObjectProblem(f"{what}; a CSV object needs a header row naming its columns")
+        if _row_problem(header, len(header)):
+            raise ObjectProblem(f"line {reader.line_num}: the header is not valid {self.encoding}")
+        return [name.strip() for name in header]
+
+    @staticmethod
+    def _picks(header: list[str], columns: Sequence[str], required: set[str], path: Path) -> list[int | None]:
+        dupes = sorted({name for name in header if header.count(name) > 1})
+        if dupes:
+            raise ObjectProblem(f"the header names {', '.join(map(repr, dupes))} more than once")
+        absent = [name for name in columns if name in required and name not in header]
+        if absent:
+            raise ObjectProblem(
+                f"the header has no column {', '.join(map(repr, absent))}, which a required field "
+                f"reads; its columns are: {', '.join(header)}"
+            )
+        return [header.index(name) if name in header else None for name in columns]
+
+    def render(self, raw: Any) -> str:
+        text = self.delimiter.join(raw)
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _valid_text(chunk: list[list[str]]) -> bool:
+    """No undecodable byte anywhere in the chunk (checked on one joined string)."""
+    joined = "\x1f".join(map("".join, chunk))
+    if joined.isascii():
+        return True
+    try:
+        joined.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _row_problem(row: list[str], width: int) -> str | None:
+    if len(row) != width:
+        return f"malformed line: {len(row)} fields where the header has {width}"
+    joined = "".join(row)
+    if not joined.isascii():
+        try:
+            joined.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            byte = joined[exc.start].encode("utf-8", "surrogateescape")
+            return f"encoding error: byte 0x{byte.hex()} is not valid text in this file's encoding"
+    return None
+
+
+class JsonLinesSource(_FileSource):
+    """JSON Lines files matching a glob: one JSON object per line."""
+
+    suffix = ".jsonl"
+
+    def read(self, path: Path, columns: Sequence[str], required: set[str], size: int) -> Iterator[Batch]:
+        with open(path, "rb") as handle:
+            numbered = ((n, line) for n, line in enumerate(handle, 1) if line.strip())
+            record = 0
+            while chunk := list(itertools.islice(numbered, size)):
+                batch = Batch([], [], [], [])
+                for line_no, line in chunk:
+                    record += 1
+                    value, problem = _json_record(line)
+                    if problem:
+                        batch.refused.append(Refused(record, line_no, None, problem, self.render(line)))
+                        continue
+                    batch.records.append(record)
+                    batch.lines.append(line_no)
+                    batch.raws.append(value)
+                batch.columns = [[row.get(name) for row in batch.raws] for name in columns]
+                yield batch
+
+    def render(self, raw: Any) -> str:
+        if isinstance(raw, bytes):
+            return raw.decode("utf-8", "replace").rstrip("\r\n")
+        return json.dumps(raw, default=str, ensure_ascii=False)
+
+
+def _json_record(line: bytes) -> tuple[dict[str, Any], str | None]:
+    try:
+        value = json.loads(line.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return {}, f"encoding error: byte 0x{line[exc.start:exc.start + 1].hex()} is not valid UTF-8"
+    except json.JSONDecodeError as exc:
+        return {}, f"not valid JSON: {exc.msg} at column {exc.colno}"
+    if not isinstance(value, dict):
+        return {}, f"a JSON line must hold an object, got {type(value).__name__}"
+    return value, None
+
+
+class ParquetSource(_FileSource):
+    """Parquet files matching a glob (needs pyarrow); ``line`` in rejects is the row index."""
+
+    suffix = ".parquet"
+
+    def read(self, path: Path, columns: Sequence[str], required: set[str], size: int) -> Iterator[Batch]:
+        try:
+            import pyarrow.parquet as pq
+        except ImportError:  # pragma: no cover - depends on the environment
+            raise ObjectProblem("reading Parquet needs pyarrow: pip install pyarrow") from None
+        try:
+            parquet = pq.ParquetFile(path)
+        except Exception as exc:  # pyarrow raises several types for a bad file
+            raise ObjectProblem(f"not a readable Parquet file: {exc}") from None
+        names = parquet.schema_arrow.names
+        absent = [name for name in columns if name in required and name not in names]
+        if absent:
+            raise ObjectProblem(
+                f"the file has no column {', '.join(map(repr, absent))}, which a required field "
+                f"reads; its columns are: {', '.join(names)}"
+            )
+        present = [name for name in columns if name in names]
+        record = 0
+        for table in parquet.iter_batches(batch_size=size, columns=present):
+            data = table.to_pydict()
+            count = table.num_rows
+            numbers = list(range(record + 1, record + count + 1))
+            record += count
+            cols = [data[name] if name in data else [None] * count for name in columns]
+            yield Batch(cols, numbers, [n - 1 for n in numbers], numbers)
+
+    def render(self, raw: Any) -> str:
+        return f"row {raw}"
+
+
+class GeneratorSource(JsonLinesSource):
+    """Records from a model method (API pages, a queue...), saved as JSON Lines when extracted.
+
+    ``method`` names a method of the model that yields dicts, or lists of dicts (pages).
+    """
+
+    def __init__(self, method: str):
+        super().__init__("")
+        self.method = method
+
+    def locate(self, root: Path, given: Sequence[str] = ()) -> list[str]:
+        return [f"generator:{self.method}"]
+
+    def fetch(self, model: Any, uri: str, out: IO[bytes]) -> None:
+        produce: Callable[[], Iterable[Any]] = getattr(model, self.method)
+        for item in produce():
+            for row in item if isinstance(item, list) else [item]:
+                out.write(json.dumps(row, default=str, ensure_ascii=False).encode("utf-8") + b"\n")
+
+    def __repr__(self) -> str:
+        return f"GeneratorSource({self.method!r})"

@@ -1,0 +1,101 @@
+"""The transform stage for one batch: field conversions column by column, rejects with reasons.
+
+A row is rejected when any of its fields fails; its reject names the first failing field and
+gives every reason. Computed fields and ``@post_transform`` hooks see rows as dicts, and only
+models that have them pay for building those dicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .fields import Field, FieldError, Method
+from .sources import Batch, Refused
+
+__all__ = ["Transformed", "transform_batch"]
+
+
+@dataclass
+class Transformed:
+    """The good rows of a batch as columns (in field order) and every refused record."""
+
+    columns: list[list[Any]]
+    refused: list[Refused]
+
+    @property
+    def count(self) -> int:
+        return len(self.columns[0]) if self.columns else 0
+
+
+def transform_batch(
+    instance: Any,
+    fields: Sequence[Field],
+    batch: Batch,
+    render: Callable[[Any], str],
+    hooks: Sequence[Callable[..., Any]] = (),
+) -> Transformed:
+    """Convert a batch; rows that fail any field go to ``refused`` with their reasons."""
+    plain = [f for f in fields if not isinstance(f, Method)]
+    columns: dict[str, list[Any]] = {}
+    problems: dict[int, list[tuple[str, str]]] = {}
+    for fld, raw_column in zip(plain, batch.columns):
+        values, errors = fld.convert_column(raw_column)
+        columns[fld.name] = values
+        for index, reason in errors.items():
+            problems.setdefault(index, []).append((fld.name, reason))
+    keep = _kept(len(batch.records), problems)
+    if keep is not None:
+        columns = {name: [values[i] for i in keep] for name, values in columns.items()}
+    refused = [_refused(batch, index, found, render) for index, found in sorted(problems.items())]
+    computed = [f for f in fields if isinstance(f, Method)]
+    if computed or hooks:
+        positions = keep if keep is not None else range(len(batch.records))
+        columns, late = _by_rows(instance, fields, columns, computed, hooks)
+        refused += [_refused(batch, positions[i], found, render) for i, found in late.items()]
+    refused = sorted(refused + batch.refused, key=lambda item: item.record)
+    return Transformed([columns[f.name] for f in fields], refused)
+
+
+def _kept(count: int, problems: dict[int, Any]) -> list[int] | None:
+    if not problems:
+        return None
+    return [i for i in range(count) if i not in problems]
+
+
+def _refused(batch: Batch, index: int, found: list[tuple[str, str]], render: Callable[[Any], str]) -> Refused:
+    return Refused(
+        record=batch.records[index],
+        line=batch.lines[index],
+        field=found[0][0],
+        reason="; ".join(reason for _, reason in found),
+        raw=render(batch.raws[index]),
+    )
+
+
+def _by_rows(
+    instance: Any,
+    fields: Sequence[Field],
+    columns: dict[str, list[Any]],
+    computed: Sequence[Field],
+    hooks: Sequence[Callable[..., Any]],
+) -> tuple[dict[str, list[Any]], dict[int, list[tuple[str, str]]]]:
+    """Computed fields and post-transform hooks, row by row as dicts."""
+    names = list(columns)
+    rows = [dict(zip(names, values)) for values in zip(*columns.values())] if names else []
+    problems: dict[int, list[tuple[str, str]]] = {}
+    for index, row in enumerate(rows):
+        for fld in computed:
+            try:
+                row[fld.name] = fld.convert(getattr(instance, fld.method)(dict(row)))
+            except FieldError as exc:
+                problems.setdefault(index, []).append((fld.name, f"{fld.name}: {exc}"))
+            except Exception as exc:  # user code: the row is rejected with the error
+                reason = f"{fld.name}: {fld.method}() raised {type(exc).__name__}: {exc}"
+                problems.setdefault(index, []).append((fld.name, reason))
+    good = [row for index, row in enumerate(rows) if index not in problems]
+    for hook in hooks:
+        hook(good)
+    out = {f.name: [row.get(f.name) for row in good] for f in fields}
+    return out, problems

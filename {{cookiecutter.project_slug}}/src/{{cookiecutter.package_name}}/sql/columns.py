@@ -1,0 +1,81 @@
+"""How user expressions find their columns in a DataFrame's current query.
+
+A DataFrame's columns are the ``selected_columns`` of its select. When a transformation has
+to wrap the query in a subquery (after a GROUP BY, LIMIT, DISTINCT or a join), expressions
+written against the earlier columns are rewritten to point at the subquery's columns: first
+by identity (the columns the earlier frame handed out), then by SQLAlchemy's lineage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import literal
+from sqlalchemy.sql import ColumnElement, visitors
+from sqlalchemy.sql.elements import ColumnClause, Label, Over
+from sqlalchemy.sql.selectable import FromClause
+from sqlalchemy.sql.util import ClauseAdapter
+
+from ..errors import SQLLayerError
+
+__all__ = ["adapt", "has_window", "is_plain", "name_of", "named", "to_expression"]
+
+Lineage = Mapping[int, ColumnElement[Any]]
+
+
+def name_of(column: ColumnElement[Any]) -> str:
+    """The output name of a selected column."""
+    return str(column.key)
+
+
+def is_plain(column: ColumnElement[Any]) -> bool:
+    """A bare column of a table or subquery (not a computed, labelled expression)."""
+    return isinstance(column, ColumnClause) and not isinstance(column, Label)
+
+
+def has_window(expressions: Iterable[ColumnElement[Any]]) -> bool:
+    """Whether any expression contains a window function (``... OVER (...)``)."""
+    return any(isinstance(node, Over) for expr in expressions for node in visitors.iterate(expr))
+
+
+def adapt(
+    expr: ColumnElement[Any], lineage: Lineage, froms: Sequence[FromClause]
+) -> ColumnElement[Any]:
+    """Rewrite ``expr`` so that every column it names is one of ``froms``' columns."""
+    if lineage:
+
+        def replace(element: Any, **_: Any) -> Any:
+            return lineage.get(id(element))
+
+        expr = visitors.replacement_traverse(expr, {}, replace)
+    for from_ in froms:
+        expr = ClauseAdapter(from_).traverse(expr)
+    return expr
+
+
+def to_expression(value: Any) -> ColumnElement[Any]:
+    """A SQL expression from a column, an expression or a plain Python value."""
+    if isinstance(value, ColumnElement):
+        return value
+    if hasattr(value, "__clause_element__"):
+        return value.__clause_element__()
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return literal(value)
+    return literal(value)
+
+
+def named(expr: ColumnElement[Any], name: str | None = None) -> ColumnElement[Any]:
+    """``expr`` under ``name``; an unnamed computed expression is refused with a hint."""
+    if name is not None:
+        if not isinstance(name, str) or not name:
+            raise SQLLayerError(f"a column name must be a non-empty string, got {name!r}")
+        if is_plain(expr) and name_of(expr) == name:
+            return expr
+        return expr.label(name)
+    if isinstance(expr, Label) or is_plain(expr):
+        return expr
+    raise SQLLayerError(
+        f"the expression `{expr}` has no name; give it one with .label('name') "
+        f"or use with_column('name', expr)"
+    )

@@ -1,0 +1,432 @@
+"""A Spark-like DataFrame over SQLAlchemy Core: immutable, lazy, one SQL statement.
+
+Transformations return new DataFrames and never touch the database; actions (``show``,
+``collect``, ``count``, ``to_pandas``, ``materialize``...) compile the whole chain into one
+statement and run it where the data lives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy import cast as sa_cast
+from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql.elements import Label
+from sqlalchemy.sql.selectable import CompoundSelect, FromClause
+from sqlalchemy.types import TypeEngine
+
+from ..errors import AmbiguousColumnError, ColumnNotFoundError, SQLLayerError
+from . import actions
+from .columns import adapt, has_window, is_plain, name_of, named, to_expression
+from .grouping import GroupedData, aggregations
+from .joins import join_frames
+from .materialize import materialize as _materialize
+from .rows import Row
+from .types import resolve_type
+
+if TYPE_CHECKING:
+    import pandas
+
+    from .session import Session
+
+__all__ = ["DataFrame"]
+
+# What each kind of step cannot stack on top of without wrapping the query in a subquery.
+_WRAP_BEFORE = {
+    "project": {"grouped", "distinct", "limited", "opaque"},
+    "filter": {"grouped", "distinct", "limited", "opaque", "window"},
+    "group": {"grouped", "distinct", "limited", "opaque", "window", "ordered"},
+    "order": {"limited", "opaque"},
+    "limit": {"limited", "opaque"},
+    "distinct": {"limited", "opaque"},
+}
+
+
+def _flatten(items: Sequence[Any]) -> list[Any]:
+    out: list[Any] = []
+    for item in items:
+        out.extend(item if isinstance(item, (list, tuple)) else [item])
+    return out
+
+
+class DataFrame:
+    """A query that reads like a table: ``DataFrame(base, engine)``, ``base`` a select or CTE.
+
+    Columns are attributes (``df.amount``) and items (``df["select"]`` for names that clash
+    with methods).
+    """
+
+    __slots__ = ("_select", "_engine", "_session", "_lineage", "_flags")
+
+    def __init__(self, base: Any, engine: Engine, *, session: Session | None = None):
+        if isinstance(base, FromClause):
+            stmt, flags = select(*base.c).select_from(base), {"plain"}
+        elif isinstance(base, (Select, CompoundSelect)):
+            stmt, flags = base, {"opaque"}
+        else:
+            raise SQLLayerError(
+                f"DataFrame(base, engine) needs a select, CTE, subquery or table as base, "
+                f"got {type(base).__name__}"
+            )
+        self._init(stmt, engine, session, {}, frozenset(flags))
+
+    def _init(self, stmt, engine, session, lineage, flags) -> None:  # type: ignore[no-untyped-def]
+        if not list(stmt.selected_columns):
+            raise SQLLayerError("a DataFrame needs at least one column; this one has none")
+        for slot, value in zip(self.__slots__, (stmt, engine, session, lineage, flags)):
+            object.__setattr__(self, slot, value)
+
+    def _new(self, stmt, lineage=None, flags=frozenset()) -> DataFrame:  # type: ignore[no-untyped-def]
+        frame = object.__new__(DataFrame)
+        frame._init(stmt, self._engine, self._session, self._lineage if lineage is None else lineage, frozenset(flags))
+        return frame
+
+    def _derive(self, stmt: Select, lineage: Mapping[int, Any], plain: bool = False) -> DataFrame:
+        """A frame over a fresh FROM (joins, unions): new lineage, nothing pending."""
+        return self._new(stmt, dict(lineage), {"plain"} if plain else set())
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("a DataFrame is immutable; transformations return a new DataFrame")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        url = self._engine.url.render_as_string(hide_password=False)
+        return (_restore, (self._select, url, self._flags))
+
+    def __copy__(self) -> DataFrame:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> DataFrame:
+        return self
+
+    # -- columns -------------------------------------------------------------------------
+
+    @property
+    def columns(self) -> list[str]:
+        """The column names, in order."""
+        return [name_of(c) for c in self._select.selected_columns]
+
+    @property
+    def schema(self) -> dict[str, TypeEngine[Any]]:
+        """Column name → SQLAlchemy type."""
+        return {name_of(c): c.type for c in self._select.selected_columns}
+
+    @property
+    def dtypes(self) -> list[tuple[str, str]]:
+        """``(name, type)`` pairs, Spark's spelling."""
+        return [(name, str(type_)) for name, type_ in self.schema.items()]
+
+    def _column(self, name: str) -> ColumnElement[Any]:
+        found = [c for c in self._select.selected_columns if name_of(c) == name]
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise ColumnNotFoundError(name, self.columns)
+        raise AmbiguousColumnError(name)
+
+    def __getattr__(self, name: str) -> ColumnElement[Any]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self._column(name)
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return self._column(key)
+        if isinstance(key, (list, tuple)):
+            return self.select(*key)
+        if isinstance(key, ColumnElement):
+            return self.where(key)
+        raise TypeError(f"DataFrame indices are column names, lists of names or conditions, not {key!r}")
+
+    def __iter__(self) -> Iterator[Any]:
+        raise TypeError("a DataFrame is not iterable; use collect() or iter_batches(size)")
+
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *(c for c in self.columns if c.isidentifier())})
+
+    def __repr__(self) -> str:
+        return "DataFrame[" + ", ".join(f"{n}: {t}" for n, t in self.dtypes) + "]"
+
+    # -- building blocks -----------------------------------------------------------------
+
+    def _is_plain(self) -> bool:
+        return "plain" in self._flags
+
+    def _refuse_ambiguous(self) -> None:
+        seen: set[str] = set()
+        for name in self.columns:
+            if name in seen:
+                raise AmbiguousColumnError(name)
+            seen.add(name)
+
+    def _prepared(self, step: str) -> DataFrame:
+        """This frame, or it wrapped in a subquery when ``step`` cannot stack on it."""
+        return self._wrapped() if self._flags & _WRAP_BEFORE[step] else self
+
+    def _wrapped(self, name: str | None = None) -> DataFrame:
+        self._refuse_ambiguous()
+        sub = self._select.subquery(name)
+        mapping = {id(c): s for c, s in zip(self._select.selected_columns, sub.c)}
+        lineage = {k: mapping[id(v)] for k, v in self._lineage.items() if id(v) in mapping}
+        lineage.update(mapping)
+        return self._new(select(*sub.c).select_from(sub), lineage, {"plain"})
+
+    def _resolve(self, value: Any) -> ColumnElement[Any]:
+        """A column name or expression, pointed at this frame's FROM items."""
+        if isinstance(value, str):
+            return self._column(value)
+        expr = to_expression(value)
+        return adapt(expr, self._lineage, self._select.get_final_froms())
+
+    def _checked(self, stmt: Select, what: str) -> Select:
+        """Refuse a step whose expressions reach for columns this frame does not have."""
+        own = self._select.get_final_froms()
+        strangers = [f for f in stmt.get_final_froms() if not any(f is o for o in own)]
+        if strangers:
+            names = ", ".join(getattr(f, "name", None) or str(f) for f in strangers)
+            raise SQLLayerError(
+                f"{what} uses columns of {names}, which is not part of this DataFrame (columns: "
+                f"{', '.join(self.columns)}); join it first or use this DataFrame's columns"
+            )
+        return stmt
+
+    def _project(self, columns: Sequence[ColumnElement[Any]], what: str) -> DataFrame:
+        if not columns:
+            raise SQLLayerError(f"{what} would leave a DataFrame with no columns")
+        stmt = self._select.with_only_columns(*columns, maintain_column_froms=False)
+        flags = set(self._flags - {"plain"}) | ({"window"} if has_window(columns) else set())
+        return self._new(self._checked(stmt, what), None, flags)
+
+    # -- transformations -----------------------------------------------------------------
+
+    def select(self, *columns: Any) -> DataFrame:
+        """Keep these columns/expressions: names, ``df.col``, labelled expressions, ``"*"``."""
+        items = _flatten(columns)
+        if not items:
+            raise SQLLayerError("select() needs at least one column; a DataFrame cannot be empty")
+        base = self._prepared("project")
+        out: list[ColumnElement[Any]] = []
+        for item in items:
+            if item == "*":
+                out.extend(base._select.selected_columns)
+            else:
+                out.append(named(base._resolve(item)))
+        return base._project(out, "select()")
+
+    def where(self, condition: Any) -> DataFrame:
+        """Keep the rows where ``condition`` holds."""
+        if not isinstance(condition, ColumnElement) and not hasattr(condition, "__clause_element__"):
+            raise SQLLayerError(
+                f"where() takes a SQL condition such as df.amount > 10, got {condition!r}"
+            )
+        base = self._prepared("filter")
+        stmt = base._select.where(base._resolve(condition))
+        return base._new(base._checked(stmt, "where()"), None, base._flags - {"plain"})
+
+    filter = where
+
+    def with_column(self, name: str, expr: Any) -> DataFrame:
+        """Add (or replace, in place) the column ``name`` computed by ``expr``."""
+        return self.with_columns({name: expr})
+
+    def with_columns(self, columns: Mapping[str, Any] | None = None, **more: Any) -> DataFrame:
+        """Add or replace several columns, each computed from this frame's columns."""
+        wanted = {**(columns or {}), **more}
+        base = self._prepared("project")
+        new = {name: named(base._resolve(expr), name) for name, expr in wanted.items()}
+        out = [new.pop(name_of(c), c) for c in base._select.selected_columns]
+        return base._project([*out, *new.values()], "with_columns()")
+
+    withColumn = with_column
+
+    def with_column_renamed(self, existing: str, new: str) -> DataFrame:
+        """Rename one column."""
+        base = self._prepared("project")
+        target = base._column(existing)
+        inner = target.element if isinstance(target, Label) else target
+        out = [named(inner, new) if c is target else c for c in base._select.selected_columns]
+        return base._project(out, "with_column_renamed()")
+
+    withColumnRenamed = with_column_renamed
+
+    def drop(self, *columns: Any) -> DataFrame:
+        """Remove these columns (names or ``df.col``)."""
+        base = self._prepared("project")
+        doomed = {id(base._resolve(c)) for c in _flatten(columns)}
+        out = [c for c in base._select.selected_columns if id(c) not in doomed]
+        return base._project(out, "drop()")
+
+    def cast(self, column: Any, type_: Any) -> DataFrame:
+        """Replace a column by its value cast to ``type_`` (a SQLAlchemy type or a name)."""
+        base = self._prepared("project")
+        target = base._resolve(column)
+        return base.with_column(name_of(target), sa_cast(target, resolve_type(type_)))
+
+    def order_by(self, *columns: Any) -> DataFrame:
+        """Sort by these columns (``df.col.desc()`` for descending); replaces any earlier sort."""
+        base = self._prepared("order")
+        keys = [base._resolve(c) for c in _flatten(columns)]
+        stmt = base._select.order_by(None).order_by(*keys)
+        return base._new(base._checked(stmt, "order_by()"), None, (base._flags - {"plain"}) | {"ordered"})
+
+    sort = orderBy = order_by
+
+    def limit(self, n: int, offset: int | None = None) -> DataFrame:
+        """At most ``n`` rows (after ``offset``)."""
+        if not isinstance(n, int) or n < 0 or (offset is not None and (not isinstance(offset, int) or offset < 0)):
+            raise SQLLayerError(f"limit() takes non-negative integers, got n={n!r}, offset={offset!r}")
+        base = self._prepared("limit")
+        stmt = base._select.limit(n).offset(offset)
+        return base._new(stmt, None, (base._flags - {"plain"}) | {"limited"})
+
+    def distinct(self) -> DataFrame:
+        """Drop duplicate rows."""
+        base = self._prepared("distinct")
+        return base._new(base._select.distinct(), None, (base._flags - {"plain"}) | {"distinct"})
+
+    drop_duplicates = distinct
+
+    def alias(self, name: str) -> DataFrame:
+        """This frame as a named subquery, e.g. to join a DataFrame with itself."""
+        if not isinstance(name, str) or not name:
+            raise SQLLayerError(f"alias() takes a non-empty name, got {name!r}")
+        return self._wrapped(name)
+
+    def group_by(self, *columns: Any, agg: Any = None) -> Any:
+        """Group rows; with ``agg={col_or_name: (func, alias)}`` aggregate them right away.
+
+        Without ``agg`` a :class:`GroupedData` is returned: call ``.agg(...)`` or ``.count()``.
+        """
+        keys = _flatten(columns)
+        if agg is None:
+            return GroupedData(self, keys)
+        return self._aggregate(keys, agg, ())
+
+    groupBy = group_by
+
+    def agg(self, spec: Any = None, *exprs: Any) -> DataFrame:
+        """Aggregate the whole frame into one row."""
+        return self._aggregate((), spec, exprs)
+
+    def _aggregate(self, keys: Sequence[Any], spec: Any, exprs: Sequence[Any]) -> DataFrame:
+        base = self._prepared("group")
+        if not all(is_plain(c) for c in base._select.selected_columns):
+            base = base._wrapped()
+        group_cols = [named(base._resolve(k)) for k in keys]
+        aggs = aggregations(base, spec, exprs)
+        grouping = [c.element if isinstance(c, Label) else c for c in group_cols]
+        stmt = base._select.with_only_columns(*group_cols, *aggs, maintain_column_froms=False)
+        stmt = base._checked(stmt.group_by(*grouping), "group_by()")
+        return base._new(stmt, None, {"grouped"})
+
+    def join(self, other: DataFrame, on: Any = None, how: str = "inner", *, suffixes=None) -> DataFrame:  # type: ignore[no-untyped-def]
+        """Join ``other`` on a condition, a column name or a list of names.
+
+        ``how``: inner, left, right, full, cross, semi, anti. Equal join keys appear once.
+        """
+        if not isinstance(other, DataFrame):
+            raise SQLLayerError(f"join() takes a DataFrame, got {type(other).__name__}")
+        return join_frames(self, other, on, how, suffixes)
+
+    def union(self, other: DataFrame) -> DataFrame:
+        """Rows of both frames, matched by column name, duplicates removed (SQL UNION)."""
+        return self._set_operation(other, distinct=True)
+
+    def union_all(self, other: DataFrame) -> DataFrame:
+        """Rows of both frames, matched by column name, duplicates kept (SQL UNION ALL)."""
+        return self._set_operation(other, distinct=False)
+
+    unionByName = union_all
+
+    def _set_operation(self, other: DataFrame, *, distinct: bool) -> DataFrame:
+        if not isinstance(other, DataFrame):
+            raise SQLLayerError(f"union takes a DataFrame, got {type(other).__name__}")
+        mine, theirs = self.columns, other.columns
+        if sorted(mine) != sorted(theirs):
+            raise SQLLayerError(
+                f"union matches columns by name, and these differ: only on the left "
+                f"{sorted(set(mine) - set(theirs))}, only on the right {sorted(set(theirs) - set(mine))}"
+            )
+        self._refuse_ambiguous()
+        left = self._wrapped() if self._flags & {"ordered", "limited", "opaque"} else self
+        right = other._wrapped() if other._flags & {"ordered", "limited", "opaque"} else other
+        right = right.select(*mine)
+        combined = (left._select.union if distinct else left._select.union_all)(right._select)
+        sub = combined.subquery()
+        return self._derive(select(*sub.c).select_from(sub), {}, plain=True)
+
+    # -- actions -------------------------------------------------------------------------
+
+    def sql(self, *, literal: bool = True) -> str:
+        """The compiled SQL for this engine's dialect (parameters inlined when possible)."""
+        return actions.compile_sql(self._select, self._engine, literal=literal)
+
+    def explain(self) -> str:
+        """The database's query plan for this frame, printed and returned."""
+        return actions.explain(self._select, self._engine)
+
+    def collect(self) -> list[Row]:
+        """Every row, as Rows (``row.col``, ``row["col"]``, ``row[0]``, ``dict(row)``)."""
+        return actions.collect(self._select, self._engine, self.columns)
+
+    def first(self) -> Row | None:
+        """The first row, or None when there is none."""
+        rows = actions.collect(self._prepared("limit")._select.limit(1), self._engine, self.columns)
+        return rows[0] if rows else None
+
+    def count(self) -> int:
+        """The number of rows."""
+        return actions.count(self._select, self._engine)
+
+    def show(self, n: int = 20, truncate: bool | int = True) -> None:
+        """Print the first ``n`` rows as an aligned table, like Spark's ``show``."""
+        if not isinstance(n, int) or n < 0:
+            raise SQLLayerError(f"show(n) takes a non-negative integer, got {n!r}")
+        stmt = self._prepared("limit")._select.limit(n + 1)
+        print(actions.render(stmt, self._engine, self.columns, n, truncate))
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """All rows as a pandas DataFrame."""
+        return actions.to_pandas(self._select, self._engine)
+
+    toPandas = to_pandas
+
+    def iter_batches(self, size: int = 10_000) -> Iterator[list[Row]]:
+        """Stream the rows in lists of at most ``size``, without loading them all."""
+        return actions.iter_batches(self._select, self._engine, self.columns, size)
+
+    def materialize(
+        self,
+        name: str,
+        as_: str = "table",
+        unique_key: str | Sequence[str] | None = None,
+        schema: str | None = None,
+        indexes: Sequence[str | Sequence[str]] | None = None,
+    ) -> int:
+        """Store this frame as a table, view or incremental table; returns rows written."""
+        self._refuse_ambiguous()
+        if schema is None and self._session is not None:
+            schema = self._session.schema
+        rows = _materialize(
+            self._engine, self._select, name, as_=as_, unique_key=unique_key,
+            schema=schema, indexes=indexes,
+        )
+        if self._session is not None:
+            self._session.refresh(name, schema=schema)
+        return rows
+
+    def write(self, name: str, mode: str = "overwrite") -> int:
+        """PyDBT's spelling: ``overwrite`` replaces the table, ``append`` adds the rows."""
+        modes = {"overwrite": "table", "append": "incremental"}
+        if mode not in modes:
+            raise SQLLayerError(f"write(mode={mode!r}) must be one of {sorted(modes)}")
+        return self.materialize(name, as_=modes[mode])
+
+
+def _restore(stmt: Any, url: str, flags: frozenset[str]) -> DataFrame:
+    frame = object.__new__(DataFrame)
+    from ..db.engine import make_engine
+
+    frame._init(stmt, make_engine(url), None, {}, flags)
+    return frame

@@ -1,0 +1,130 @@
+"""DDL constructs SQLAlchemy lacks (CREATE TABLE AS, CREATE VIEW, RENAME) and name rules.
+
+Every identifier is rendered by the dialect's preparer, so names with spaces, quotes or
+reserved words are quoted rather than spliced into SQL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+from sqlalchemy import Column, Engine, MetaData, Table
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import Select
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.types import NullType
+
+from ..errors import SQLLayerError
+
+__all__ = [
+    "OLD_SUFFIX",
+    "TMP_SUFFIX",
+    "CreateTableAs",
+    "CreateView",
+    "RenameTables",
+    "check_name",
+    "index_name",
+    "table_ref",
+    "typed_table",
+]
+
+# Shadow names carry these suffixes, so leftovers of a killed process are recognisable.
+TMP_SUFFIX = "__pl_tmp"
+OLD_SUFFIX = "__pl_old"
+MYSQL_BACKENDS = frozenset({"mysql", "mariadb"})
+
+
+def table_ref(name: str, schema: str | None = None) -> Table:
+    """A column-less Table object: enough for the preparer to quote ``schema.name``."""
+    return Table(name, MetaData(), schema=schema)
+
+
+def max_identifier(engine: Engine) -> int:
+    """The dialect's identifier limit (MySQL's 64 even before the first connection)."""
+    if engine.dialect.name in MYSQL_BACKENDS:
+        return 64
+    return int(engine.dialect.max_identifier_length or 9999)
+
+
+def check_name(engine: Engine, name: object, *, what: str = "table") -> str:
+    """Refuse empty names and names that would not fit once the shadow suffix is added."""
+    if not isinstance(name, str) or not name.strip():
+        raise SQLLayerError(f"a {what} name must be a non-empty string, got {name!r}")
+    limit = max_identifier(engine)
+    room = limit - len(TMP_SUFFIX)
+    if len(name) > room:
+        raise SQLLayerError(
+            f"{what} name {name!r} is {len(name)} characters; {engine.dialect.name} allows "
+            f"{limit} and the build needs {len(TMP_SUFFIX)} more for its shadow copy, so use "
+            f"a name of at most {room} characters"
+        )
+    return name
+
+
+def index_name(engine: Engine, table: str, columns: Sequence[str]) -> str:
+    """``ix_<table>_<cols>``, hashed down when it would exceed the dialect's limit."""
+    name = f"ix_{table}_{'_'.join(columns)}"
+    if len(name) <= max_identifier(engine):
+        return name
+    return "ix_" + hashlib.sha1(name.encode()).hexdigest()[:20]
+
+
+def typed_table(name: str, select: Select, schema: str | None = None) -> Table:
+    """An empty Table shaped like the select's columns, keeping their SQLAlchemy types."""
+    columns = []
+    for col in select.selected_columns:
+        type_ = col.type if not isinstance(col.type, NullType) else NullType()
+        columns.append(Column(col.key, type_))
+    return Table(name, MetaData(), *columns, schema=schema)
+
+
+class CreateTableAs(Executable, ClauseElement):
+    """``CREATE TABLE <name> AS <select>``: the database builds the table in one statement."""
+
+    inherit_cache = False
+
+    def __init__(self, name: str, select: Select, schema: str | None = None):
+        self.table = table_ref(name, schema)
+        self.select = select
+
+
+class CreateView(Executable, ClauseElement):
+    """``CREATE [OR REPLACE] VIEW <name> AS <select>``, parameters inlined as literals."""
+
+    inherit_cache = False
+
+    def __init__(self, name: str, select: Select, schema: str | None = None, replace=False):
+        self.table = table_ref(name, schema)
+        self.select = select
+        self.replace = replace
+
+
+class RenameTables(Executable, ClauseElement):
+    """MySQL's ``RENAME TABLE a TO b, c TO d``: one statement, applied atomically."""
+
+    inherit_cache = False
+
+    def __init__(self, pairs: Sequence[tuple[str, str]], schema: str | None = None):
+        self.pairs = [(table_ref(a, schema), table_ref(b, schema)) for a, b in pairs]
+
+
+@compiles(CreateTableAs)
+def _create_table_as(element: CreateTableAs, compiler, **kw) -> str:  # type: ignore[no-untyped-def]
+    target = compiler.preparer.format_table(element.table)
+    return f"CREATE TABLE {target} AS {compiler.process(element.select, **kw)}"
+
+
+@compiles(CreateView)
+def _create_view(element: CreateView, compiler, **kw) -> str:  # type: ignore[no-untyped-def]
+    target = compiler.preparer.format_table(element.table)
+    body = compiler.process(element.select, literal_binds=True, **kw)
+    verb = "CREATE OR REPLACE VIEW" if element.replace else "CREATE VIEW"
+    return f"{verb} {target} AS {body}"
+
+
+@compiles(RenameTables)
+def _rename_tables(element: RenameTables, compiler, **kw) -> str:  # type: ignore[no-untyped-def]
+    fmt = compiler.preparer.format_table
+    return "RENAME TABLE " + ", ".join(f"{fmt(a)} TO {fmt(b)}" for a, b in element.pairs)

@@ -1,0 +1,125 @@
+"""Helpers for the engine tests: write models into a test project, migrate it, run it, read the
+ledger back, and start the CLI in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from {{ cookiecutter.package_name }}.core.report import RunObserver, RunReport
+from {{ cookiecutter.package_name }}.core.runner import run_pipeline
+from {{ cookiecutter.package_name }}.core.state import TaskState
+from {{ cookiecutter.package_name }}.db.engine import make_engine
+from {{ cookiecutter.package_name }}.db.models import PipelineRun, TaskRun
+from {{ cookiecutter.package_name }}.db.schema import upgrade
+from {{ cookiecutter.package_name }}.settings import Settings, load_settings
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+PACKAGE = RunReport.__module__.split(".")[0]
+
+
+def write_models(root: Path, source: str, module: str = "pipeline") -> Path:
+    """Write ``models/<module>.py`` (dedented) into the project at ``root``."""
+    folder = root / "models"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{module}.py"
+    path.write_text(textwrap.dedent(source), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def migrated(settings: Settings) -> Settings:
+    """The test project's settings, its database upgraded to head."""
+    upgrade(settings)
+    return settings
+
+
+@dataclass
+class Recorder(RunObserver):
+    """Keeps every event of a run, in order."""
+
+    events: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def task_started(self, name: str, attempt: int) -> None:
+        self.events.append(("start", name, attempt))
+
+    def task_finished(
+        self, name: str, state: TaskState, attempt: int, reason: str | None, error: str | None
+    ) -> None:
+        self.events.append(("end", name, state, attempt))
+
+
+def run(settings: Settings, **options: Any) -> RunReport:
+    """``run_pipeline`` with a quiet observer."""
+    options.setdefault("observer", Recorder())
+    return run_pipeline(settings, **options)
+
+
+def task_rows(settings: Settings, run_id: str | None = None) -> list[Any]:
+    """Every ``task_runs`` row (of one run), in insertion order."""
+    engine = make_engine(settings.database_url)
+    try:
+        query = select(TaskRun.__table__).order_by(TaskRun.id)
+        if run_id:
+            query = query.where(TaskRun.run_id == run_id)
+        with engine.connect() as conn:
+            return list(conn.execute(query))
+    finally:
+        engine.dispose()
+
+
+def run_rows(settings: Settings) -> list[Any]:
+    """Every ``pipeline_runs`` row, oldest first."""
+    engine = make_engine(settings.database_url)
+    try:
+        query = select(PipelineRun.__table__).order_by(PipelineRun.started_at)
+        with engine.connect() as conn:
+            return list(conn.execute(query))
+    finally:
+        engine.dispose()
+
+
+def reload(settings: Settings) -> Settings:
+    """Settings read again from disk (after settings.yml was edited)."""
+    return load_settings(settings.root / "settings.yml")
+
+
+def cli_env(settings: Settings) -> dict[str, str]:
+    """Environment for a CLI subprocess on the test project and database."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")]))
+    env["PIPELINE_SETTINGS"] = str(settings.root / "settings.yml")
+    env["DATABASE_URL"] = settings.database_url.render_as_string(hide_password=False)
+    return env
+
+
+def cli(settings: Settings, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    """Run ``python -m <package> args...`` to completion."""
+    return subprocess.run(
+        [sys.executable, "-m", PACKAGE, *args],
+        cwd=settings.root,
+        env=cli_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def start_cli(settings: Settings, *args: str) -> subprocess.Popen:
+    """Start ``python -m <package> args...`` without waiting."""
+    return subprocess.Popen(
+        [sys.executable, "-m", PACKAGE, *args],
+        cwd=settings.root,
+        env=cli_env(settings),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
