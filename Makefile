@@ -10,7 +10,7 @@ DEMO := $(DEMO_DIR)/my-pipeline
 PYTEST_ARGS ?=
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv test lint demo bench clean
+.PHONY: help venv test lint demo bench clean snapshot
 
 help: ## List the commands
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) \
@@ -47,6 +47,9 @@ demo: venv ## Bake the defaults into build/demo, install, migrate and run the ex
 
 bench: demo ## Run the demo project's benchmarks (each against its baseline)
 	$(MAKE) -C $(DEMO) bench
+
+snapshot: venv ## Rewrite tests/snapshots/default from a fresh default bake; review its diff
+	PYTHONDONTWRITEBYTECODE=1 $(BIN)/python tests/test_snapshot.py
 
 clean: ## Remove .venv and build/
 	rm -rf $(VENV) build .pytest_cache .hypothesis

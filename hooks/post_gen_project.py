@@ -34,6 +34,7 @@ ABBREVIATIONS = {
     "gh:": "https://github.com/",
     "gl:": "https://gitlab.com/",
     "bb:": "https://bitbucket.org/",
+    "git+": "",  # cookiecutter's "git+<url>" means a git repository; git itself wants the bare URL
 }
 
 
@@ -124,6 +125,10 @@ def write_answers(root: Path) -> None:
     """``.cookiecutter.json`` re-bakes with ``--config-file``; ``.cruft.json`` serves cruft."""
     template, commit = template_location()
     write_json(root / ".cookiecutter.json", {"default_context": answers()})
+    if "_commit" in CONTEXT:
+        # cruft is baking (create, diff, update): it writes .cruft.json itself, and one written
+        # here would show up in its diffs with the template's HEAD instead of the baked commit.
+        return
     context = {**answers(), "_template": template, "_commit": commit}
     cruft = {
         "template": template,

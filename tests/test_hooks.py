@@ -62,7 +62,7 @@ def refused(tmp_path: Path, capfd: pytest.CaptureFixture[str], **answers: str) -
 def test_a_bad_answer_is_refused_with_its_message(tmp_path, capfd, answers, message) -> None:
     err = refused(tmp_path, capfd, **answers)
     assert message in err
-    assert "Traceback" not in err
+    assert all(line.startswith("error: ") for line in err.splitlines()), err
 
 
 def test_every_problem_gets_its_own_line(tmp_path, capfd) -> None:
@@ -80,7 +80,9 @@ def test_the_command_line_refuses_without_a_traceback(tmp_path) -> None:
     )
     assert done.returncode == 1
     assert "error: package_name 'class' is a Python keyword" in done.stderr
-    assert "Traceback" not in done.stdout + done.stderr
+    # cookiecutter itself logs its FailedHookException with a traceback; none comes from the hook.
+    assert "pre_gen_project" not in "".join(re.findall(r'File "[^"]+"', done.stderr))
+    assert "Error" not in done.stderr.replace("FailedHookException", "").replace("ERROR:", "")
 
 
 def test_an_answer_cannot_inject_code_into_the_hooks(tmp_path, capfd) -> None:
@@ -100,9 +102,9 @@ def test_quotes_in_free_text_answers_come_out_verbatim(tmp_path) -> None:
     assert cruft["context"]["cookiecutter"]["author_name"] == author
 
 
-# cookiecutter renders every answer as a Jinja template before the hooks see it, so braces
-# would fail there, not here; the fuzz leaves them out.
-names = st.text(min_size=1, max_size=20).filter(lambda s: "{" not in s and "}" not in s)
+# cookiecutter renders every answer as a Jinja template before the hooks see it: braces would
+# fail there, not here, and a carriage return comes out as a newline. The fuzz leaves them out.
+names = st.text(min_size=1, max_size=20).filter(lambda s: not set(s) & set("{}\r"))
 
 
 @settings(
@@ -118,10 +120,12 @@ def test_any_invalid_package_name_is_refused(capfd, name: str) -> None:
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(name=st.tuples(names, st.sampled_from(['"', "'", "\\", "\n", "\r"]), names).map("".join))
+@given(name=st.tuples(names, st.sampled_from(['"', "'", "\\", "\n"]), names).map("".join))
 def test_any_project_name_with_a_quote_backslash_or_newline_is_refused(capfd, name: str) -> None:
     with tempfile.TemporaryDirectory() as out:
-        err = refused(Path(out), capfd, project_name=name, package_name="fine_name")
+        err = refused(
+            Path(out), capfd, project_name=name, project_slug="fine-name", package_name="fine_name"
+        )
     assert f"error: project_name {name!r} contains" in err
 
 
@@ -140,7 +144,8 @@ def test_the_answers_file_rebakes_an_identical_project(baked, tmp_path) -> None:
         config_file=str(first / ".cookiecutter.json"),
         output_dir=str(tmp_path),
     )
-    subprocess.run(["diff", "-r", str(first), again], check=True, capture_output=True)
+    done = subprocess.run(["diff", "-r", str(first), again], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:]
 
 
 def test_cruft_json_records_template_commit_and_every_answer(baked) -> None:

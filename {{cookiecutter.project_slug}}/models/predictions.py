@@ -1,26 +1,33 @@
 """The example pipeline: PyDBT's football predictions, on the project's own database.
 
-load_predictions reads seeds/predictions.csv into the ``predictions`` table; task_one..task_four
-are PyDBT's example with ``session`` injected instead of built at import time. task_two and
+load_predictions ingests seeds/predictions.csv into the ``predictions`` table: each row typed
+and checked (bad rows go to ``etl_rejects``), the file loaded once per model version.
+task_one..task_four are PyDBT's example with ``session`` injected instead of built at import time. task_two and
 task_three return their DataFrame, so each is materialized as a table named after the task.
 """
 
-from pathlib import Path
-
-import pandas as pd
 from sqlalchemy import case, func
 
 from {{ cookiecutter.package_name }}.core.schedule import Monthly
 from {{ cookiecutter.package_name }}.core.task import Task
+from {{ cookiecutter.package_name }}.ingest import CsvSource, IngestModel, fields
 
-SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+
+class Predictions(IngestModel, name="load_predictions", retry=2, retry_delay=0.5, tags=["staging"]):
+    """The seed file, typed and checked row by row."""
+
+    __table__ = "predictions"
+    __source__ = CsvSource("seeds/predictions.csv")
+
+    id = fields.Integer(required=True)
+    matchDate = fields.Date(required=True)
+    homeTeam = fields.String(length=40, required=True)
+    awayTeam = fields.String(length=40, required=True)
+    preds = fields.LowercaseString(length=2, required=True)
+    probability = fields.Float()
 
 
-@Task(retry=2, retry_delay=0.5, tags=["staging"])
-def load_predictions(session):
-    """Load the seed file; the table is replaced as a whole, so a re-run is harmless."""
-    frame = pd.read_csv(SEEDS / "predictions.csv")
-    session.create_dataframe(frame, name="predictions")
+load_predictions = Predictions.__task__
 
 
 @Task(depends_on=[load_predictions], ttl_minutes=60)

@@ -34,7 +34,7 @@ PREDICTIONS = pd.DataFrame(
         "home": ["A", "B", "C", "D", "E", "F"],
     }
 )
-TYPES = {"customer_id": Integer, "id": Integer, "amount": Float, "day": Date, "matchDate": Date}
+TYPES = {"customer_id": Integer, "id": Integer, "col1": Integer, "amount": Float, "day": Date, "matchDate": Date}
 
 
 def load(engine: Engine, name: str, frame: pd.DataFrame) -> Table:

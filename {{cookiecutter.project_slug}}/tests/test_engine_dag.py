@@ -162,7 +162,7 @@ def test_dot_and_mermaid_colour_nodes_by_state(tmp_path: Path) -> None:
     dag = Dag.from_tasks(make(tmp_path, ("m", CHAIN_AND_TAGS)))
     dot = dag.to_dot({"mart": "failed"})
     assert '"stg_a" -> "mart";' in dot
-    assert '"mart" [label="mart\\\\n(failed)", fillcolor="#f4a3a3"];' in dot
+    assert '"mart" [label="mart\\n(failed)", fillcolor="#f4a3a3"];' in dot
     mermaid = dag.to_mermaid({"mart": "failed"})
     assert mermaid.startswith("flowchart LR\n")
     assert "classDef failed fill:#f4a3a3" in mermaid and "class t2 failed" in mermaid

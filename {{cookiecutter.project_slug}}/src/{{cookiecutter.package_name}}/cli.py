@@ -89,18 +89,21 @@ def run(
 
     settings = _settings()
     observer = None if dry_run else observer_for(console)
-    signal.signal(signal.SIGTERM, _interrupt)
-    report = run_pipeline(
-        settings,
-        select=select,
-        exclude=exclude,
-        workers=workers,
-        full_refresh=full_refresh,
-        resume=resume,
-        fail_fast=fail_fast,
-        dry_run=dry_run,
-        observer=observer,
-    )
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        report = run_pipeline(
+            settings,
+            select=select,
+            exclude=exclude,
+            workers=workers,
+            full_refresh=full_refresh,
+            resume=resume,
+            fail_fast=fail_fast,
+            dry_run=dry_run,
+            observer=observer,
+        )
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if report.dry_run:
         _print_plan(report)
         return
@@ -272,6 +275,33 @@ def migrate() -> None:
         console.print(f"database at revision {current_revision(engine)}")
     finally:
         engine.dispose()
+
+
+@app.command()
+def dashboard(
+    host: Annotated[
+        Optional[str], typer.Option(help="Address to bind (default: dashboard.host, 127.0.0.1).")
+    ] = None,
+    port: Annotated[
+        Optional[int], typer.Option(help="Port (default: dashboard.port, 8501).")
+    ] = None,
+) -> None:
+    """Serve the dashboard: runs, task timelines, the DAG and tables, read-only (Streamlit)."""
+    try:
+        from .dashboard.launch import serve
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").endswith(".dashboard"):
+            raise
+        raise PipelineError(
+            "this project was generated without the dashboard; re-generate it with "
+            "include_dashboard=yes to get one"
+        ) from exc
+    raise typer.Exit(serve(_settings(), host=host, port=port))
+
+
+from .ingest.commands import ingest_command  # noqa: E402 (registered beside the others)
+
+app.command("ingest")(ingest_command)
 
 
 def _expand_multi_value(argv: Sequence[str]) -> list[str]:

@@ -22,13 +22,15 @@ def configure_logging(console: Console | None = None, level: int = logging.INFO)
     """Timestamped plain lines (PyDBT's format), or Rich-rendered ones on a terminal."""
     root = logging.getLogger()
     for handler in list(root.handlers):
-        root.removeHandler(handler)
+        if getattr(handler, "pipeline_cli", False):  # ours, from an earlier command
+            root.removeHandler(handler)
     if console is not None:
         handler: logging.Handler = RichHandler(console=console, show_path=False)
         handler.setFormatter(logging.Formatter("%(message)s", DATE_FORMAT))
     else:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter(LOG_FORMAT, DATE_FORMAT))
+    handler.pipeline_cli = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
     logging.getLogger("sqlalchemy").setLevel(logging.WARNING)

@@ -7,6 +7,7 @@
     ├── DefinitionError        bad tasks or graph (ValueError too)
     │   └── CycleError
     ├── RunLockedError         another run holds the run lock
+    ├── RunLockLostError       this run lost its run lock; it stops before publishing
     ├── SQLLayerError          bad DataFrame input (ValueError too)
     │   ├── ColumnNotFoundError    no such column (AttributeError and KeyError too)
     │   ├── AmbiguousColumnError   a name both sides of a join have (AttributeError, KeyError)
@@ -91,6 +92,18 @@ class RunLockedError(PipelineError):
         super().__init__(
             f"another run is in progress on this database (run {run_id}, host {host}, "
             f"pid {pid}); wait for it to finish or stop that process"
+        )
+
+
+class RunLockLostError(PipelineError):
+    """The run no longer holds the run lock (its connection dropped and another run took it)."""
+
+    def __init__(self, lock: str):
+        self.lock = lock
+        super().__init__(
+            f"this run lost the run lock {lock!r} (its database connection dropped and the "
+            f"lock could not be taken back); it stopped before publishing anything: check the "
+            f"database server, then run again with --resume"
         )
 
 

@@ -69,7 +69,7 @@ class TeamRatings(IngestModel):
     rating = fields.Integer(required=True)
 """
 
-RATINGS_CSV = "team,rating\\nArsenal,1850\\nChelsea,not-a-number\\nLiverpool,1820\\n"
+RATINGS_CSV = "team,rating\nArsenal,1850\nChelsea,not-a-number\nLiverpool,1820\n"
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ it never touches the run ledger, so any executor can run it.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -24,6 +25,7 @@ from .task import Task
 __all__ = ["AttemptCall", "AttemptOutcome", "register_engine", "run_attempt", "utcnow"]
 
 _engines: dict[str, Engine] = {}
+_settings: dict[str, Any] = {}
 _engines_lock = threading.Lock()
 
 
@@ -42,6 +44,7 @@ class AttemptCall:
     config: dict[str, Any]
     database_url: str
     previous_output: str | None = None  # output fingerprint of the last success, when reusable
+    settings_path: str | None = None  # settings.yml, for sessions that read ``sources:``
 
 
 @dataclass
@@ -115,12 +118,25 @@ def _injected(call: AttemptCall) -> dict[str, Any]:
 def _session(call: AttemptCall) -> Any:
     from ..sql.session import Session
 
-    return Session(engine_for(call.database_url))
+    return Session(engine_for(call.database_url), settings=_settings_for(call.settings_path))
+
+
+def _settings_for(path: str | None) -> Any:
+    if path is None:
+        return None
+    with _engines_lock:
+        settings = _settings.get(path)
+        if settings is None:
+            from ..settings import load_settings
+
+            settings = _settings[path] = load_settings(path)
+        return settings
 
 
 def _handle_output(call: AttemptCall, result: Any, outcome: AttemptOutcome) -> None:
     """Give a returned value (and the task's checks) to the SQL layer's output hook."""
-    if result is None and not call.task.checks:
+    has_checks = bool(call.task.checks or call.config.get("checks"))
+    if result is None and not has_checks:
         return
     try:
         from ..sql import outputs
@@ -129,9 +145,10 @@ def _handle_output(call: AttemptCall, result: Any, outcome: AttemptOutcome) -> N
             f"task '{call.task.name}' returned {type(result).__name__} or has checks, but the "
             "SQL layer (sql/outputs.py) is not available to store it"
         ) from exc
-    fingerprint = outputs.output_fingerprint(result)
+    query = outputs.output_fingerprint(result)
+    fingerprint = hashlib.sha256(query.encode()).hexdigest() if query is not None else None
     outcome.output_fingerprint = fingerprint
-    if fingerprint is not None and fingerprint == call.previous_output and not call.task.checks:
+    if fingerprint is not None and fingerprint == call.previous_output and not has_checks:
         outcome.reused = True  # same query over unchanged inputs: the stored table is current
         return
     handled = outputs.handle_output(
@@ -144,7 +161,7 @@ def _handle_output(call: AttemptCall, result: Any, outcome: AttemptOutcome) -> N
     outcome.rows_affected = handled.rows_affected
     outcome.checks = [_check_row(check) for check in handled.checks]
     if handled.failed:
-        failing = [c["name"] for c in outcome.checks if c["status"] not in ("pass", "passed")]
+        failing = [c["name"] for c in outcome.checks if c["status"] in ("fail", "error")]
         outcome.error = "data checks failed: " + ", ".join(failing or ["(see check results)"])
 
 

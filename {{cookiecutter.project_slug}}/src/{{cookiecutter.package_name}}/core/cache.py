@@ -79,10 +79,11 @@ def _normalise(func: Callable[..., Any], code: Any) -> str:
 
 
 def _hash(name: str, source: str, config: Mapping[str, Any], parents: list[str]) -> str:
-    payload = json.dumps(
-        {"name": name, "source": source, "config": config, "upstream": parents},
-        sort_keys=True,
-        default=str,
-        separators=(",", ":"),
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()
+    digest = hashlib.sha256(name.encode())
+    digest.update(b"\0" + source.encode())
+    if config:
+        text = json.dumps(config, sort_keys=True, default=str, separators=(",", ":"))
+        digest.update(b"\0config\0" + text.encode())
+    for parent in parents:
+        digest.update(b"\0" + parent.encode())
+    return digest.hexdigest()

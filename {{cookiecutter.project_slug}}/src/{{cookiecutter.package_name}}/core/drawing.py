@@ -33,7 +33,7 @@ def to_dot(dag: Dag, statuses: Mapping[str, str]) -> str:
     ]
     for name in dag.names:
         state = statuses.get(name)
-        label = f"{name}\\n({state})" if state else name
+        label = f"{name}\n({state})" if state else name
         fill = COLOURS.get(state or "", _NO_STATE)
         lines.append(
             f"  {json.dumps(name)} [label={json.dumps(label)}, fillcolor={json.dumps(fill)}];"

@@ -57,6 +57,7 @@ class Execution:
     full_refresh: bool = False
     fail_fast: bool = False
     cancel_grace_s: float = 10.0
+    settings_path: str | None = None
 
     def __post_init__(self) -> None:
         selected = set(self.names)
@@ -102,7 +103,7 @@ class Execution:
             self._expire()
 
     def _launch(self) -> None:
-        while len(self.running) < self.workers and not self.stopping:
+        while len(self.running) < self.workers * 2 and not self.stopping:
             if self.retries and self.retries[0][0] <= time.monotonic():
                 _, _, name, attempt = heapq.heappop(self.retries)
                 self._start(name, attempt)
@@ -139,6 +140,7 @@ class Execution:
             config=self.config_of(name),
             database_url=self.database_url,
             previous_output=self.reuse.get(name),
+            settings_path=self.settings_path,
         )
         started = utcnow()
         deadline = time.monotonic() + task.timeout if task.timeout else None
@@ -175,6 +177,12 @@ class Execution:
             if not outcome.reused:
                 self.produced.add(name)
             self._satisfied(name)
+            return
+        if self.cancelled:
+            reason = "stopped: the run was cancelled"
+            self._record(
+                name, attempt, TaskState.CANCELLED, reason=reason, error=outcome.error, **row
+            )
             return
         task = self.dag.tasks[name]
         if attempt <= task.retry and not self.stopping:

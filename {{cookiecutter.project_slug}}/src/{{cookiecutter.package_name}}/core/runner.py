@@ -24,7 +24,6 @@ from .. import __version__
 from ..db.engine import engine_from_settings
 from ..db.ledger import Ledger, LedgerWriter, TaskHistory, selection_json
 from ..db.locks import run_lock_for
-from ..db.schema import require_head
 from ..settings import Settings
 from .attempt import register_engine, utcnow
 from .cache import clear_source_cache, fingerprints
@@ -34,6 +33,7 @@ from .discovery import discover
 from .execution import Execution
 from .executors import Executor, ThreadExecutor
 from .planner import decide
+from .schema_check import require_head_fast
 from .report import LogObserver, PlannedTask, RunObserver, RunReport
 from .state import RunState, TaskState
 
@@ -72,7 +72,7 @@ def run_pipeline(
     names = dag.select(select, exclude)
     engine = engine_from_settings(settings)
     try:
-        require_head(settings, engine)
+        require_head_fast(settings, engine)
         ledger = Ledger(engine)
         now = now or utcnow()
         prints = fingerprints(dag, settings.task_config)
@@ -116,11 +116,11 @@ def _locked_run(
     ledger, run_id = Ledger(engine), new_run_id()
     with run_lock_for(engine) as lock:
         lock.acquire(run_id)
-        ledger.mark_crashed(utcnow(), keep=run_id)
         message = None
         if options["resume"]:
+            ledger.mark_crashed(utcnow(), keep=run_id)  # the run to resume may have crashed
             names, message = _resume_names(ledger, dag, names, run_id)
-        ledger.start_run(_run_row(run_id, names, options))
+        ledger.open_run(_run_row(run_id, names, options), utcnow())
         url = settings.database_url.render_as_string(hide_password=False)
         register_engine(url, engine)
         pool = executor or ThreadExecutor(workers)
@@ -144,6 +144,7 @@ def _locked_run(
                 now=now,
                 full_refresh=options["full_refresh"],
                 fail_fast=options["fail_fast"],
+                settings_path=str(settings.root / "settings.yml"),
             ).run()
             report.message = message
             status = report.status

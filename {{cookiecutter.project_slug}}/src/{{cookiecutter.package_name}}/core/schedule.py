@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from croniter import croniter
-
 __all__ = ["Cron", "Daily", "Monthly", "Schedule", "Weekly"]
 
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -86,6 +84,8 @@ class Cron(Schedule):
     expression: str
 
     def __post_init__(self) -> None:
+        from croniter import croniter  # imported by the schedules that need it
+
         if not isinstance(self.expression, str) or not croniter.is_valid(self.expression):
             raise ValueError(
                 f"invalid cron expression {self.expression!r}; use five fields, "
@@ -93,6 +93,8 @@ class Cron(Schedule):
             )
 
     def is_due(self, now: datetime, last_success: datetime | None) -> bool:
+        from croniter import croniter
+
         if last_success is None:
             return True
         previous_fire = croniter(self.expression, now).get_prev(datetime)

@@ -35,7 +35,9 @@ def outcomes_per_day(daily: pd.DataFrame) -> alt.Chart:
         alt.Chart(daily)
         .mark_bar(stroke="#ffffff", strokeWidth=0.5)
         .encode(
-            x=alt.X("yearmonthdate(day):T", title=None, axis=alt.Axis(format="%b %d")),
+            x=alt.X(
+                "yearmonthdate(day):O", title=None, axis=alt.Axis(format="%b %d", labelAngle=0)
+            ),
             y=alt.Y("sum(runs):Q", title="runs"),
             color=_status_colour(daily),
             order=alt.Order("status_rank:Q"),
@@ -53,7 +55,8 @@ def outcomes_per_day(daily: pd.DataFrame) -> alt.Chart:
 def duration_trend(durations: pd.DataFrame) -> alt.Chart:
     """Each recent run's wall time as a dot coloured by status, with a rolling median line."""
     frame = durations.assign(median=durations["seconds"].rolling(10, min_periods=1).median())
-    base = alt.Chart(frame).encode(x=alt.X("started_at:T", title=None))
+    axis = alt.Axis(format="%b %d %H:%M", labelAngle=0, tickCount=5, labelOverlap=True)
+    base = alt.Chart(frame).encode(x=alt.X("started_at:T", title=None, axis=axis))
     dots = base.mark_circle(size=60, opacity=0.9, stroke="#374151", strokeWidth=0.5).encode(
         y=alt.Y("seconds:Q", title="seconds"),
         color=_status_colour(frame),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import math
 from collections.abc import Sequence
 from datetime import datetime
@@ -22,6 +23,7 @@ __all__ = [
     "ledger_ready",
     "legend",
     "pager",
+    "selection",
     "short",
     "status_badge",
     "status_table",
@@ -143,3 +145,25 @@ def follow_selection(event: Any, frame: pd.DataFrame, column: str = "id") -> Non
         from .navigation import open_run  # the navigation imports every page, pages import us
 
         open_run(str(frame.iloc[rows[0]][column]))
+
+
+_RUN_FLAGS = ("full_refresh", "resume", "fail_fast", "dry_run")
+
+
+def selection(recorded: str | None) -> str:
+    """What a run was asked to do, from the ledger's record of its arguments, in CLI words."""
+    if not recorded:
+        return "all tasks"
+    try:
+        args = json.loads(recorded)
+    except ValueError:
+        return recorded
+    if not isinstance(args, dict):
+        return recorded
+    parts = [
+        f"--{option} {' '.join(map(str, args[option]))}"
+        for option in ("select", "exclude")
+        if args.get(option)
+    ]
+    parts += [f"--{flag.replace('_', '-')}" for flag in _RUN_FLAGS if args.get(flag)]
+    return " ".join(parts) or "all tasks"

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import streamlit as st
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import PipelineError
@@ -49,7 +50,16 @@ class Source:
 
     @property
     def shown(self) -> str:
+        """The URL without its password."""
         return shown_url(self.url)
+
+    @property
+    def label(self) -> str:
+        """A short name for the database: the SQLite file, or user@host/database."""
+        url = make_url(self.url)
+        if url.get_backend_name() == "sqlite":
+            return f"SQLite `{Path(url.database or ':memory:').name}`"
+        return f"{url.get_backend_name()} `{url.username}@{url.host}/{url.database}`"
 
 
 def use_settings() -> Source:

@@ -37,6 +37,8 @@ def command(settings: Settings, *, host: str | None = None, port: int | None = N
         "false",
         "--server.fileWatcherType",
         "none",
+        "--client.toolbarMode",
+        "minimal",
     ]
 
 

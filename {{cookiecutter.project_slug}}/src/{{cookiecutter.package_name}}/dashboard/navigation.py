@@ -74,7 +74,7 @@ def main(start: str = "overview") -> None:
         return
     with st.sidebar:
         st.caption(f"**{source.settings.project.name}**")
-        st.caption(f"Database: `{source.shown}` (read-only)")
+        st.caption(f"Database: {source.label} (read-only)", help=source.shown)
         if st.button("Refresh data", icon=":material/refresh:", width="stretch"):
             st.cache_data.clear()
     navigation.run()

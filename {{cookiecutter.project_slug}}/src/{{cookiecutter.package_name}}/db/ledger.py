@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
-import queue
 import threading
+import time
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -59,23 +60,38 @@ class Ledger:
                 .values(status=status, finished_at=finished_at, heartbeat_at=finished_at)
             )
 
+    def open_run(self, run: dict[str, Any], now: datetime) -> list[str]:
+        """Mark runs left 'running' by dead processes crashed, then insert ``run``; one commit.
+
+        Call it only while holding the run lock: then no other run can be alive.
+        """
+        with self.engine.begin() as conn:
+            crashed = self._mark_crashed(conn, now, keep=run["id"])
+            conn.execute(RUNS.insert(), [run])
+        return crashed
+
     def mark_crashed(self, now: datetime, keep: str | None = None) -> list[str]:
         """Runs still 'running' (their process died): mark them and their open rows crashed."""
         with self.engine.begin() as conn:
-            ids = list(
-                conn.scalars(select(RUNS.c.id).where(RUNS.c.status == "running", RUNS.c.id != keep))
-            )
-            if not ids:
-                return []
-            ended = func.coalesce(RUNS.c.heartbeat_at, RUNS.c.started_at)
-            conn.execute(
-                RUNS.update().where(RUNS.c.id.in_(ids)).values(status="crashed", finished_at=ended)
-            )
-            conn.execute(
-                TASKS.update()
-                .where(TASKS.c.run_id.in_(ids), TASKS.c.status.in_(("running", "pending")))
-                .values(status="crashed", finished_at=now, reason="the run's process died")
-            )
+            return self._mark_crashed(conn, now, keep)
+
+    @staticmethod
+    def _mark_crashed(conn: Any, now: datetime, keep: str | None) -> list[str]:
+        query = select(RUNS.c.id).where(RUNS.c.status == "running")
+        if keep is not None:
+            query = query.where(RUNS.c.id != keep)
+        ids = list(conn.scalars(query))
+        if not ids:
+            return []
+        ended = func.coalesce(RUNS.c.heartbeat_at, RUNS.c.started_at)
+        conn.execute(
+            RUNS.update().where(RUNS.c.id.in_(ids)).values(status="crashed", finished_at=ended)
+        )
+        conn.execute(
+            TASKS.update()
+            .where(TASKS.c.run_id.in_(ids), TASKS.c.status.in_(("running", "pending")))
+            .values(status="crashed", finished_at=now, reason="the run's process died")
+        )
         return ids
 
     def close_open_rows(self, run_id: str, now: datetime) -> None:
@@ -177,14 +193,20 @@ class LedgerWriter:
     """Writes task rows from a background thread, one transaction per batch.
 
     ``put(row)`` queues the latest state of an attempt (keyed by task and attempt): the first
-    time a key is seen it is inserted, later states update it. ``close()`` drains and stops.
+    time a key is seen it is inserted, later states update it. The thread wakes every
+    ``interval_s`` (or on ``flush``/``close``) and commits everything queued since, so queuing
+    a row never costs the run a thread switch. ``close()`` drains and stops.
     """
 
     _STOP = object()
 
-    def __init__(self, engine: Engine, run_id: str, heartbeat_s: float = 5.0):
-        self.engine, self.run_id, self.heartbeat_s = engine, run_id, heartbeat_s
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    def __init__(
+        self, engine: Engine, run_id: str, heartbeat_s: float = 5.0, interval_s: float = 0.05
+    ):
+        self.engine, self.run_id = engine, run_id
+        self.heartbeat_s, self.interval_s = heartbeat_s, interval_s
+        self._pending: deque[Any] = deque()
+        self._wake = threading.Event()
         self._inserted: set[tuple[str, int]] = set()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._loop, name="ledger-writer", daemon=True)
@@ -192,12 +214,13 @@ class LedgerWriter:
 
     def put(self, row: dict[str, Any]) -> None:
         """Queue an attempt's current state (``checks`` may hold check-result dicts)."""
-        self._queue.put(row)
+        self._pending.append(row)
 
     def flush(self) -> None:
         """Wait until everything queued so far is committed."""
         done = threading.Event()
-        self._queue.put(done)
+        self._pending.append(done)
+        self._wake.set()
         while not done.wait(0.5):
             if not self._thread.is_alive():
                 break
@@ -205,7 +228,8 @@ class LedgerWriter:
 
     def close(self) -> None:
         """Write everything queued, then stop the thread."""
-        self._queue.put(self._STOP)
+        self._pending.append(self._STOP)
+        self._wake.set()
         self._thread.join()
         self._raise()
 
@@ -214,19 +238,14 @@ class LedgerWriter:
             raise DatabaseError(f"could not write the run ledger: {self._error}") from self._error
 
     def _loop(self) -> None:
+        last_beat = time.monotonic()
         stopping = False
         while not stopping:
-            try:
-                first = self._queue.get(timeout=self.heartbeat_s)
-            except queue.Empty:
-                self._safely(self._heartbeat)
-                continue
-            batch = [first]
-            while True:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
+            self._wake.wait(self.interval_s)
+            self._wake.clear()
+            batch = []
+            while self._pending:
+                batch.append(self._pending.popleft())
             stopping = any(item is self._STOP for item in batch)
             rows = [item for item in batch if isinstance(item, dict)]
             if rows:
@@ -234,6 +253,9 @@ class LedgerWriter:
             for item in batch:
                 if isinstance(item, threading.Event):
                     item.set()
+            if time.monotonic() - last_beat >= self.heartbeat_s:
+                self._safely(self._heartbeat)
+                last_beat = time.monotonic()
 
     def _safely(self, action: Any) -> None:
         try:
@@ -310,11 +332,22 @@ _UPDATE = (
 )
 
 
+# Longest text kept per column: MySQL's TEXT holds 64 KiB, and a traceback can be longer.
+_LIMITS = {"reason": 255, "error": 60_000, "fingerprint": 64, "output_fingerprint": 64}
+
+
+def _clip(name: str, value: Any) -> Any:
+    limit = _LIMITS.get(name)
+    if limit is None or not isinstance(value, str) or len(value) <= limit:
+        return value
+    return value[: limit - 15] + " ...[truncated]"
+
+
 def _columns(row: dict[str, Any], run_id: str) -> dict[str, Any]:
-    values = {name: row.get(name) for name in _FIELDS}
+    values = {name: _clip(name, row.get(name)) for name in _FIELDS}
     return {"run_id": run_id, "task": row["task"], "attempt": row["attempt"], **values}
 
 
 def _update_params(row: dict[str, Any], run_id: str) -> dict[str, Any]:
-    params = {f"v_{name}": row.get(name) for name in _FIELDS}
+    params = {f"v_{name}": _clip(name, row.get(name)) for name in _FIELDS}
     return {"b_run_id": run_id, "b_task": row["task"], "b_attempt": row["attempt"], **params}

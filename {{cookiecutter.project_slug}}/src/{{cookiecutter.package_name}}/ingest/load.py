@@ -12,7 +12,7 @@ import datetime as dt
 import os
 import tempfile
 from collections.abc import Callable, Sequence
-from itertools import repeat
+from itertools import chain, repeat
 from typing import Any
 
 import sqlalchemy as sa
@@ -68,10 +68,14 @@ class Loader:
         self.names = [quote(column.name) for column in table.columns]
         self.local_infile = dialect.name in MYSQL and _local_infile_allowed(conn)
         mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        self.sql = (
-            f"INSERT INTO {quote(table.name)} ({', '.join(self.names)}) "
-            f"VALUES ({', '.join([mark] * len(self.names))})"
-        )
+        # The object id is a hex uuid we made, so it is safe as a literal; binding it on
+        # every row would cost as much as a whole column.
+        one = f"({', '.join([mark] * len(fields))}, '{object_id}')"
+        head = f"INSERT INTO {quote(table.name)} ({', '.join(self.names)}) VALUES "
+        self.sql = head + one
+        # SQLite: many rows per statement saves a statement step per row (limit: 999 params).
+        self.per_statement = max(1, min(50, 999 // max(1, len(fields)))) if dialect.name == "sqlite" else 1
+        self.multi_sql = head + ", ".join([one] * self.per_statement)
 
     def insert(self, columns: list[list[Any]]) -> int:
         """Insert one chunk (columns in field order); returns the rows written."""
@@ -80,8 +84,17 @@ class Loader:
             return 0
         if self.local_infile:
             return self._load_data(columns, count)
-        ready = [_apply(p, c) for p, c in zip(self.processors, columns)]
-        self.conn.exec_driver_sql(self.sql, list(zip(*ready, repeat(self.object_id, count))))
+        rows = list(zip(*[_apply(p, c) for p, c in zip(self.processors, columns)]))
+        per = self.per_statement
+        whole = count // per * per
+        if per > 1 and whole:
+            flat = tuple(chain.from_iterable(rows[:whole]))
+            width = per * len(columns)
+            groups = [flat[i : i + width] for i in range(0, len(flat), width)]
+            self.conn.exec_driver_sql(self.multi_sql, groups)
+            rows = rows[whole:]
+        if rows:
+            self.conn.exec_driver_sql(self.sql, rows)
         return count
 
     def _load_data(self, columns: list[list[Any]], count: int) -> int:

@@ -181,6 +181,11 @@ def _make_task(cls: type[IngestModel], options: dict[str, Any]) -> Task:
     ingest_task.__name__ = ingest_task.__qualname__ = cls.__model_name__
     ingest_task.__module__ = cls.__module__
     ingest_task.__doc__ = cls.__doc__ or f"Ingest {cls.__model_name__} into {cls.__table__}."
+    # The task wraps the model: the engine's code fingerprint follows __wrapped__ to the class
+    # source, so editing a field or hook makes the task due. __signature__ keeps the injected
+    # parameters those of this function.
+    ingest_task.__signature__ = inspect.signature(ingest_task)  # type: ignore[attr-defined]
+    ingest_task.__wrapped__ = cls  # type: ignore[attr-defined]
     task = Task(name=cls.__model_name__, **options)(ingest_task)
     try:
         task.location = f"{inspect.getsourcefile(cls)}:{inspect.getsourcelines(cls)[1]}"

@@ -9,6 +9,7 @@ does not parse) are refused there with their line; a problem with the whole file
 
 from __future__ import annotations
 
+import codecs
 import csv
 import glob
 import itertools
@@ -123,6 +124,7 @@ class CsvSource(_FileSource):
     def read(self, path: Path, columns: Sequence[str], required: set[str], size: int) -> Iterator[Batch]:
         # surrogateescape lets a bad byte reach the row that holds it, so only that row is
         # refused instead of the whole file failing.
+        checked = _decodes(path, self.encoding)
         with open(path, encoding=self.encoding, errors="surrogateescape", newline="") as handle:
             reader = csv.reader(handle, delimiter=self.delimiter, quotechar=self.quotechar, strict=True)
             header = self._header(reader, path)
@@ -137,7 +139,7 @@ class CsvSource(_FileSource):
                 if not chunk:
                     return
                 exact = reader.line_num - start == len(chunk)
-                batch = self._batch(chunk, record, start if exact else None, width)
+                batch = self._batch(chunk, record, start if exact else None, width, checked)
                 record += batch.read
                 by_index = list(zip(*batch.raws)) if batch.raws else [()] * width
                 batch.columns = [
@@ -145,9 +147,11 @@ class CsvSource(_FileSource):
                 ]
                 yield batch
 
-    def _batch(self, chunk: list[list[str]], record: int, start: int | None, width: int) -> Batch:
+    def _batch(
+        self, chunk: list[list[str]], record: int, start: int | None, width: int, checked: bool
+    ) -> Batch:
         """Split a chunk into good rows and refused ones (the common all-good case in C)."""
-        if set(map(len, chunk)) == {width} and _valid_text(chunk):
+        if set(map(len, chunk)) == {width} and (checked or _valid_text(chunk)):
             count = len(chunk)
             records = range(record + 1, record + count + 1)
             lines: Sequence[int | None] = (
@@ -171,7 +175,7 @@ class CsvSource(_FileSource):
 
     def _header(self, reader: Any, path: Path) -> list[str]:
         try:
-            header = next((row for row in reader if row), None)
+            header = next((row for row in reader if any(cell.strip() for cell in row)), None)
         except csv.Error as exc:
             raise ObjectProblem(f"line {reader.line_num}: unreadable CSV header: {exc}") from None
         if header is None:
@@ -198,6 +202,19 @@ class CsvSource(_FileSource):
     def render(self, raw: Any) -> str:
         text = self.delimiter.join(raw)
         return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _decodes(path: Path, encoding: str) -> bool:
+    """Whether the whole file decodes cleanly (one fast pass; then rows need no check)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with open(path, "rb") as handle:
+            while block := handle.read(1 << 20):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _valid_text(chunk: list[list[str]]) -> bool:

@@ -15,11 +15,19 @@ from sqlalchemy import literal
 from sqlalchemy.sql import ColumnElement, visitors
 from sqlalchemy.sql.elements import ColumnClause, Label, Over
 from sqlalchemy.sql.selectable import FromClause
-from sqlalchemy.sql.util import ClauseAdapter
+from sqlalchemy.sql.util import ClauseAdapter, surface_selectables
 
 from ..errors import SQLLayerError
 
-__all__ = ["adapt", "has_window", "is_plain", "name_of", "named", "to_expression"]
+__all__ = [
+    "adapt",
+    "foreign_froms",
+    "has_window",
+    "is_plain",
+    "name_of",
+    "named",
+    "to_expression",
+]
 
 Lineage = Mapping[int, ColumnElement[Any]]
 
@@ -43,6 +51,8 @@ def adapt(
     expr: ColumnElement[Any], lineage: Lineage, froms: Sequence[FromClause]
 ) -> ColumnElement[Any]:
     """Rewrite ``expr`` so that every column it names is one of ``froms``' columns."""
+    if not foreign_froms([expr], froms):
+        return expr  # already written against these FROM items: nothing to rewrite
     if lineage:
 
         def replace(element: Any, **_: Any) -> Any:
@@ -52,6 +62,19 @@ def adapt(
     for from_ in froms:
         expr = ClauseAdapter(from_).traverse(expr)
     return expr
+
+
+def foreign_froms(
+    expressions: Iterable[ColumnElement[Any]], froms: Sequence[FromClause]
+) -> list[FromClause]:
+    """FROM items the expressions reference that are not (inside) ``froms``."""
+    allowed = {id(s) for from_ in froms for s in surface_selectables(from_)}
+    found: list[FromClause] = []
+    for expr in expressions:
+        for from_ in expr._from_objects:
+            if id(from_) not in allowed and all(from_ is not f for f in found):
+                found.append(from_)
+    return found
 
 
 def to_expression(value: Any) -> ColumnElement[Any]:

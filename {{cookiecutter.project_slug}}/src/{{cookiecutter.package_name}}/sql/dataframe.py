@@ -19,7 +19,7 @@ from sqlalchemy.types import TypeEngine
 
 from ..errors import AmbiguousColumnError, ColumnNotFoundError, SQLLayerError
 from . import actions
-from .columns import adapt, has_window, is_plain, name_of, named, to_expression
+from .columns import adapt, foreign_froms, has_window, is_plain, name_of, named, to_expression
 from .grouping import GroupedData, aggregations
 from .joins import join_frames
 from .materialize import materialize as _materialize
@@ -58,34 +58,38 @@ class DataFrame:
     with methods).
     """
 
-    __slots__ = ("_select", "_engine", "_session", "_lineage", "_flags")
+    __slots__ = ("_select", "_engine", "_session", "_lineage", "_flags", "_froms", "_cols")
 
     def __init__(self, base: Any, engine: Engine, *, session: Session | None = None):
         if isinstance(base, FromClause):
-            stmt, flags = select(*base.c).select_from(base), {"plain"}
+            stmt, flags, froms = select(*base.c).select_from(base), {"plain"}, (base,)
         elif isinstance(base, (Select, CompoundSelect)):
-            stmt, flags = base, {"opaque"}
+            stmt, flags, froms = base, {"opaque"}, tuple(base.get_final_froms())
         else:
             raise SQLLayerError(
                 f"DataFrame(base, engine) needs a select, CTE, subquery or table as base, "
                 f"got {type(base).__name__}"
             )
-        self._init(stmt, engine, session, {}, frozenset(flags))
+        self._init(stmt, engine, session, {}, frozenset(flags), froms)
 
-    def _init(self, stmt, engine, session, lineage, flags) -> None:  # type: ignore[no-untyped-def]
-        if not list(stmt.selected_columns):
+    def _init(self, stmt, engine, session, lineage, flags, froms, check=True) -> None:  # type: ignore[no-untyped-def]
+        if check and not list(stmt.selected_columns):
             raise SQLLayerError("a DataFrame needs at least one column; this one has none")
-        for slot, value in zip(self.__slots__, (stmt, engine, session, lineage, flags)):
+        values = (stmt, engine, session, lineage, flags, froms, None)
+        for slot, value in zip(self.__slots__, values):
             object.__setattr__(self, slot, value)
 
-    def _new(self, stmt, lineage=None, flags=frozenset()) -> DataFrame:  # type: ignore[no-untyped-def]
+    def _new(self, stmt, lineage=None, flags=frozenset(), froms=None) -> DataFrame:  # type: ignore[no-untyped-def]
         frame = object.__new__(DataFrame)
-        frame._init(stmt, self._engine, self._session, self._lineage if lineage is None else lineage, frozenset(flags))
+        lineage = self._lineage if lineage is None else lineage
+        froms = self._froms if froms is None else froms
+        # steps refuse an empty column list themselves; re-checking here costs a column scan
+        frame._init(stmt, self._engine, self._session, lineage, frozenset(flags), froms, False)
         return frame
 
-    def _derive(self, stmt: Select, lineage: Mapping[int, Any], plain: bool = False) -> DataFrame:
-        """A frame over a fresh FROM (joins, unions): new lineage, nothing pending."""
-        return self._new(stmt, dict(lineage), {"plain"} if plain else set())
+    def _derive(self, stmt: Select, lineage: Mapping[int, Any], froms: tuple[FromClause, ...], plain: bool = False) -> DataFrame:
+        """A frame over fresh FROM items (joins, unions): new lineage, nothing pending."""
+        return self._new(stmt, dict(lineage), {"plain"} if plain else set(), froms)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("a DataFrame is immutable; transformations return a new DataFrame")
@@ -103,14 +107,21 @@ class DataFrame:
     # -- columns -------------------------------------------------------------------------
 
     @property
+    def _selected(self) -> tuple[ColumnElement[Any], ...]:
+        """The selected columns, computed once per frame (SQLAlchemy rebuilds them per call)."""
+        if self._cols is None:
+            object.__setattr__(self, "_cols", tuple(self._select.selected_columns))
+        return self._cols  # type: ignore[return-value]
+
+    @property
     def columns(self) -> list[str]:
         """The column names, in order."""
-        return [name_of(c) for c in self._select.selected_columns]
+        return [name_of(c) for c in self._selected]
 
     @property
     def schema(self) -> dict[str, TypeEngine[Any]]:
         """Column name → SQLAlchemy type."""
-        return {name_of(c): c.type for c in self._select.selected_columns}
+        return {name_of(c): c.type for c in self._selected}
 
     @property
     def dtypes(self) -> list[tuple[str, str]]:
@@ -118,7 +129,7 @@ class DataFrame:
         return [(name, str(type_)) for name, type_ in self.schema.items()]
 
     def _column(self, name: str) -> ColumnElement[Any]:
-        found = [c for c in self._select.selected_columns if name_of(c) == name]
+        found = [c for c in self._selected if name_of(c) == name]
         if len(found) == 1:
             return found[0]
         if not found:
@@ -167,22 +178,21 @@ class DataFrame:
     def _wrapped(self, name: str | None = None) -> DataFrame:
         self._refuse_ambiguous()
         sub = self._select.subquery(name)
-        mapping = {id(c): s for c, s in zip(self._select.selected_columns, sub.c)}
+        mapping = {id(c): s for c, s in zip(self._selected, sub.c)}
         lineage = {k: mapping[id(v)] for k, v in self._lineage.items() if id(v) in mapping}
         lineage.update(mapping)
-        return self._new(select(*sub.c).select_from(sub), lineage, {"plain"})
+        return self._new(select(*sub.c).select_from(sub), lineage, {"plain"}, (sub,))
 
     def _resolve(self, value: Any) -> ColumnElement[Any]:
         """A column name or expression, pointed at this frame's FROM items."""
         if isinstance(value, str):
             return self._column(value)
         expr = to_expression(value)
-        return adapt(expr, self._lineage, self._select.get_final_froms())
+        return adapt(expr, self._lineage, self._froms)
 
-    def _checked(self, stmt: Select, what: str) -> Select:
+    def _checked(self, stmt: Select, what: str, exprs: Sequence[Any]) -> Select:
         """Refuse a step whose expressions reach for columns this frame does not have."""
-        own = self._select.get_final_froms()
-        strangers = [f for f in stmt.get_final_froms() if not any(f is o for o in own)]
+        strangers = foreign_froms(exprs, self._froms)
         if strangers:
             names = ", ".join(getattr(f, "name", None) or str(f) for f in strangers)
             raise SQLLayerError(
@@ -195,8 +205,12 @@ class DataFrame:
         if not columns:
             raise SQLLayerError(f"{what} would leave a DataFrame with no columns")
         stmt = self._select.with_only_columns(*columns, maintain_column_froms=False)
-        flags = set(self._flags - {"plain"}) | ({"window"} if has_window(columns) else set())
-        return self._new(self._checked(stmt, what), None, flags)
+        kept = {id(c) for c in self._selected}
+        added = [c for c in columns if id(c) not in kept]
+        flags = set(self._flags - {"plain"}) | ({"window"} if has_window(added) else set())
+        frame = self._new(self._checked(stmt, what, added), None, flags)
+        object.__setattr__(frame, "_cols", tuple(columns))
+        return frame
 
     # -- transformations -----------------------------------------------------------------
 
@@ -209,7 +223,7 @@ class DataFrame:
         out: list[ColumnElement[Any]] = []
         for item in items:
             if item == "*":
-                out.extend(base._select.selected_columns)
+                out.extend(base._selected)
             else:
                 out.append(named(base._resolve(item)))
         return base._project(out, "select()")
@@ -221,8 +235,9 @@ class DataFrame:
                 f"where() takes a SQL condition such as df.amount > 10, got {condition!r}"
             )
         base = self._prepared("filter")
-        stmt = base._select.where(base._resolve(condition))
-        return base._new(base._checked(stmt, "where()"), None, base._flags - {"plain"})
+        resolved = base._resolve(condition)
+        stmt = base._checked(base._select.where(resolved), "where()", [resolved])
+        return base._new(stmt, None, base._flags - {"plain"})
 
     filter = where
 
@@ -235,7 +250,7 @@ class DataFrame:
         wanted = {**(columns or {}), **more}
         base = self._prepared("project")
         new = {name: named(base._resolve(expr), name) for name, expr in wanted.items()}
-        out = [new.pop(name_of(c), c) for c in base._select.selected_columns]
+        out = [new.pop(name_of(c), c) for c in base._selected]
         return base._project([*out, *new.values()], "with_columns()")
 
     withColumn = with_column
@@ -245,7 +260,7 @@ class DataFrame:
         base = self._prepared("project")
         target = base._column(existing)
         inner = target.element if isinstance(target, Label) else target
-        out = [named(inner, new) if c is target else c for c in base._select.selected_columns]
+        out = [named(inner, new) if c is target else c for c in base._selected]
         return base._project(out, "with_column_renamed()")
 
     withColumnRenamed = with_column_renamed
@@ -254,7 +269,7 @@ class DataFrame:
         """Remove these columns (names or ``df.col``)."""
         base = self._prepared("project")
         doomed = {id(base._resolve(c)) for c in _flatten(columns)}
-        out = [c for c in base._select.selected_columns if id(c) not in doomed]
+        out = [c for c in base._selected if id(c) not in doomed]
         return base._project(out, "drop()")
 
     def cast(self, column: Any, type_: Any) -> DataFrame:
@@ -268,7 +283,8 @@ class DataFrame:
         base = self._prepared("order")
         keys = [base._resolve(c) for c in _flatten(columns)]
         stmt = base._select.order_by(None).order_by(*keys)
-        return base._new(base._checked(stmt, "order_by()"), None, (base._flags - {"plain"}) | {"ordered"})
+        stmt = base._checked(stmt, "order_by()", keys)
+        return base._new(stmt, None, (base._flags - {"plain"}) | {"ordered"})
 
     sort = orderBy = order_by
 
@@ -311,13 +327,13 @@ class DataFrame:
 
     def _aggregate(self, keys: Sequence[Any], spec: Any, exprs: Sequence[Any]) -> DataFrame:
         base = self._prepared("group")
-        if not all(is_plain(c) for c in base._select.selected_columns):
+        if not all(is_plain(c) for c in base._selected):
             base = base._wrapped()
         group_cols = [named(base._resolve(k)) for k in keys]
         aggs = aggregations(base, spec, exprs)
         grouping = [c.element if isinstance(c, Label) else c for c in group_cols]
         stmt = base._select.with_only_columns(*group_cols, *aggs, maintain_column_froms=False)
-        stmt = base._checked(stmt.group_by(*grouping), "group_by()")
+        stmt = base._checked(stmt.group_by(*grouping), "group_by()", [*group_cols, *aggs])
         return base._new(stmt, None, {"grouped"})
 
     def join(self, other: DataFrame, on: Any = None, how: str = "inner", *, suffixes=None) -> DataFrame:  # type: ignore[no-untyped-def]
@@ -354,7 +370,7 @@ class DataFrame:
         right = right.select(*mine)
         combined = (left._select.union if distinct else left._select.union_all)(right._select)
         sub = combined.subquery()
-        return self._derive(select(*sub.c).select_from(sub), {}, plain=True)
+        return self._derive(select(*sub.c).select_from(sub), {}, (sub,), plain=True)
 
     # -- actions -------------------------------------------------------------------------
 
@@ -428,5 +444,6 @@ def _restore(stmt: Any, url: str, flags: frozenset[str]) -> DataFrame:
     frame = object.__new__(DataFrame)
     from ..db.engine import make_engine
 
-    frame._init(stmt, make_engine(url), None, {}, flags)
+    froms = tuple(stmt.get_final_froms())
+    frame._init(stmt, make_engine(url), None, {}, flags, froms)
     return frame

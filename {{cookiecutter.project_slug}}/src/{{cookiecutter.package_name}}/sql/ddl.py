@@ -14,7 +14,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ClauseElement
-from sqlalchemy.types import NullType
+from sqlalchemy.types import NullType, UserDefinedType
 
 from ..errors import SQLLayerError
 
@@ -71,11 +71,20 @@ def index_name(engine: Engine, table: str, columns: Sequence[str]) -> str:
     return "ix_" + hashlib.sha1(name.encode()).hexdigest()[:20]
 
 
+class _Untyped(UserDefinedType):
+    """A column without a declared type (SQLite then stores each value as it comes)."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: object) -> str:
+        return ""
+
+
 def typed_table(name: str, select: Select, schema: str | None = None) -> Table:
     """An empty Table shaped like the select's columns, keeping their SQLAlchemy types."""
     columns = []
     for col in select.selected_columns:
-        type_ = col.type if not isinstance(col.type, NullType) else NullType()
+        type_ = _Untyped() if isinstance(col.type, NullType) else col.type
         columns.append(Column(col.key, type_))
     return Table(name, MetaData(), *columns, schema=schema)
 

@@ -18,7 +18,7 @@ from sqlalchemy.sql.selectable import FromClause
 from sqlalchemy.sql.util import find_tables
 
 from ..errors import SQLLayerError
-from .columns import adapt, name_of
+from .columns import adapt, foreign_froms, name_of
 from .ddl import MYSQL_BACKENDS
 
 if TYPE_CHECKING:
@@ -54,12 +54,12 @@ def _kind(how: str) -> str:
 def _side(frame: DataFrame) -> tuple[FromClause, Lineage, Lineage]:
     """The FROM item a frame joins as, a map from its columns onto it, and one from ancestors."""
     if frame._is_plain():
-        from_ = frame._select.get_final_froms()[0]
-        direct: Lineage = {id(c): c for c in frame._select.selected_columns}
+        from_ = frame._froms[0]
+        direct: Lineage = {id(c): c for c in frame._selected}
     else:
         frame._refuse_ambiguous()
         from_ = frame._select.subquery()
-        direct = {id(c): s for c, s in zip(frame._select.selected_columns, from_.c)}
+        direct = {id(c): s for c, s in zip(frame._selected, from_.c)}
     ancestors = {
         ancestor: direct[id(current)]
         for ancestor, current in frame._lineage.items()
@@ -84,9 +84,7 @@ def _condition(on: Any, left: DataFrame, right: DataFrame, sides, maps) -> Colum
         )
     shared = set(find_tables(sides[0])) & set(find_tables(sides[1]))
     cond = adapt(on, {**maps[1], **maps[0]}, () if shared else sides)
-    froms = select(literal(1)).where(cond).get_final_froms()
-    strangers = [f for f in froms if f is not sides[0] and f is not sides[1]]
-    if strangers:
+    if foreign_froms([cond], sides):
         raise SQLLayerError(
             f"the join condition `{on}` uses columns that belong to neither side of the join; "
             f"write it with the two joined DataFrames' columns"
@@ -161,7 +159,7 @@ def join_frames(
     if kind in ("semi", "anti"):
         match = exists(select(literal(1)).select_from(rside).where(cond))
         stmt = select(*lside.c).select_from(lside).where(match if kind == "semi" else ~match)
-        return left._derive(stmt, lineage)
+        return left._derive(stmt, lineage, (lside,))
     keys = _equal_keys(cond, lside, rside) if on is not None else set()
     out = _outputs(lside, rside, keys, kind, suffixes)
     if kind == "full" and left._engine.dialect.name in MYSQL_BACKENDS:
@@ -170,7 +168,7 @@ def join_frames(
         joined = rside.join(lside, cond, isouter=True)
     else:
         joined = lside.join(rside, cond, isouter=kind == "left", full=kind == "full")
-    return left._derive(select(*(c for c, _ in out)).select_from(joined), lineage)
+    return left._derive(select(*(c for c, _ in out)).select_from(joined), lineage, (joined,))
 
 
 def _emulated_full(left, lside, rside, cond, out) -> DataFrame:  # type: ignore[no-untyped-def]
@@ -193,4 +191,4 @@ def _emulated_full(left, lside, rside, cond, out) -> DataFrame:  # type: ignore[
         select(*first).select_from(lside.outerjoin(rside, cond)),
         select(*second).select_from(rside).where(unmatched),
     ).subquery()
-    return left._derive(select(*both.c).select_from(both), {}, plain=True)
+    return left._derive(select(*both.c).select_from(both), {}, (both,), plain=True)

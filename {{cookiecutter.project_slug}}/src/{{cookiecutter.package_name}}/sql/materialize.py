@@ -16,7 +16,7 @@ from typing import Literal
 from sqlalchemy import Connection, Engine, Index, MetaData, Table, exists, insert, inspect
 from sqlalchemy import select as sa_select
 from sqlalchemy import text, true
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.sql import Select
 
 from ..errors import MaterializeError, SQLLayerError
@@ -118,8 +118,9 @@ def _write_transaction(engine: Engine) -> Iterator[Connection]:
             dbapi.isolation_level = previous
 
 
-def _fail(name: str, kind: str, exc: DBAPIError) -> MaterializeError:
-    reason = str(exc.orig).strip() if exc.orig is not None else str(exc)
+def _fail(name: str, kind: str, exc: SQLAlchemyError) -> MaterializeError:
+    orig = getattr(exc, "orig", None)
+    reason = str(orig if orig is not None else exc).strip()
     return MaterializeError(name, kind, reason.splitlines()[0] if reason else type(exc).__name__)
 
 
@@ -174,7 +175,7 @@ def materialize_table(
         if _transactional(engine):
             return _table_in_transaction(engine, select, name, schema, indexes)
         return _table_by_rename(engine, select, name, schema, indexes)
-    except DBAPIError as exc:
+    except SQLAlchemyError as exc:
         raise _fail(name, "table", exc) from exc
 
 
@@ -191,14 +192,17 @@ def _table_in_transaction(engine, select, name, schema, indexes) -> int:  # type
             f"RENAME TO {preparer.quote(name)}"
         )
         _index(conn, name, name, indexes, schema)
-        crash_point("materialize.after_swap")
+        crash_point("materialize.before_commit")
+    crash_point("materialize.after_swap")
     return rows
 
 
 def _table_by_rename(engine, select, name, schema, indexes) -> int:  # type: ignore[no-untyped-def]
-    shadow, old = name + TMP_SUFFIX, name + OLD_SUFFIX
+    shadow = name + TMP_SUFFIX
     try:
         with engine.begin() as conn:
+            # waits for a killed client's unfinished build of the same shadow, then drops it
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_quoted(conn, table_ref(shadow, schema))}")
             rows = _build(conn, select, shadow, schema)
             crash_point("materialize.after_build")
             _index(conn, name, shadow, indexes, schema)
@@ -288,7 +292,7 @@ def materialize_view(
                 _drop(conn, name, "table", schema)
             conn.execute(CreateView(name, select, schema, replace=True))
         return 0
-    except DBAPIError as exc:
+    except SQLAlchemyError as exc:
         raise _fail(name, "view", exc) from exc
 
 
@@ -320,7 +324,7 @@ def materialize_incremental(
     clean_leftovers(engine, schema=schema, name=name)
     try:
         return _merge(engine, select, name, names, list(unique_key), schema)
-    except DBAPIError as exc:
+    except SQLAlchemyError as exc:
         raise _fail(name, "incremental table", exc) from exc
 
 

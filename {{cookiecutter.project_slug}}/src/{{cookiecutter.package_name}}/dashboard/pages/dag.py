@@ -10,9 +10,12 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 from .. import components
-from ..data import code_dag, fetch
+from ...errors import PipelineError
+from ..connection import describe_error
+from ..data import code_dag, current, fetch
 from ..queries import ledger
 
 __all__ = ["draw_graph", "render"]
@@ -45,9 +48,18 @@ def render() -> None:
 
 
 def _last_statuses(names: Collection[str]) -> pd.DataFrame:
-    if fetch(ledger.ledger_missing):  # no ledger yet: the graph is still worth showing
-        return pd.DataFrame(columns=["task", "status", "finished_at"])
-    return fetch(ledger.last_task_statuses, tuple(names))
+    """Each task's last status; the graph is still worth showing without them."""
+    nothing = pd.DataFrame(columns=["task", "status", "finished_at"])
+    try:
+        if fetch(ledger.ledger_missing):
+            return nothing
+        return fetch(ledger.last_task_statuses, tuple(names))
+    except (PipelineError, SQLAlchemyError) as exc:
+        st.warning(
+            f"Showing the graph without statuses: {describe_error(exc, current().shown)}",
+            icon=":material/warning:",
+        )
+        return nothing
 
 
 def _focus_controls(names: Collection[str]) -> tuple[str | None, str]:

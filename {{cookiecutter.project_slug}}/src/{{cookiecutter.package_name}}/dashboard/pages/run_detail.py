@@ -23,22 +23,23 @@ RECENT_RUNS = 50
 
 def render() -> None:
     """Draw the Run detail page."""
-    title, picker = st.columns([3, 2], vertical_alignment="bottom")
     if not components.ledger_ready(fetch(ledger.ledger_missing)):
-        title.title("Run detail")
+        st.title("Run detail")
         return
-    with picker:
+    with st.sidebar:
         run_id = _pick_run()
     run = fetch(ledger.run_header, run_id) if run_id else None
     if run is None:
-        title.title("Run detail")
+        st.title("Run detail")
         if run_id is None:
             components.empty_state("No runs yet. Run the pipeline once:", "make run")
         else:
-            st.warning(f"There is no run {run_id!r} in this database; pick one above.", icon=":material/search:")
+            st.warning(
+                f"There is no run {run_id!r} in this database; pick one in the sidebar.",
+                icon=":material/search:",
+            )
         return
-    with title:
-        st.title(f"Run {run['id']}")
+    st.title(f"Run {run['id']}")
     attempts = fetch(ledger.run_attempts, run_id)
     final = _final(attempts)
     _header(run, final)
@@ -91,7 +92,7 @@ def _header(run: dict, final: pd.DataFrame) -> None:
     facts = (
         f"started {components.timestamp(run['started_at'])} · finished "
         f"{components.timestamp(end)} · took {took} · host {run['host']} (pid {run['pid']}) · "
-        f"selection: {run['selection'] or 'all'} · code {components.short(run['code_version'])}"
+        f"{components.selection(run['selection'])} · code {components.short(run['code_version'])}"
     )
     st.markdown(
         f"{components.chip(run['status'])}&nbsp; <small style='color: #4b5563'>"

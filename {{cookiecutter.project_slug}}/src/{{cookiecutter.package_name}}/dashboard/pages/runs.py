@@ -81,7 +81,7 @@ def _shown(frame: pd.DataFrame) -> pd.DataFrame:
             "ok": frame["ok"],
             "failed": frame["failed"],
             "skipped": frame["skipped"],
-            "selection": frame["selection"].fillna("all"),
+            "asked for": frame["selection"].map(components.selection),
             "host": frame["host"],
         }
     )

@@ -1,0 +1,216 @@
+"""Run task attempts on a ``dask.distributed`` cluster: an existing scheduler, or a LocalCluster.
+
+Only plain data crosses the wire: the engine submits ``run_attempt(AttemptCall)``, in which the
+task travels as a reference (module and name) and the database as a URL; every worker imports
+the project's models and builds its own engine on first use. The run loop, the ledger and the
+retry policy stay in the process that started the run, so they behave exactly as with threads.
+
+A worker that dies in the middle of an attempt fails that attempt (the scheduler is told not to
+re-run it elsewhere), and the engine's own retry policy decides what happens next.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import CancelledError, Future
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import SettingsError
+from .context import forget_run, request_stop, stop_requested
+from .executors import Executor
+
+try:  # an optional extra: `pip install .[dask]`
+    import distributed
+    from distributed import WorkerPlugin
+except ImportError:  # pragma: no cover - reported when the executor is chosen
+    distributed = None
+    WorkerPlugin = object
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+    from ..settings import Settings
+
+__all__ = ["DaskExecutor", "ProjectOnWorker", "executor_from_settings"]
+
+_log = logging.getLogger("pipeline.dask")
+_STOP_POLL_S = 0.2
+
+
+def _distributed() -> Any:
+    """The ``distributed`` module, or a message saying how to install it."""
+    if distributed is None:
+        raise SettingsError(
+            "executor",
+            [
+                "executor kind 'dask' needs dask.distributed, which is not installed; "
+                "install the extra with `pip install .[dask]` or use `kind: threads`"
+            ],
+        )
+    return distributed
+
+
+class ProjectOnWorker(WorkerPlugin):  # type: ignore[misc,valid-type]
+    """Worker plugin: put the project on ``sys.path`` so pickled task references resolve."""
+
+    name = "pipeline-project"
+
+    def __init__(self, root: str | Path):
+        self.root = str(Path(root).resolve())
+
+    def setup(self, worker: Any = None) -> None:
+        """Called by Dask on every worker, current and future."""
+        if self.root in sys.path:
+            sys.path.remove(self.root)
+        sys.path.insert(0, self.root)
+
+
+class DaskExecutor(Executor):
+    """Attempts run as Dask tasks; ``address`` names a scheduler, else a LocalCluster is made.
+
+    With no address, ``workers`` worker processes of one thread each are started (so
+    CPU-bound Python tasks run in parallel) and closed again by ``shutdown``. A ``client``
+    passed in is used as is and left open.
+    """
+
+    def __init__(
+        self,
+        address: str | None = None,
+        *,
+        workers: int | None = None,
+        project_root: str | Path | None = None,
+        client: Client | None = None,
+    ):
+        self.address = address
+        self.workers = workers or 2
+        self.project_root = Path(project_root or Path.cwd())
+        self.client = client
+        self._own_client = client is None
+        self._cluster: Any = None
+        self._futures: dict[Future[Any], tuple[Any, Any]] = {}
+        self._lock = threading.Lock()
+        self._stopped_runs: set[str] = set()
+        self._run_ids: set[str] = set()
+        self._halt = threading.Event()
+        self._poller: threading.Thread | None = None
+
+    def start(self, workers: int) -> None:
+        distributed = _distributed()
+        self.workers = workers
+        if self.client is None:
+            self.client = self._connect(distributed, workers)
+        self.client.register_plugin(ProjectOnWorker(self.project_root), name=ProjectOnWorker.name)
+        self._halt.clear()
+        self._poller = threading.Thread(target=self._forward_stops, name="dask-stops", daemon=True)
+        self._poller.start()
+
+    def _connect(self, distributed: Any, workers: int) -> Client:
+        if self.address:
+            return distributed.Client(self.address, set_as_default=False)
+        # allowed_failures=0: an attempt whose worker died fails instead of re-running
+        # elsewhere, so every attempt runs at most once and the ledger stays true
+        self._cluster = distributed.LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            scheduler_kwargs={"allowed_failures": 0},
+            silence_logs=logging.ERROR,
+        )
+        return distributed.Client(self._cluster, set_as_default=False)
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        if self.client is None:
+            self.start(self.workers)
+        call = args[0] if args else None
+        key = f"{getattr(getattr(call, 'task', None), 'name', 'call')}-{uuid.uuid4().hex[:12]}"
+        future: Future[Any] = Future()
+        remote = self.client.submit(fn, *args, key=key, pure=False, retries=0)
+        with self._lock:
+            self._futures[future] = (remote, call)
+            if call is not None:
+                self._run_ids.add(call.run_id)
+        remote.add_done_callback(lambda done: self._settle(future, done))
+        return future
+
+    def _settle(self, future: Future[Any], remote: Any) -> None:
+        """Copy the Dask future's outcome onto ours (runs on Dask's callback thread)."""
+        with self._lock:
+            self._futures.pop(future, None)
+        if future.done():
+            return
+        try:
+            result = remote.result()
+        except CancelledError:
+            future.cancel()
+        except BaseException as exc:  # KilledWorker, lost connection: the attempt failed
+            future.set_exception(exc)
+        else:
+            future.set_result(result)
+        finally:
+            remote.release()
+
+    def cancel(self, future: Future[Any]) -> bool:
+        """Withdraw an attempt; one already running is told to stop through ``run.should_stop``."""
+        with self._lock:
+            remote, call = self._futures.pop(future, (None, None))
+        if call is not None and self.client is not None:
+            self._broadcast(request_stop, call.run_id, call.task.name, call.attempt)
+        if remote is not None:
+            remote.cancel()
+        return future.cancel()
+
+    def shutdown(self, wait: bool = True) -> None:
+        self._halt.set()
+        if self._poller is not None:
+            self._poller.join()
+            self._poller = None
+        if self.client is None:
+            return
+        for run_id in list(self._run_ids):
+            self._broadcast(forget_run, run_id)
+        self._run_ids.clear()
+        if self._own_client:
+            self.client.close()
+            self.client = None
+            if self._cluster is not None:
+                self._cluster.close()
+                self._cluster = None
+
+    def _forward_stops(self) -> None:
+        """Relay a cancelled run to the workers, where ``run.should_stop()`` reads it."""
+        while not self._halt.wait(_STOP_POLL_S):
+            with self._lock:
+                runs = set(self._run_ids) - self._stopped_runs
+            for run_id in runs:
+                if stop_requested(run_id, "", 0):
+                    self._stopped_runs.add(run_id)
+                    self._broadcast(request_stop, run_id)
+
+    def _broadcast(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Call ``fn(*args)`` in every worker process; a failure only costs the relay."""
+        try:
+            self.client.run(fn, *args)  # type: ignore[union-attr]
+        except Exception as exc:  # a closing cluster: the workers are going away anyway
+            _log.debug("could not reach the workers: %s", exc)
+
+
+def executor_from_settings(settings: Settings, kind: str | None = None) -> Executor | None:
+    """The executor settings.yml (or ``--executor``) asks for; None means the thread pool."""
+    chosen = kind or settings.executor.kind
+    if chosen == "threads":
+        return None
+    if chosen != "dask":
+        raise SettingsError(
+            "executor", [f"executor kind {chosen!r} is not known; use 'threads' or 'dask'"]
+        )
+    return DaskExecutor(
+        settings.executor.address,
+        workers=settings.executor.workers,
+        project_root=settings.root,
+    )

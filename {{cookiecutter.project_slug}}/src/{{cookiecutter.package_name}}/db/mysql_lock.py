@@ -1,0 +1,196 @@
+"""The run lock on MySQL/MariaDB: ``GET_LOCK`` held by one dedicated connection.
+
+The server itself guarantees a single holder and frees the lock the moment the holder's
+connection dies (``kill -9``, a lost network), so no stale lock ever needs taking over. The
+``run_lock`` row is kept only to name the holder (run id, host, pid) to a refused run.
+
+``verify()`` re-checks the lock just before anything is published: if the connection dropped
+(a server restart) the lock is taken again when nobody else took it meanwhile, else
+``RunLockLostError`` stops the run before it publishes anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import socket
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, select, text, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..errors import RunLockedError, RunLockLostError
+from .locks import LOCKS, RunLock
+
+__all__ = ["MySQLRunLock", "lock_name"]
+
+_log = logging.getLogger("pipeline.lock")
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def lock_name(engine: Engine, name: str = "pipeline") -> str:
+    """The server-wide lock name for this database (``GET_LOCK`` names are per server)."""
+    full = f"pipeline-run:{engine.url.database or ''}:{name}"
+    if len(full) <= 64:
+        return full
+    return "pipeline-run:" + hashlib.sha1(full.encode()).hexdigest()
+
+
+class MySQLRunLock(RunLock):
+    """``GET_LOCK(name, 0)`` on a connection kept open for the whole run."""
+
+    def __init__(self, engine: Engine, name: str = "pipeline", *, heartbeat_s: float = 5.0):
+        self.engine, self.name, self.heartbeat_s = engine, name, heartbeat_s
+        self.key = lock_name(engine, name)
+        self.host, self.pid = socket.gethostname(), os.getpid()
+        self.run_id: str | None = None
+        self.lost = False
+        self._conn: Connection | None = None
+        self._conn_id: int | None = None
+        self._guard = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def acquire(self, run_id: str) -> None:
+        if not self._take():
+            self._refuse()
+        self.run_id = run_id
+        with self.engine.begin() as conn:  # we hold the lock: any row left is a dead holder's
+            conn.execute(delete(LOCKS).where(LOCKS.c.name == self.name))
+            now = _now()
+            conn.execute(
+                LOCKS.insert(),
+                [
+                    {
+                        "name": self.name,
+                        "run_id": run_id,
+                        "host": self.host,
+                        "pid": self.pid,
+                        "acquired_at": now,
+                        "heartbeat_at": now,
+                    }
+                ],
+            )
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._beat, name="run-lock-heartbeat", daemon=True)
+        self._thread.start()
+
+    def verify(self) -> None:
+        """Raise ``RunLockLostError`` unless this run still holds the lock (see module doc)."""
+        with self._guard:
+            if self.run_id is None or self.lost:
+                raise RunLockLostError(self.key)
+            if self._still_held() or self._retake():
+                return
+            self.lost = True
+        raise RunLockLostError(self.key)
+
+    def release(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        with self._guard:
+            if self.run_id is not None and not self.lost:
+                try:
+                    with self.engine.begin() as conn:
+                        conn.execute(
+                            delete(LOCKS).where(
+                                LOCKS.c.name == self.name, LOCKS.c.run_id == self.run_id
+                            )
+                        )
+                except SQLAlchemyError as exc:  # the server frees GET_LOCK with the connection
+                    _log.warning("could not remove the run lock row: %s", exc)
+            self._close()
+            self.run_id = None
+
+    def holder(self) -> Any:
+        """The row naming whoever holds the lock, or None."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(LOCKS).where(LOCKS.c.name == self.name)).first()
+
+    def _take(self) -> bool:
+        """Open the dedicated connection and try the lock without waiting."""
+        conn = self.engine.connect()
+        try:
+            got = conn.scalar(text("SELECT GET_LOCK(:key, 0)"), {"key": self.key})
+            conn.commit()
+        except BaseException:
+            conn.close()
+            raise
+        if got != 1:
+            conn.close()
+            return False
+        self._conn = conn
+        self._conn_id = conn.scalar(text("SELECT CONNECTION_ID()"))
+        conn.commit()
+        return True
+
+    def _refuse(self) -> None:
+        """Raise ``RunLockedError`` naming the holder (its row may lag its GET_LOCK a moment)."""
+        deadline = time.monotonic() + 2.0
+        holder = self.holder()
+        while holder is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+            holder = self.holder()
+        raise RunLockedError(
+            getattr(holder, "run_id", None),
+            getattr(holder, "host", None),
+            getattr(holder, "pid", None),
+        )
+
+    def _still_held(self) -> bool:
+        if self._conn is None:
+            return False
+        try:
+            owner = self._conn.scalar(text("SELECT IS_USED_LOCK(:key)"), {"key": self.key})
+            self._conn.commit()
+        except SQLAlchemyError:
+            self._close()
+            return False
+        return owner is not None and int(owner) == self._conn_id
+
+    def _retake(self) -> bool:
+        """After a dropped connection: take the lock again if our row shows nobody else did."""
+        try:
+            holder = self.holder()
+            if holder is None or holder.run_id != self.run_id or not self._take():
+                return False
+        except SQLAlchemyError:
+            return False
+        _log.warning("the run lock's connection dropped; the lock was taken again")
+        return True
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            try:
+                # discard the DBAPI connection, never pool it: the server frees GET_LOCK with it
+                self._conn.invalidate()
+                self._conn.close()
+            except SQLAlchemyError:
+                pass
+            self._conn = None
+
+    def _beat(self) -> None:
+        """Keep the connection alive, notice a lost lock early, refresh the row's heartbeat."""
+        while not self._stop.wait(self.heartbeat_s):
+            try:
+                self.verify()
+                with self.engine.begin() as conn:
+                    conn.execute(
+                        update(LOCKS)
+                        .where(LOCKS.c.name == self.name, LOCKS.c.run_id == self.run_id)
+                        .values(heartbeat_at=_now())
+                    )
+            except RunLockLostError:
+                _log.error("the run lock %s was lost; nothing more will be published", self.key)
+                return
+            except SQLAlchemyError as exc:  # the server may be restarting; verify() decides
+                _log.warning("run lock heartbeat failed: %s", exc)

@@ -1,0 +1,110 @@
+"""The ``ingest`` command: load a model's inputs now, or show the ledger of data objects."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from ..errors import DefinitionError, IngestError
+from ..settings import Settings, load_settings
+
+__all__ = ["ingest_command"]
+
+console = Console()
+_COLOURS = {"loaded": "green", "skipped": "dim", "failed": "red", "crashed": "red", "loading": "yellow"}
+
+
+def ingest_command(
+    model: Annotated[Optional[str], typer.Argument(help="The ingest model to run.")] = None,
+    paths: Annotated[Optional[list[str]], typer.Argument(help="Files or globs (default: the model's source).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Load again inputs already loaded.")] = False,
+    reprocess: Annotated[
+        bool, typer.Option("--reprocess", help="Also re-load raw objects an older model version loaded.")
+    ] = False,
+    status: Annotated[bool, typer.Option("--status", help="Show the data objects ledger instead.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    limit: Annotated[int, typer.Option(min=1, help="How many objects --status shows.")] = 30,
+) -> None:
+    """Extract, transform and load a model's inputs exactly once; or --status of every object."""
+    settings = load_settings()
+    if status:
+        _status(settings, model, as_json=as_json, limit=limit)
+        return
+    if model is None:
+        raise DefinitionError(["name the model to ingest: `ingest <model> [paths...]`"], where="ingest")
+    from .runner import ingest
+
+    try:
+        report = ingest(_model(settings, model), paths or (), settings=settings, force=force, reprocess=reprocess)
+    except IngestError as exc:
+        if exc.report is not None:
+            _print_report(exc.report, as_json)
+        raise
+    _print_report(report, as_json)
+
+
+def _model(settings: Settings, name: str) -> Any:
+    from ..core.discovery import discover
+    from .model import registered
+
+    discover(settings)
+    models = registered()
+    if name not in models:
+        known = ", ".join(sorted(models)) or "<none: define one in models/>"
+        raise DefinitionError([f"no ingest model named {name!r}; the ingest models are: {known}"], where="ingest")
+    return models[name]
+
+
+def _print_report(report: Any, as_json: bool) -> None:
+    if as_json:
+        objects = [vars(result) for result in report.objects]
+        console.print_json(json.dumps({"model": report.model, "version": report.version, "objects": objects}))
+        return
+    table = Table("status", "input", "read", "loaded", "rejected", "note")
+    for result in report.objects:
+        colour = _COLOURS.get(result.status, "white")
+        table.add_row(
+            f"[{colour}]{result.status}[/{colour}]",
+            escape(result.uri),
+            str(result.rows_read),
+            str(result.rows_loaded),
+            str(result.rows_rejected),
+            escape(result.message),
+        )
+    if report.objects:
+        console.print(table)
+    console.print(escape(report.summary()), soft_wrap=True)
+
+
+def _status(settings: Settings, model: str | None, *, as_json: bool, limit: int) -> None:
+    from ..db.engine import engine_from_settings
+    from ..db.schema import require_head
+    from .ledger import recent_objects
+
+    engine = engine_from_settings(settings)
+    try:
+        require_head(settings, engine)
+        rows = recent_objects(engine, model, limit)
+    finally:
+        engine.dispose()
+    if as_json:
+        console.print_json(json.dumps(rows, default=str))
+        return
+    table = Table("model", "v", "status", "input", "read", "loaded", "rejected", "updated (UTC)", "error")
+    for row in rows:
+        colour = _COLOURS.get(row["status"], "white")
+        table.add_row(
+            row["model"],
+            str(row["model_version"]),
+            f"[{colour}]{row['status']}[/{colour}]",
+            escape(row["source_uri"]),
+            *(str(row[key] if row[key] is not None else "") for key in ("rows_read", "rows_loaded", "rows_rejected")),
+            str(row["updated_at"])[:19],
+            escape((row["error"] or "").splitlines()[0][:80] if row["error"] else ""),
+        )
+    console.print(table if rows else "no data objects yet: run `ingest <model>`")

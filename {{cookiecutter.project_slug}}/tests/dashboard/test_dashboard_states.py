@@ -1,0 +1,155 @@
+"""What the dashboard says when there is nothing to show yet, or when the database is not there:
+a clear message and the command that fixes it, never a traceback."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from sqlalchemy import Engine, text
+from streamlit.testing.v1 import AppTest
+
+from {{ cookiecutter.package_name }}.db.schema import upgrade
+from {{ cookiecutter.package_name }}.settings import Settings
+
+PACKAGE = "{{ cookiecutter.package_name }}"
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+LEDGER_PAGES = ["overview", "runs", "run-detail"]
+ALL_PAGES = ["overview", "runs", "run-detail", "dag", "tables", "ingest"]
+
+
+def _app(package: str, start: str) -> None:
+    import importlib
+
+    importlib.import_module(f"{package}.dashboard.navigation").main(start)
+
+
+@pytest.fixture
+def open_page(settings: Settings) -> Callable[[str], AppTest]:
+    """The dashboard in AppTest on the ``settings`` fixture's (empty) database."""
+
+    def run(page: str) -> AppTest:
+        return AppTest.from_function(_app, args=(PACKAGE, page), default_timeout=60).run()
+
+    yield run
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def shown(app: AppTest) -> str:
+    kinds = ("title", "markdown", "caption", "info", "warning", "error", "success", "code")
+    return "\n".join(str(element.value) for kind in kinds for element in getattr(app, kind))
+
+
+def assert_no_traceback(app: AppTest) -> None:
+    assert not app.exception, [exc.value for exc in app.exception]
+
+
+@pytest.fixture
+def migrated(settings: Settings, engine: Engine) -> Settings:
+    upgrade(settings)
+    return settings
+
+
+@pytest.mark.parametrize("page", LEDGER_PAGES)
+def test_a_database_without_the_ledger_asks_for_make_migrate(open_page, engine, page) -> None:
+    with engine.connect():  # creates the empty database file on SQLite
+        pass
+    app = open_page(page)
+    assert_no_traceback(app)
+    assert "no run ledger yet" in shown(app)
+    assert "make migrate && make run" in shown(app)
+
+
+@pytest.mark.parametrize("page", LEDGER_PAGES)
+def test_no_runs_yet_asks_for_make_run(open_page, migrated, page) -> None:
+    app = open_page(page)
+    assert_no_traceback(app)
+    assert "No runs yet" in shown(app)
+    assert "make run" in shown(app)
+
+
+def test_ingest_without_any_object_says_how_to_ingest(open_page, migrated) -> None:
+    app = open_page("ingest")
+    assert_no_traceback(app)
+    assert "Nothing has been ingested yet" in shown(app)
+
+
+def test_ingest_on_a_database_migrated_before_the_ingest_ledger(open_page, settings) -> None:
+    upgrade(settings, "0002")  # the run ledger only
+    app = open_page("ingest")
+    assert_no_traceback(app)
+    assert "no ingest ledger yet (missing: etl_data_objects, etl_rejects)" in shown(app)
+
+
+def test_tables_with_only_framework_tables_asks_for_make_run(open_page, migrated) -> None:
+    app = open_page("tables")
+    assert_no_traceback(app)
+    assert "No pipeline outputs yet" in shown(app)
+
+
+@pytest.mark.parametrize("page", [page for page in ALL_PAGES if page != "dag"])
+def test_a_missing_sqlite_file_is_one_clear_message(
+    open_page, project: Path, monkeypatch, page
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{project / 'data' / 'nowhere.db'}")
+    monkeypatch.setenv("PIPELINE_SETTINGS", str(project / "settings.yml"))
+    app = AppTest.from_function(_app, args=(PACKAGE, page), default_timeout=60).run()
+    assert_no_traceback(app)
+    errors = [error.value for error in app.error]
+    assert errors and "there is no database file at" in errors[0]
+    assert "make migrate" in errors[0]
+    assert not (project / "data" / "nowhere.db").exists(), "the dashboard must never create it"
+
+
+def test_the_dag_is_drawn_without_statuses_when_the_database_is_missing(
+    project: Path, monkeypatch
+) -> None:
+    shutil.copytree(PROJECT_ROOT / "models", project / "models")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{project / 'data' / 'nowhere.db'}")
+    monkeypatch.setenv("PIPELINE_SETTINGS", str(project / "settings.yml"))
+    app = AppTest.from_function(_app, args=(PACKAGE, "dag"), default_timeout=60).run()
+    assert_no_traceback(app)
+    assert "Showing the graph without statuses" in app.warning[0].value
+    assert "task_one" in app.get("graphviz_chart")[0].proto.spec
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("page", ["overview", "tables", "ingest"])
+def test_a_database_server_that_is_down_is_one_clear_message(
+    project: Path, monkeypatch, page
+) -> None:
+    url = f"mysql+pymysql://dashboard:secret@127.0.0.1:{_closed_port()}/pipeline"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("PIPELINE_SETTINGS", str(project / "settings.yml"))
+    app = AppTest.from_function(_app, args=(PACKAGE, page), default_timeout=60).run()
+    st.cache_resource.clear()
+    assert_no_traceback(app)
+    errors = [error.value for error in app.error]
+    assert errors and "database server cannot be reached" in errors[0]
+    assert "secret" not in errors[0], "the password must never be shown"
+
+
+def test_broken_settings_are_one_clear_message(project: Path, monkeypatch) -> None:
+    (project / "settings.yml").write_text("project:\n  name: x\ndashboard:\n  port: 0\n")
+    monkeypatch.setenv("PIPELINE_SETTINGS", str(project / "settings.yml"))
+    app = AppTest.from_function(_app, args=(PACKAGE, "overview"), default_timeout=60).run()
+    assert_no_traceback(app)
+    assert "dashboard.port (line 4)" in app.error[0].value
+
+
+def test_a_dropped_ledger_table_is_named_with_the_fix(open_page, migrated, engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE check_results"))
+    app = open_page("run-detail")
+    assert_no_traceback(app)
+    assert "no run ledger yet (missing: check_results)" in shown(app)

@@ -1,0 +1,71 @@
+"""Shared pieces of the ingest tests: a five-field model, input files and ledger queries."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select, text
+
+from {{ cookiecutter.package_name }}.ingest import CsvSource, IngestModel, fields
+from {{ cookiecutter.package_name }}.ingest.tables import DataObject, Reject
+
+HEADER = "id,price,ticker,day,qty\n"
+_names = itertools.count()
+
+
+def trades_model(pattern: str = "inbox/*.csv", **extra: Any) -> type[IngestModel]:
+    """A fresh model (unique name and table) reading ``pattern`` under the project folder."""
+    number = next(_names)
+    body: dict[str, Any] = {
+        "__table__": f"trades_{number}",
+        "__source__": CsvSource(pattern),
+        "__module__": __name__,
+        "id": fields.Integer(required=True),
+        "price": fields.Float(),
+        "ticker": fields.UppercaseString(length=8),
+        "day": fields.Date(required=True),
+        "qty": fields.Integer(),
+    }
+    body.update(extra)
+    return type(f"Trades{number}", (IngestModel,), body)
+
+
+def write(project: Path, name: str, content: str | bytes) -> Path:
+    """Write an input file under ``project/inbox``."""
+    path = project / "inbox" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+def good_rows(count: int, start: int = 1) -> str:
+    """``count`` valid CSV lines (no header)."""
+    return "".join(
+        f"{i},{i * 1.5},abc{i % 7},2024-01-{i % 28 + 1:02d},{i * 10}\n" for i in range(start, start + count)
+    )
+
+
+def table_rows(engine: Engine, table: str) -> list[tuple[Any, ...]]:
+    """Every row of an ingest target, without the object column, sorted by id."""
+    with engine.connect() as conn:
+        result = conn.execute(text(f"SELECT id, price, ticker, day, qty FROM {table} ORDER BY id"))
+        return [tuple(row) for row in result]
+
+
+def objects(engine: Engine, model: str) -> list[DataObject]:
+    """The ledger's objects of one model, oldest first."""
+    with engine.connect() as conn:
+        query = select(DataObject.__table__).where(DataObject.model == model)
+        return list(conn.execute(query.order_by(DataObject.created_at)))
+
+
+def rejects(engine: Engine) -> list[Any]:
+    """Every reject, by object and record."""
+    with engine.connect() as conn:
+        query = select(Reject.__table__).order_by(Reject.object_id, Reject.record)
+        return list(conn.execute(query))
