@@ -44,7 +44,7 @@ def _audit(event, args):
         return
     if event == "subprocess.Popen":  # (executable, args, cwd, env): keep the command line
         command = args[1] if isinstance(args[1], (list, tuple)) else [args[1]]
-        details = [os.fspath(part) if isinstance(part, os.PathLike) else str(part) for part in command]
+        details = [os.fspath(p) if isinstance(p, os.PathLike) else str(p) for p in command]
     else:
         details = [str(arg) for arg in args[:2]]
     with open(_LOG, "a", encoding="utf-8") as log:
@@ -161,7 +161,17 @@ def test_the_hooks_start_only_python_and_local_git(audited, answers) -> None:
 
 def local_command(command: list[str]) -> bool:
     """A hook script run by this Python, or git working on the local repository only."""
-    program = Path(command[0]).name
     if command[0] == sys.executable:
         return len(command) == 2 and command[1].endswith(".py")
-    return program == "git" and bool(LOCAL_GIT & set(command[1:]))
+    return Path(command[0]).name == "git" and git_subcommand(command[1:]) in LOCAL_GIT
+
+
+def git_subcommand(args: list[str]) -> str | None:
+    """The subcommand of a git command line, past global options like ``-C <dir>``."""
+    rest = iter(args)
+    for arg in rest:
+        if arg in ("-C", "-c", "--git-dir", "--work-tree"):
+            next(rest, None)
+        elif not arg.startswith("-"):
+            return arg
+    return None

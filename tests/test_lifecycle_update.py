@@ -1,8 +1,8 @@
 """The update path: a project baked from the previous template version, changed by its user,
 is brought up to the new version with ``cruft update`` without conflicts and still passes its tests.
 
-The "previous" version is the template as it is now; the "new" one adds a Makefile target, a
-README section, a new rendered file and a settings.yml comment, as a typical release would.
+The "previous" version is the template as it is now; the "new" one adds a question, a Makefile
+target, a README section, a new rendered file and a settings.yml comment, as a release would.
 Projects are baked both ways users do it: plain cookiecutter (the post-generation hook writes
 ``.cruft.json``) and ``cruft create``.
 """
@@ -25,7 +25,9 @@ pytestmark = pytest.mark.slow
 PROJECT = "my-pipeline"
 CONFLICT_MARKER = re.compile(r"^(<{7}|>{7})( |$)|^={7}$", re.MULTILINE)
 
-# The template release: (file under the project template, text appended / new content).
+# The template release: a new question, a Makefile target, a README section, a new rendered
+# file and a new comment at the top of settings.yml.
+NEW_QUESTION = ("support_channel", "#data-pipelines")
 MAKEFILE_TARGET = """
 outdated: install ## List the packages in .venv that have newer releases
 \t$(BIN)/python -m pip list --outdated
@@ -37,9 +39,10 @@ Open an issue with the output of `make help` and the failing command.
 """
 NEW_FILE = "docs/runbook.md"
 NEW_FILE_TEXT = (
-    "# {{ cookiecutter.project_name }} runbook\n\nRestart a failed run with `make run`.\n"
+    "# {{ cookiecutter.project_name }} runbook\n\n"
+    "Restart a failed run with `make run`; ask in {{ cookiecutter.support_channel }}.\n"
 )
-SETTINGS_HEADER = ("# Project settings.", "# Project settings (see README.md, section Settings).")
+SETTINGS_HEADER = "# Every key is described in README.md, section Settings.\n"
 
 # The user's own work, committed before the update.
 USER_TASK = """
@@ -49,13 +52,13 @@ def home_wins(session):
     df = session.table("predictions")
     return df.where(df.preds == "hw")
 """
-USER_SETTINGS = (
-    ("workers: 4", "workers: 2"),
-    ("tasks: {}", "tasks:\n  home_wins:\n    materialize: table"),
-)
+USER_WORKERS = "  workers: 7\n"
+USER_TASK_SETTINGS = "  home_wins:\n    materialize: table\n"
 USER_TOUCHED = {"models/predictions.py", "settings.yml"}
-# Everything `cruft update` may change: what the template release changed, plus the state file.
-CHANGED_BY_UPDATE = {"Makefile", "README.md", NEW_FILE, "settings.yml", ".cruft.json"}
+# Everything `cruft update` may change: what the template release changed (the new question's
+# default lands in .cookiecutter.json), plus cruft's state file.
+CHANGED_BY_UPDATE = {"Makefile", "README.md", NEW_FILE, "settings.yml", ".cookiecutter.json"}
+CHANGED_BY_UPDATE |= {".cruft.json"}
 
 
 @dataclass(frozen=True)
@@ -77,29 +80,38 @@ class Updated:
     update: subprocess.CompletedProcess[str]
 
 
-def release_new_version(project_template: Path) -> None:
+def release_new_version(template: Path) -> None:
     """The changes of the "new" template version."""
+    add_question(template / "cookiecutter.json", *NEW_QUESTION)
+    project_template = template / "{{cookiecutter.project_slug}}"
     with open(project_template / "Makefile", "a", encoding="utf-8") as makefile:
         makefile.write(MAKEFILE_TARGET)
     with open(project_template / "README.md", "a", encoding="utf-8") as readme:
         readme.write(README_SECTION)
     (project_template / NEW_FILE).parent.mkdir(parents=True, exist_ok=True)
     (project_template / NEW_FILE).write_text(NEW_FILE_TEXT, encoding="utf-8")
-    replace_in(project_template / "settings.yml", *SETTINGS_HEADER)
+    settings = project_template / "settings.yml"
+    settings.write_text(SETTINGS_HEADER + settings.read_text(encoding="utf-8"), encoding="utf-8")
 
 
-def replace_in(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{path.name} has no single {old!r} to change"
-    path.write_text(text.replace(old, new), encoding="utf-8")
+def add_question(path: Path, name: str, default: str) -> None:
+    """A new question, placed after the others (before cookiecutter's private keys)."""
+    questions = list(json.loads(path.read_text(encoding="utf-8")).items())
+    first_private = next(i for i, (key, _) in enumerate(questions) if key.startswith("_"))
+    questions.insert(first_private, (name, default))
+    path.write_text(json.dumps(dict(questions), indent=2, ensure_ascii=False) + "\n")
 
 
 def make_user_change(project: Path) -> None:
     """What a user does after baking: a new task in a model, and its settings."""
     with open(project / "models" / "predictions.py", "a", encoding="utf-8") as model:
         model.write(USER_TASK)
-    for old, new in USER_SETTINGS:
-        replace_in(project / "settings.yml", old, new)
+    settings = project / "settings.yml"
+    text = settings.read_text(encoding="utf-8")
+    text, workers = re.subn(r"^  workers: \d+\n", USER_WORKERS, text, flags=re.MULTILINE)
+    text, tasks = re.subn(r"^tasks:( \{\})?\n", f"tasks:\n{USER_TASK_SETTINGS}", text, flags=re.M)
+    assert (workers, tasks) == (1, 1), "settings.yml has no single executor.workers or tasks"
+    settings.write_text(text, encoding="utf-8")
 
 
 def tool(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -132,7 +144,7 @@ def bake_previous(baker: str, history: History, workdir: Path) -> Path:
 def history(tmp_path_factory: pytest.TempPathFactory) -> History:
     repo = copy_template(tmp_path_factory.mktemp("history") / "template")
     previous = commit_all(repo, "Previous version")
-    release_new_version(repo / "{{cookiecutter.project_slug}}")
+    release_new_version(repo)
     new = commit_all(repo, "New version")
     return History(url=repo.as_uri(), previous=previous, new=new)
 
@@ -195,15 +207,20 @@ def test_the_users_changes_are_kept(updated: Updated) -> None:
     model = (updated.root / "models" / "predictions.py").read_text(encoding="utf-8")
     settings = (updated.root / "settings.yml").read_text(encoding="utf-8")
     assert model.endswith(USER_TASK)
-    assert [new in settings for _, new in USER_SETTINGS] == [True, True]
+    assert USER_WORKERS in settings
+    assert f"tasks:\n{USER_TASK_SETTINGS}" in settings
 
 
 def test_the_template_changes_are_applied(updated: Updated) -> None:
     root = updated.root
     assert (root / "Makefile").read_text(encoding="utf-8").endswith(MAKEFILE_TARGET)
     assert (root / "README.md").read_text(encoding="utf-8").endswith(README_SECTION)
-    assert (root / NEW_FILE).read_text(encoding="utf-8").startswith("# My Pipeline runbook\n")
-    assert (root / "settings.yml").read_text(encoding="utf-8").startswith(SETTINGS_HEADER[1])
+    runbook = (root / NEW_FILE).read_text(encoding="utf-8")
+    assert runbook.startswith("# My Pipeline runbook\n")
+    assert f"ask in {NEW_QUESTION[1]}." in runbook
+    answers = json.loads((root / ".cookiecutter.json").read_text(encoding="utf-8"))
+    assert answers["default_context"][NEW_QUESTION[0]] == NEW_QUESTION[1]
+    assert (root / "settings.yml").read_text(encoding="utf-8").startswith(SETTINGS_HEADER)
 
 
 def test_cruft_check_passes_after_the_update(updated: Updated) -> None:

@@ -18,6 +18,8 @@ DEFAULTS = OPTION_SETS[0]
 PACKAGE = DEFAULTS["package_name"]
 INVALID_CHARS = re.compile(r'[<>:"|?*\\\x00-\x1f]')
 RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{d}{n}" for d in ("COM", "LPT") for n in range(1, 10)}
+# Windows' classic MAX_PATH is 260: leave room for a project folder ~100 characters deep.
+MAX_RELATIVE_PATH = 150
 LF_SUFFIXES = {".py", ".sh", ".yml", ".yaml", ".toml", ".ini", ".sql", ".cfg", ".mako"}
 LF_NAMES = {"Makefile", "Dockerfile"}
 TASKS = ("load_predictions", "task_one", "task_two", "task_three", "task_four")
@@ -47,6 +49,8 @@ def must_be_lf(root: Path, relative: str) -> bool:
 def windows_problems(relative: str) -> list[str]:
     """Why Windows cannot create this path, if it cannot."""
     problems = []
+    if len(relative) > MAX_RELATIVE_PATH:
+        problems.append(f"{relative}: longer than {MAX_RELATIVE_PATH} characters")
     for part in relative.split("/"):
         if INVALID_CHARS.search(part):
             problems.append(f"{relative}: {part!r} has a character Windows forbids")
@@ -144,6 +148,7 @@ def test_every_template_path_is_valid_on_windows() -> None:
         ("x/aux.py", "reserved device name"),
         ("COM1", "reserved device name"),
         ("what?.txt", "a character Windows forbids"),
+        ("a/" * 80 + "b.py", "longer than 150 characters"),
     ],
 )
 def test_the_name_check_catches_what_windows_refuses(path: str, problem: str) -> None:

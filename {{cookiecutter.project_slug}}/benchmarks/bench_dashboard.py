@@ -2,7 +2,7 @@
 
 A fresh database gets 10,000 runs, 500,000 task runs, 20,000 data-check results, 5,000 ingest
 objects and a 300,000-row output table, bulk-inserted. Each page is then rendered in
-Streamlit's AppTest with a cold cache (every query hits the database) and again warm. The
+Streamlit's AppTest with a cold cache (every query hits the database), three times. The
 baseline is what a quick dashboard does: read the ledger tables whole into pandas
 (``pandas.read_sql_table``) and aggregate there. Goal: every page under 2 s cold.
 
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy import Engine, column, insert, table
+from sqlalchemy import Connection, Engine, Table, insert
 from streamlit.testing.v1 import AppTest
 
 from {{ cookiecutter.package_name }}.db.engine import make_engine
@@ -55,7 +55,9 @@ def project(folder: Path) -> Path:
         shutil.copy(ROOT / name, folder / name)
     for name in ("migrations", "models", "seeds"):
         if (ROOT / name).is_dir():
-            shutil.copytree(ROOT / name, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(
+                ROOT / name, folder / name, ignore=shutil.ignore_patterns("__pycache__")
+            )
     return folder
 
 
@@ -112,14 +114,22 @@ def _task_runs(count: int, tasks: int, now: datetime) -> Iterator[dict]:
             }
 
 
+def _bulk(conn: Connection, target: Table, rows: Iterator[dict]) -> None:
+    """Insert through the driver's own executemany: the fastest path both dialects offer."""
+    for chunk in _chunks(rows):
+        names = list(chunk[0])
+        marks = ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * len(names))
+        quoted = ", ".join(conn.dialect.identifier_preparer.quote(name) for name in names)
+        sql = f"INSERT INTO {target.name} ({quoted}) VALUES ({marks})"
+        conn.exec_driver_sql(sql, [tuple(row[name] for name in names) for row in chunk])
+
+
 def seed(engine: Engine, runs: int, tasks: int) -> None:
-    """Bulk-insert the history, one executemany per chunk."""
+    """Bulk-insert the history in chunks."""
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     with engine.begin() as conn:
-        for chunk in _chunks(_runs(runs, now)):
-            conn.execute(insert(PipelineRun.__table__), chunk)
-        for chunk in _chunks(_task_runs(runs, tasks, now)):
-            conn.execute(insert(TaskRun.__table__), chunk)
+        _bulk(conn, PipelineRun.__table__, _runs(runs, now))
+        _bulk(conn, TaskRun.__table__, _task_runs(runs, tasks, now))
         checks = [
             {
                 "task_run_id": i,
@@ -190,7 +200,9 @@ def naive_overview(engine: Engine) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", help="an empty database to fill (default: a temporary SQLite file)")
+    parser.add_argument(
+        "--url", help="an empty database to fill (default: a temporary SQLite file)"
+    )
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--tasks", type=int, default=50, help="task runs per run")
     parser.add_argument("--repeat", type=int, default=3)
@@ -209,22 +221,20 @@ def main() -> int:
             f"in {time.perf_counter() - start:.1f} s ({engine.url.get_backend_name()})"
         )
         query = {"run-detail": {"run": f"run-{args.runs // 2:06d}"}, "tables": {"table": "events"}}
-        print(f"\n{'page':<12} {'cold (s)':>9} {'warm (s)':>9}   goal < {GOAL_S:.0f} s cold")
+        print(f"\n{'page':<12} {'median (s)':>10} {'max (s)':>8}   goal < {GOAL_S:.0f} s")
         slowest = 0.0
         for page in PAGES:
             cold = []
-            for _ in range(args.repeat):
-                st.cache_data.clear()
+            for _ in range(args.repeat):  # each AppTest run starts with an empty cache
                 cold.append(render(page, query.get(page, {})))
-            warm = render(page, query.get(page, {}))
             median = statistics.median(cold)
-            slowest = max(slowest, median)
-            verdict = "met" if median < GOAL_S else "MISSED"
-            print(f"{page:<12} {median:>9.3f} {warm:>9.3f}   {verdict}")
+            slowest = max(slowest, max(cold))
+            verdict = "met" if max(cold) < GOAL_S else "MISSED"
+            print(f"{page:<12} {median:>10.3f} {max(cold):>8.3f}   {verdict}")
         baseline = naive_overview(engine)
         print(
             f"\nbaseline (read_sql_table of the ledger + pandas): {baseline:.3f} s, before "
-            f"drawing anything; slowest page cold: {slowest:.3f} s "
+            f"drawing anything; slowest page render: {slowest:.3f} s "
             f"({baseline / slowest:.1f}x faster than the baseline)"
         )
         print(f"goal (every page < {GOAL_S:.0f} s): {'met' if slowest < GOAL_S else 'MISSED'}")

@@ -96,8 +96,10 @@ def compare(label: str, engine: Engine) -> bool:
     ratio = frame / hand
     print(f"  hand-written CREATE TABLE AS SELECT  {hand * 1000:9.1f} ms")
     print(f"  DataFrame.materialize                {frame * 1000:9.1f} ms  ({ratio:.2f}x hand)")
-    print(f"  pandas read_sql/groupby/to_sql       {pandas_s * 1000:9.1f} ms  "
-          f"({pandas_s / hand:.1f}x hand, {pandas_s / frame:.1f}x DataFrame)")
+    print(
+        f"  pandas read_sql/groupby/to_sql       {pandas_s * 1000:9.1f} ms  "
+        f"({pandas_s / hand:.1f}x hand, {pandas_s / frame:.1f}x DataFrame)"
+    )
     met = ratio <= 1.2
     print(f"  goal: DataFrame within 1.2x of hand-written SQL -> {'met' if met else 'NOT met'}")
     return met

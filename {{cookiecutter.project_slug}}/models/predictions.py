@@ -2,8 +2,9 @@
 
 load_predictions ingests seeds/predictions.csv into the ``predictions`` table: each row typed
 and checked (bad rows go to ``etl_rejects``), the file loaded once per model version.
-task_one..task_four are PyDBT's example with ``session`` injected instead of built at import time. task_two and
-task_three return their DataFrame, so each is materialized as a table named after the task.
+task_one..task_four are PyDBT's example with ``session`` injected instead of built at import
+time. task_two and task_three return their DataFrame, so each is materialized as a table named
+after the task.
 """
 
 from sqlalchemy import case, func

@@ -46,7 +46,8 @@ def write(project: Path, name: str, content: str | bytes) -> Path:
 def good_rows(count: int, start: int = 1) -> str:
     """``count`` valid CSV lines (no header)."""
     return "".join(
-        f"{i},{i * 1.5},abc{i % 7},2024-01-{i % 28 + 1:02d},{i * 10}\n" for i in range(start, start + count)
+        f"{i},{i * 1.5},abc{i % 7},2024-01-{i % 28 + 1:02d},{i * 10}\n"
+        for i in range(start, start + count)
     )
 
 

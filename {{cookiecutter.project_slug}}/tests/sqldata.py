@@ -4,11 +4,28 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import uuid
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Column, Date, Engine, Float, Integer, MetaData, String, Table
+import pytest
+from sqlalchemy import (
+    Column,
+    Date,
+    Engine,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    text,
+)
+from sqlalchemy.engine import make_url
+
+from conftest import BACKENDS, mysql_server_url
 
 CUSTOMERS = pd.DataFrame(
     {
@@ -34,7 +51,14 @@ PREDICTIONS = pd.DataFrame(
         "home": ["A", "B", "C", "D", "E", "F"],
     }
 )
-TYPES = {"customer_id": Integer, "id": Integer, "col1": Integer, "amount": Float, "day": Date, "matchDate": Date}
+TYPES = {
+    "customer_id": Integer,
+    "id": Integer,
+    "col1": Integer,
+    "amount": Float,
+    "day": Date,
+    "matchDate": Date,
+}
 
 
 def load(engine: Engine, name: str, frame: pd.DataFrame) -> Table:
@@ -53,6 +77,36 @@ def load_all(engine: Engine) -> None:
     load(engine, "customers", CUSTOMERS)
     load(engine, "orders", ORDERS)
     load(engine, "predictions", PREDICTIONS)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def shared_engine(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Engine]:
+    """One loaded database per test module and backend, for tests that only read it.
+
+    Tests using it may write tables of their own names, never the loaded ones.
+    """
+    from {{ cookiecutter.package_name }}.db.engine import make_engine
+
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('sql') / 'shared.db'}")
+        load_all(engine)
+        yield engine
+        engine.dispose()
+        return
+    server = make_url(mysql_server_url())
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+    engine = make_engine(server.set(database=name))
+    try:
+        load_all(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+        admin.dispose()
 
 
 def _norm(value: Any) -> Any:

@@ -188,3 +188,22 @@ def test_python_dash_m_runs_the_pipeline(migrated: Settings) -> None:
     done = cli(migrated, "run", "--select", "extract", "transform")
     assert done.returncode == 0, done.stderr
     assert "task transform success" in done.stderr and "task load" not in done.stderr
+
+
+def test_a_terminal_gets_a_live_progress_display(migrated: Settings) -> None:
+    import io
+
+    from rich.console import Console
+
+    from {{ cookiecutter.package_name }}.console import RichObserver
+    from {{ cookiecutter.package_name }}.core.runner import run_pipeline
+
+    write_models(
+        migrated.root, MODELS.replace("def load():\n        pass", "def load():\n        1 / 0")
+    )
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=120)
+    run_pipeline(migrated, observer=RichObserver(console))
+    shown = screen.getvalue()
+    assert "3/3" in shown
+    assert "✗ load" in shown and "ZeroDivisionError" in shown

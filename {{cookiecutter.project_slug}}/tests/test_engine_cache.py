@@ -170,12 +170,12 @@ print(sorted(fingerprints(load_dag(settings), settings.task_config).items()))
 """
 
 
-def test_fingerprints_are_the_same_under_any_hash_seed(migrated: Settings) -> None:
-    write_models(migrated.root, CHAIN)
+def test_fingerprints_are_the_same_under_any_hash_seed(project) -> None:
+    write_models(project, CHAIN)
     outputs = set()
     for seed in ("0", "1", "12345"):
         done = subprocess.run(
-            [sys.executable, "-c", FINGERPRINT_SCRIPT, str(migrated.root / "settings.yml")],
+            [sys.executable, "-c", FINGERPRINT_SCRIPT, str(project / "settings.yml")],
             env={"PYTHONHASHSEED": seed, "PYTHONPATH": str(SRC), "PATH": ""},
             capture_output=True,
             text=True,

@@ -54,6 +54,15 @@ def wait_for(path: Path, timeout: float = 30) -> None:
         time.sleep(0.02)
 
 
+def wait_for_row(settings: Settings, task: str, status: str, timeout: float = 30) -> None:
+    """Until the ledger has recorded ``task`` in ``status`` (rows are written asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while not any(r.task == task and r.status == status for r in task_rows(settings)):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{task} never recorded {status}")
+        time.sleep(0.02)
+
+
 def runs_of(marks: Path, name: str) -> int:
     path = marks / name
     return len(path.read_text()) if path.exists() else 0
@@ -83,6 +92,7 @@ def test_kill_9_is_marked_crashed_by_the_next_start_and_resume_completes_it(
     marks = migrated.root / "marks"
     process = start_cli(migrated, "run")
     wait_for(marks / "blocker")
+    wait_for_row(migrated, "blocker", "running")
     os.kill(process.pid, signal.SIGKILL)
     process.communicate(timeout=30)
     (crashed,) = run_rows(migrated)

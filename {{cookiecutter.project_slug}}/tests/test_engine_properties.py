@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -53,6 +54,7 @@ def build(parents, failures, retries, events, lock):
     return Dag.from_tasks(tasks)
 
 
+@pytest.mark.slow
 @hypothesis_settings(
     max_examples=25,
     deadline=None,

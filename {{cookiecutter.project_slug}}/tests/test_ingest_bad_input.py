@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from ingest_support import HEADER, good_rows, objects, rejects, table_rows, trades_model, write
 from sqlalchemy import Engine
 
+from ingest_support import HEADER, good_rows, objects, rejects, table_rows, trades_model, write
 from {{ cookiecutter.package_name }}.db.schema import upgrade
 from {{ cookiecutter.package_name }}.errors import IngestError
 from {{ cookiecutter.package_name }}.ingest import fields
@@ -24,7 +24,11 @@ ROW_PROBLEMS = [
     ("too_many_fields", "1,1.5,abc,2024-01-02,3,extra\n", "malformed line: 6 fields"),
     ("wrong_type", "1,cheap,abc,2024-01-02,3\n", "price: 'cheap' is not a number"),
     ("not_whole", "1,1.5,abc,2024-01-02,3.5\n", "qty: '3.5' is not a whole number"),
-    ("bad_date", "1,1.5,abc,2024-02-30,3\n", "day: '2024-02-30' is not a date in the format %Y-%m-%d"),
+    (
+        "bad_date",
+        "1,1.5,abc,2024-02-30,3\n",
+        "day: '2024-02-30' is not a date in the format %Y-%m-%d",
+    ),
     ("missing_required", ",1.5,abc,2024-01-02,3\n", "id: required value is missing"),
     ("too_long", "1,1.5,abcdefghijk,2024-01-02,3\n", "ticker: 11 characters, more than the 8"),
 ]
@@ -61,7 +65,9 @@ def test_every_failing_field_of_a_row_is_named_in_one_reject(
 
 def test_an_undecodable_byte_rejects_only_its_row(settings: Settings, migrated: Engine) -> None:
     model = trades_model()
-    content = (HEADER + good_rows(1)).encode() + b"2,2.5,ab\xff,2024-01-02,3\n" + good_rows(1, 5).encode()
+    content = (
+        (HEADER + good_rows(1)).encode() + b"2,2.5,ab\xff,2024-01-02,3\n" + good_rows(1, 5).encode()
+    )
     write(settings.root, "latin.csv", content)
     ingest(model, settings=settings)
     [obj] = objects(migrated, model.__model_name__)
@@ -108,7 +114,9 @@ def test_a_header_only_file_loads_zero_rows(settings: Settings, migrated: Engine
 
 def test_a_multiline_quoted_field_is_one_record(settings: Settings, migrated: Engine) -> None:
     model = trades_model(ticker=fields.String(length=20))
-    write(settings.root, "quoted.csv", HEADER + '1,1.5,"two\nlines",2024-01-02,3\n' + good_rows(1, 2))
+    write(
+        settings.root, "quoted.csv", HEADER + '1,1.5,"two\nlines",2024-01-02,3\n' + good_rows(1, 2)
+    )
     ingest(model, settings=settings)
     rows = table_rows(migrated, model.__table__)
     assert [row[2] for row in rows] == ["two\nlines", "abc2"]

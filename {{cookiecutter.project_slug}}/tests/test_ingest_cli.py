@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from engine_support import cli, migrated, write_models
 from ingest_support import HEADER, good_rows, write
-
 from {{ cookiecutter.package_name }}.settings import Settings
 
 __all__ = ["migrated"]
@@ -23,12 +24,16 @@ MODELS = """
 """
 
 
+@pytest.mark.slow
 def test_ingest_loads_then_says_nothing_is_new(migrated: Settings) -> None:
     write_models(migrated.root, MODELS)
     write(migrated.root, "a.csv", HEADER + good_rows(3) + "9,x,abc,2024-01-01,1\n")
     first = cli(migrated, "ingest", "orders")
     assert first.returncode == 0, first.stderr
-    assert "orders v1 -> orders: 1 loaded, 0 skipped, 0 failed; rows read 4, loaded 3, rejected 1" in first.stdout
+    assert (
+        "orders v1 -> orders: 1 loaded, 0 skipped, 0 failed; rows read 4, loaded 3, rejected 1"
+        in first.stdout
+    )
     again = cli(migrated, "ingest", "orders")
     assert again.returncode == 0 and "nothing new to load (1 already loaded)" in again.stdout
 
@@ -59,6 +64,7 @@ def test_an_unknown_model_is_refused_with_the_known_ones(migrated: Settings) -> 
     assert "no ingest model named 'ordres'; the ingest models are: orders" in done.stderr
 
 
+@pytest.mark.slow
 def test_status_lists_objects_with_their_counts(migrated: Settings) -> None:
     write_models(migrated.root, MODELS)
     write(migrated.root, "a.csv", HEADER + good_rows(3))

@@ -7,12 +7,13 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ingest_support import HEADER, good_rows, objects, table_rows
 from sqlalchemy import Engine
 
+from ingest_support import HEADER, good_rows, objects, table_rows
 from {{ cookiecutter.package_name }}.db.schema import upgrade
 from {{ cookiecutter.package_name }}.ingest.ledger import recent_objects
 from {{ cookiecutter.package_name }}.ingest.runner import ingest
@@ -21,7 +22,7 @@ from {{ cookiecutter.package_name }}.settings import Settings
 pytestmark = pytest.mark.faults
 
 SRC = Path(__file__).resolve().parents[1] / "src"
-MODEL = '''
+MODEL = """
 from {{ cookiecutter.package_name }}.ingest import CsvSource, IngestModel, fields
 
 
@@ -35,7 +36,7 @@ class Ticks(IngestModel):
     ticker = fields.UppercaseString(length=8)
     day = fields.Date(required=True)
     qty = fields.Integer()
-'''
+"""
 RUN = "import ticks; from {{ cookiecutter.package_name }}.ingest.runner import ingest; ingest(ticks.Ticks)"
 
 
@@ -44,7 +45,7 @@ def checksum(rows: list[tuple]) -> str:
 
 
 @pytest.fixture
-def ticks(settings: Settings, engine: Engine) -> type:
+def ticks(settings: Settings, engine: Engine) -> Iterator[type]:
     upgrade(settings)
     (settings.root / "ticks.py").write_text(MODEL, encoding="utf-8")
     sys.path.insert(0, str(settings.root))

@@ -39,7 +39,9 @@ ACCEPTED = [
 
 
 @pytest.mark.parametrize(("field", "raw", "expected"), ACCEPTED)
-def test_a_field_converts_what_it_accepts(field: fields.Field, raw: object, expected: object) -> None:
+def test_a_field_converts_what_it_accepts(
+    field: fields.Field, raw: object, expected: object
+) -> None:
     assert named(field).convert(raw) == expected
 
 

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import decimal
 import json
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from ingest_support import objects, rejects
 from sqlalchemy import Engine, text
 
+from ingest_support import objects, rejects
+from {{ cookiecutter.package_name }}.db.engine import make_engine
 from {{ cookiecutter.package_name }}.db.schema import upgrade
+from {{ cookiecutter.package_name }}.errors import IngestError
 from {{ cookiecutter.package_name }}.ingest import (
+    CsvSource,
     GeneratorSource,
     IngestModel,
     JsonLinesSource,
@@ -100,7 +105,10 @@ def test_parquet_files_load_with_native_types(settings: Settings, migrated: Engi
     ]
 
 
-PAGES = [[{"first": "ada", "last": "lovelace", "born": "1815-12-10"}], [{"first": "alan", "last": "turing"}]]
+PAGES = [
+    [{"first": "ada", "last": "lovelace", "born": "1815-12-10"}],
+    [{"first": "alan", "last": "turing"}],
+]
 
 
 class People(IngestModel):
@@ -161,3 +169,76 @@ def test_a_generator_that_yields_the_same_data_again_loads_nothing_new(
     report = ingest(People, settings=settings)
     assert [r.status for r in report.objects] == ["skipped"]
     assert len(select_all(migrated, "SELECT first FROM people")) == 2
+
+
+class Mixed(IngestModel):
+    __table__ = "mixed"
+    __source__ = CsvSource("inbox/*.csv")
+    id = fields.Integer(required=True, big=True)
+    note = fields.String(length=40)
+    amount = fields.Decimal(precision=12, scale=2)
+    paid = fields.Boolean()
+    at = fields.DateTime(format="%Y-%m-%d %H:%M:%S.%f")
+    ratio = fields.Float()
+
+
+AWKWARD = 'tab\there "q" back\\slash\nnew line é'
+
+
+def round_trip(settings: Settings, migrated: Engine, engine: Engine | None = None) -> None:
+    (settings.root / "inbox").mkdir()
+    with open(settings.root / "inbox" / "m.csv", "w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["id", "note", "amount", "paid", "at", "ratio"])
+        writer.writerow([2**40, AWKWARD, "12.50", "yes", "2024-01-02 03:04:05.123456", "0.1"])
+        writer.writerow([2, r"\N", "", "no", "", ""])
+    ingest(Mixed, settings=settings, engine=engine)
+    rows = select_all(migrated, "SELECT id, note, amount, paid, at, ratio FROM mixed ORDER BY id")
+    assert [row[0] for row in rows] == [2, 2**40]
+    second, first = rows
+    assert first[1] == AWKWARD
+    assert decimal.Decimal(str(first[2])) == decimal.Decimal("12.50") and bool(first[3]) is True
+    assert str(first[4]).startswith("2024-01-02 03:04:05.123456") and first[5] == 0.1
+    assert second[1] == r"\N" and second[3] in (False, 0)
+    assert (second[2], second[4], second[5]) == (None, None, None)
+
+
+def test_every_type_and_awkward_text_round_trips_through_the_bulk_load(
+    settings: Settings, migrated: Engine
+) -> None:
+    round_trip(settings, migrated)
+
+
+def test_mysql_without_local_infile_falls_back_to_multi_row_inserts_losslessly(
+    settings: Settings, migrated: Engine
+) -> None:
+    if migrated.dialect.name == "sqlite":
+        pytest.skip("SQLite has a single load path")
+    engine = make_engine(settings.database_url.update_query_dict({"local_infile": "0"}))
+    try:
+        round_trip(settings, migrated, engine)
+    finally:
+        engine.dispose()
+
+
+class Guarded(IngestModel):
+    __table__ = "guarded"
+    __source__ = CsvSource("inbox/*.csv")
+    id = fields.Integer(required=True)
+
+    @pre_extract
+    def refuse_drafts(self, uri: str) -> None:
+        if "draft" in uri:
+            raise ValueError("drafts are not loaded")
+
+
+def test_a_pre_extract_hook_that_raises_refuses_only_that_input(
+    settings: Settings, migrated: Engine
+) -> None:
+    (settings.root / "inbox").mkdir()
+    (settings.root / "inbox" / "draft.csv").write_text("id\n1\n", encoding="utf-8")
+    (settings.root / "inbox" / "final.csv").write_text("id\n2\n", encoding="utf-8")
+    with pytest.raises(IngestError, match="ValueError: drafts are not loaded") as caught:
+        ingest(Guarded, settings=settings)
+    assert [r.status for r in caught.value.report.objects] == ["failed", "loaded"]
+    assert select_all(migrated, "SELECT id FROM guarded") == [(2,)]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from engine_support import migrated, run, task_rows, write_models
 from ingest_support import HEADER, good_rows, objects, trades_model, write
-
 from {{ cookiecutter.package_name }}.core.dag import Dag
 from {{ cookiecutter.package_name }}.core.state import RunState, TaskState
 from {{ cookiecutter.package_name }}.core.task import Task
@@ -130,7 +129,9 @@ def test_editing_a_field_makes_the_task_due_and_reloads_with_the_new_version(
     write_models(migrated.root, PIPELINE)
     write(migrated.root, "a.csv", HEADER + good_rows(3))
     run(migrated)
-    write_models(migrated.root, PIPELINE.replace("fields.UppercaseString", "fields.LowercaseString"))
+    write_models(
+        migrated.root, PIPELINE.replace("fields.UppercaseString", "fields.LowercaseString")
+    )
     second = run(migrated)
     assert second.reasons["orders"].startswith("due: code"), second.reasons
     assert loaded_by_run(migrated) == {"a.csv": (second.run_id, 2)}

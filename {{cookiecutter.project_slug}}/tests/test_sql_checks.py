@@ -6,7 +6,6 @@ import json
 
 import pytest
 from sqlalchemy import Engine, func
-from sqldata import ORDERS, load_all
 
 from {{ cookiecutter.package_name }}.errors import SQLLayerError
 from {{ cookiecutter.package_name }}.sql.checks import (
@@ -19,12 +18,12 @@ from {{ cookiecutter.package_name }}.sql.checks import (
 )
 from {{ cookiecutter.package_name }}.sql.outputs import handle_output, output_fingerprint
 from {{ cookiecutter.package_name }}.sql.session import Session
+from sqldata import ORDERS, shared_engine  # noqa: F401 (fixture)
 
 
 @pytest.fixture
-def session(engine: Engine) -> Session:
-    load_all(engine)
-    return Session(engine)
+def session(shared_engine: Engine) -> Session:
+    return Session(shared_engine)
 
 
 def _run(check, session, table="orders"):
@@ -34,7 +33,10 @@ def _run(check, session, table="orders"):
 def test_unique_passes_on_a_key(session):
     outcome = _run(unique("id"), session)
     assert (outcome.name, outcome.status, outcome.failing_rows, outcome.sample) == (
-        "unique(id)", "pass", 0, None
+        "unique(id)",
+        "pass",
+        0,
+        None,
     )
 
 
@@ -83,7 +85,9 @@ def test_warn_severity_only_warns(session):
 
 def test_check_on_a_missing_column_is_an_error_outcome(session):
     outcome = _run(not_null("nope"), session)
-    assert outcome.status == "error" and "no column(s) ['nope']" in json.loads(outcome.sample)["error"]
+    assert (
+        outcome.status == "error" and "no column(s) ['nope']" in json.loads(outcome.sample)["error"]
+    )
 
 
 def test_check_on_a_missing_table_is_an_error_outcome(session):
@@ -143,24 +147,35 @@ def test_handle_output_materializes_a_returned_dataframe(session):
     assert session.table("paid_orders").count() == 3
 
 
-def test_handle_output_honours_materialize_view(session, engine):
+def test_handle_output_honours_materialize_view(session):
     from sqlalchemy import inspect
 
     orders = session.table("orders")
-    handle_output(orders, task_name="v_orders", task_config={"materialize": "view"}, checks=[], session=session)
-    assert "v_orders" in inspect(engine).get_view_names()
+    handle_output(
+        orders,
+        task_name="v_orders",
+        task_config={"materialize": "view"},
+        checks=[],
+        session=session,
+    )
+    assert "v_orders" in inspect(session.engine).get_view_names()
 
 
 def test_handle_output_fails_on_an_error_check(session):
     result = handle_output(
-        session.table("orders"), task_name="o2", task_config={"checks": [{"unique": "customer_id"}]},
-        checks=[], session=session,
+        session.table("orders"),
+        task_name="o2",
+        task_config={"checks": [{"unique": "customer_id"}]},
+        checks=[],
+        session=session,
     )
     assert result.failed and result.checks[0].status == "fail"
 
 
 def test_handle_output_without_a_dataframe_checks_a_named_table(session):
-    result = handle_output(None, task_name="t", task_config={}, checks=[unique("id", table="orders")], session=session)
+    result = handle_output(
+        None, task_name="t", task_config={}, checks=[unique("id", table="orders")], session=session
+    )
     assert result.rows_affected is None and result.checks[0].status == "pass" and not result.failed
 
 

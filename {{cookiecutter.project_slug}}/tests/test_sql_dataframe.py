@@ -8,17 +8,24 @@ import pickle
 import pandas as pd
 import pytest
 from sqlalchemy import Engine, Integer, case, func, select
-from sqldata import CUSTOMERS, ORDERS, PREDICTIONS, assert_same, load, load_all, rows_of
 
 from {{ cookiecutter.package_name }}.errors import ColumnNotFoundError, SQLLayerError
 from {{ cookiecutter.package_name }}.sql.dataframe import DataFrame
 from {{ cookiecutter.package_name }}.sql.session import Session
+from sqldata import (  # noqa: F401 (fixture)
+    CUSTOMERS,
+    ORDERS,
+    PREDICTIONS,
+    assert_same,
+    load,
+    rows_of,
+    shared_engine,
+)
 
 
 @pytest.fixture
-def session(engine: Engine) -> Session:
-    load_all(engine)
-    return Session(engine)
+def session(shared_engine: Engine) -> Session:
+    return Session(shared_engine)
 
 
 @pytest.fixture
@@ -268,6 +275,14 @@ def test_sql_is_one_statement_with_literals(orders):
     assert sql.lstrip().upper().startswith("SELECT") and "'paid'" in sql and ";" not in sql
 
 
+def test_explain_of_a_pattern_with_percent(orders):
+    assert orders.where(orders.status.like("p%")).explain()
+
+
+def test_like_with_percent_keeps_its_meaning(orders):
+    assert orders.where(orders.status.like("p%")).count() == (ORDERS.status == "paid").sum()
+
+
 def test_explain_returns_the_plan(orders, capsys):
     plan = orders.where(orders.id == 10).explain()
     assert plan and plan in capsys.readouterr().out
@@ -285,18 +300,20 @@ def test_a_dataframe_can_be_reused_after_materialize(session, orders):
     assert df.materialize("paid") == 3
 
 
-def test_dataframe_over_a_cte_like_pydbt(engine, session):
+def test_dataframe_over_a_cte_like_pydbt(shared_engine):
     from sqlalchemy import MetaData, Table
 
-    table = Table("predictions", MetaData(), autoload_with=engine)
-    df = DataFrame(select(table).cte(), engine)
+    table = Table("predictions", MetaData(), autoload_with=shared_engine)
+    df = DataFrame(select(table).cte(), shared_engine)
     assert_same(df.where(df.preds == "hw"), PREDICTIONS[PREDICTIONS.preds == "hw"])
 
 
 def test_session_sql_builds_a_dataframe(session):
     df = session.sql("SELECT id, amount FROM orders WHERE status = :s", s="paid")
     assert df.columns == ["id", "amount"]
-    assert_same(df.where(df.amount > 6), ORDERS.query("status == 'paid' and amount > 6")[["id", "amount"]])
+    assert_same(
+        df.where(df.amount > 6), ORDERS.query("status == 'paid' and amount > 6")[["id", "amount"]]
+    )
 
 
 def test_create_dataframe_loads_pandas_and_rows(session):
@@ -312,9 +329,9 @@ def test_create_dataframe_replaces_a_table(session):
     assert df.count() == 2
 
 
-def test_method_named_column_is_reachable_by_item(engine):
-    load(engine, "odd", pd.DataFrame({"select": ["a", "b"], "count": ["c", "d"]}))
-    df = Session(engine).table("odd")
+def test_method_named_column_is_reachable_by_item(shared_engine):
+    load(shared_engine, "odd", pd.DataFrame({"select": ["a", "b"], "count": ["c", "d"]}))
+    df = Session(shared_engine).table("odd")
     assert callable(df.select) and callable(df.count)
     assert [r["count"] for r in df.where(df["select"] == "b").collect()] == ["d"]
 

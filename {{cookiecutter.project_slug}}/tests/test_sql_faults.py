@@ -27,9 +27,11 @@ from {{ cookiecutter.package_name }}.db.engine import make_engine
 from {{ cookiecutter.package_name }}.sql.session import Session
 
 url, first, loops = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+form = sys.argv[4] if len(sys.argv) > 4 else "table"
 source = Session(make_engine(url)).table("source")
 for generation in range(first, first + loops):
-    source.select(source.id, literal(generation).label("gen")).materialize("target")
+    frame = source.select(source.id, literal(generation).label("gen"))
+    frame.materialize("target", as_=form, unique_key="id" if form == "incremental" else None)
     print(generation, flush=True)
 """
 
@@ -64,14 +66,14 @@ def _leftovers(engine: Engine) -> list[str]:
     return [n for n in names if "__pl_" in n]
 
 
-def _child(tmp_path: Path, url: str, first: int, loops: int, crash_at: str | None):
+def _child(tmp_path: Path, url: str, first: int, loops: int, crash_at: str | None, form="table"):
     script = tmp_path / "child.py"
     script.write_text(CHILD)
     env = {**os.environ, "PYTHONPATH": str(Path(package.__file__).parents[1])}
     env.pop("PIPELINE_CRASH_AT", None)
     if crash_at:
         env["PIPELINE_CRASH_AT"] = crash_at
-    args = [sys.executable, str(script), url, str(first), str(loops)]
+    args = [sys.executable, str(script), url, str(first), str(loops), form]
     return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
@@ -84,18 +86,29 @@ def _url(engine: Engine) -> str:
     [
         ("materialize.after_build", 1),
         ("materialize.before_swap", 1),
-        ("materialize.before_commit", 1),
         ("materialize.after_swap", 2),
     ],
 )
 def test_sigkill_at_a_crash_point_leaves_a_whole_table(session, engine, tmp_path, point, expected):
-    if point == "materialize.before_commit" and engine.dialect.name != "sqlite":
-        pytest.skip("MySQL cannot wrap DDL in a transaction, so this point does not exist there")
     child = _child(tmp_path, _url(engine), 2, 1, point)
     child.wait(timeout=60)
     assert child.returncode == -signal.SIGKILL, child.stderr.read().decode()
     assert _generation(engine) == expected
     _build(session, 3)
+    assert _generation(engine) == 3
+    assert _leftovers(engine) == []
+
+
+def test_sigkill_inside_an_incremental_merge_changes_nothing(session, engine, tmp_path):
+    child = _child(
+        tmp_path, _url(engine), 2, 1, "materialize.incremental_before_insert", "incremental"
+    )
+    child.wait(timeout=60)
+    assert child.returncode == -signal.SIGKILL, child.stderr.read().decode()
+    assert _generation(engine) == 1  # the delete of the old rows was rolled back with the kill
+    source = session.table("source")
+    frame = source.select(source.id, literal(3).label("gen"))
+    frame.materialize("target", as_="incremental", unique_key="id")
     assert _generation(engine) == 3
     assert _leftovers(engine) == []
 

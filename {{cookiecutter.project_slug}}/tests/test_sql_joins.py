@@ -5,19 +5,18 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from sqlalchemy import Engine, literal
-from sqldata import CUSTOMERS, ORDERS, assert_same, load_all, rows_of
 
 from {{ cookiecutter.package_name }}.errors import AmbiguousColumnError, SQLLayerError
 from {{ cookiecutter.package_name }}.sql.dataframe import DataFrame
 from {{ cookiecutter.package_name }}.sql.session import Session
+from sqldata import CUSTOMERS, ORDERS, assert_same, rows_of, shared_engine  # noqa: F401 (fixture)
 
 OUT = ["id", "customer_id", "amount", "status", "day", "name", "country"]
 
 
 @pytest.fixture
-def session(engine: Engine) -> Session:
-    load_all(engine)
-    return Session(engine)
+def session(shared_engine: Engine) -> Session:
+    return Session(shared_engine)
 
 
 @pytest.fixture
@@ -113,7 +112,9 @@ def test_ambiguous_frame_cannot_be_materialized(orders, customers):
 
 def test_picking_one_side_resolves_the_clash(orders, customers):
     other = customers.with_column("status", literal("x"))
-    df = orders.join(other, "customer_id").select(orders.id, orders.status, other.status.label("s2"))
+    df = orders.join(other, "customer_id").select(
+        orders.id, orders.status, other.status.label("s2")
+    )
     expected = _merged("inner")[["id", "status"]].assign(s2="x")
     assert_same(df, expected, ["id", "status", "s2"])
 

@@ -6,11 +6,11 @@ import threading
 
 import pytest
 from sqlalchemy import Engine, func, inspect, literal, text
-from sqldata import ORDERS, assert_same, load_all, rows_of
 
 from {{ cookiecutter.package_name }}.errors import MaterializeError, SQLLayerError
 from {{ cookiecutter.package_name }}.sql.materialize import clean_leftovers
 from {{ cookiecutter.package_name }}.sql.session import Session
+from sqldata import ORDERS, assert_same, load_all, rows_of
 
 
 @pytest.fixture
@@ -174,7 +174,9 @@ def test_incremental_unique_key_must_be_a_column(session):
         orders.materialize("t1", as_="incremental", unique_key="nope")
 
 
-@pytest.mark.parametrize("name", ["with space", 'quote"d', "back`tick", "select", "Mixed Case"])
+@pytest.mark.parametrize(
+    "name", ["with space", 'quote"d', "back`tick", "select", "Mixed Case", "pct%name", "it's"]
+)
 def test_awkward_names_are_quoted(session, engine, name):
     orders = session.table("orders")
     assert orders.materialize(name) == len(ORDERS)

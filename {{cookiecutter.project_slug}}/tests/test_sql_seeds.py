@@ -5,18 +5,26 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from sqlalchemy import Engine
-from sqldata import PREDICTIONS, load, rows_of
 
 from {{ cookiecutter.package_name }}.core.task import Task
 from {{ cookiecutter.package_name }}.sql.dataframe import DataFrame
 from {{ cookiecutter.package_name }}.sql.session import Session
+from sqldata import PREDICTIONS, load, rows_of
 
 MY_TABLE = pd.DataFrame({"col1": [5, 11, 12, 30, 40], "col2": ["a", "a", "b", "b", "b"]})
 TABLE_A = pd.DataFrame(
-    {"key": ["k1", "k2", "k3"], "date": ["2022-12-30", "2022-12-31", "2022-12-31"], "a": ["x", "y", "z"]}
+    {
+        "key": ["k1", "k2", "k3"],
+        "date": ["2022-12-30", "2022-12-31", "2022-12-31"],
+        "a": ["x", "y", "z"],
+    }
 )
 TABLE_B = pd.DataFrame(
-    {"key": ["k1", "k2", "k3"], "date_right": ["2022-12-30", "2022-12-30", "2022-12-31"], "b": ["p", "q", "r"]}
+    {
+        "key": ["k1", "k2", "k3"],
+        "date_right": ["2022-12-30", "2022-12-30", "2022-12-31"],
+        "b": ["p", "q", "r"],
+    }
 )
 
 
@@ -98,8 +106,7 @@ def test_pydbt_join_example(engine_and_schema, capsys):
 
     df_joined = df_a.join(
         df_b,
-        (df_a.key == df_b.key)
-        & (df_a.date == df_b.date_right),
+        (df_a.key == df_b.key) & (df_a.date == df_b.date_right),
     )
 
     df_joined.select(df_joined.key, df_joined.date_right).show()  # trigger connection
@@ -108,7 +115,10 @@ def test_pydbt_join_example(engine_and_schema, capsys):
 
     out = capsys.readouterr().out
     assert "|key|date_right|" in out and "| k1|2022-12-30|" in out and "k2" not in out
-    assert rows_of(session.table("new_table").collect()) == [("k1", "2022-12-30", "x", "2022-12-30", "p"), ("k3", "2022-12-31", "z", "2022-12-31", "r")]
+    assert rows_of(session.table("new_table").collect()) == [
+        ("k1", "2022-12-30", "x", "2022-12-30", "p"),
+        ("k3", "2022-12-31", "z", "2022-12-31", "r"),
+    ]
 
 
 def test_pydbt_models_example(engine_and_schema, capsys):

@@ -144,9 +144,7 @@ def backend_url(request: pytest.FixtureRequest) -> Iterator[tuple[str, str | Non
 
 
 @pytest.fixture(scope="module")
-def seeded(
-    backend_url: tuple[str, str | None], tmp_path_factory: pytest.TempPathFactory
-) -> Seeded:
+def seeded(backend_url: tuple[str, str | None], tmp_path_factory: pytest.TempPathFactory) -> Seeded:
     """Migrate a fresh database and run the example pipeline on it twice, for real."""
     root = copy_project(tmp_path_factory.mktemp("dashboard") / "project")
     (root / "models" / "scores.py").write_text(textwrap.dedent(FAILING_MODELS), encoding="utf-8")

@@ -198,15 +198,16 @@ def test_tables_profile_counts_nulls_and_distinct_values_in_sql(open_page, dashb
     assert profile.at["preds", "min"] == min(seeds["preds"])
 
 
-def test_ingest_shows_objects_and_rows_read_loaded_rejected(open_page) -> None:
+def test_ingest_shows_each_object_with_rows_read_loaded_rejected(open_page) -> None:
     app = open_page("ingest")
     assert_clean(app)
-    shown = texts(app)
-    assert "Rows read: 3" in shown
-    assert "Rows loaded: 2" in shown
-    assert "Rows rejected: 1" in shown
     objects = table(app, "transform")
-    assert objects["source_uri"].str.endswith("ratings.csv").any()
+    ratings = objects[objects["source_uri"].str.endswith("ratings.csv")].iloc[0]
+    assert (ratings["rows_read"], ratings["rows_loaded"], ratings["rows_rejected"]) == (3, 2, 1)
+    assert (ratings["extract"], ratings["transform"], ratings["load"]) == ("done",) * 3
+    totals = {metric.label: metric.value for metric in app.metric}
+    assert totals["Data objects"] == str(len(objects))
+    assert totals["Rows rejected"] == "1"
 
 
 def test_ingest_lists_each_rejected_row_with_its_reason(open_page) -> None:

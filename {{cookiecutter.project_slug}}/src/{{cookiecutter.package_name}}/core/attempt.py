@@ -34,7 +34,7 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class AttemptCall:
     """Everything a worker needs to run one attempt."""
 

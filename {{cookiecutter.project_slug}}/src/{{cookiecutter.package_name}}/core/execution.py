@@ -35,7 +35,8 @@ class _Running:
     name: str
     attempt: int
     started_at: datetime
-    deadline: float | None
+    timeout: float | None
+    deadline: float | None = None  # set once the attempt is seen running
 
 
 @dataclass(kw_only=True)
@@ -103,7 +104,10 @@ class Execution:
             self._expire()
 
     def _launch(self) -> None:
-        while len(self.running) < self.workers * 2 and not self.stopping:
+        # One call queued behind each busy worker hides the hand-off between threads; with
+        # --fail-fast nothing may wait in the queue, so a failure stops every later start.
+        limit = self.workers if self.fail_fast else self.workers * 2
+        while len(self.running) < limit and not self.stopping:
             if self.retries and self.retries[0][0] <= time.monotonic():
                 _, _, name, attempt = heapq.heappop(self.retries)
                 self._start(name, attempt)
@@ -143,12 +147,11 @@ class Execution:
             settings_path=self.settings_path,
         )
         started = utcnow()
-        deadline = time.monotonic() + task.timeout if task.timeout else None
         self._record(name, attempt, TaskState.RUNNING, started_at=started)
         self.report.attempts[name] = attempt
         self.observer.task_started(name, attempt)
         future = self.executor.submit(run_attempt, call)
-        self.running[future] = _Running(name, attempt, started, deadline)
+        self.running[future] = _Running(name, attempt, started, task.timeout)
         future.add_done_callback(self.done.put)
 
     def _collect(self, future: Future[Any]) -> None:
@@ -210,6 +213,10 @@ class Execution:
         waiting = {name: attempt for _, _, name, attempt in self.retries}
         self.retries.clear()
         self.ready.clear()
+        for future, info in list(self.running.items()):
+            if self.executor.cancel(future):  # queued, not started: it never will be
+                del self.running[future]
+                self._record(info.name, info.attempt, TaskState.CANCELLED, reason=reason)
         running = {info.name for info in self.running.values()}
         for name in self.queue.withdraw_all():
             if name not in running:
@@ -242,20 +249,30 @@ class Execution:
         self.running.clear()
 
     def _expire(self) -> None:
-        """Fail attempts that ran past their task's timeout."""
+        """Fail attempts that ran past their task's timeout (counted from their real start)."""
         now = time.monotonic()
         for future, info in list(self.running.items()):
-            if info.deadline is not None and now > info.deadline:
+            if info.timeout is None:
+                continue
+            if info.deadline is None:
+                if getattr(future, "running", lambda: True)() or future.done():
+                    info.deadline = now + info.timeout
+                continue
+            if now > info.deadline:
                 del self.running[future]
                 request_stop(self.run_id, info.name, info.attempt)
                 self.executor.cancel(future)
-                limit = self.dag.tasks[info.name].timeout
-                self._finished(info, _failed(info, f"TimeoutError: took longer than {limit:g} s"))
+                error = f"TimeoutError: took longer than {info.timeout:g} s"
+                self._finished(info, _failed(info, error))
 
     def _wakeup(self) -> float | None:
         """Seconds until the next retry or timeout is due (None: only an outcome can wake us)."""
         times = [entry[0] for entry in self.retries[:1]]
-        times += [info.deadline for info in self.running.values() if info.deadline is not None]
+        for info in self.running.values():
+            if info.timeout is not None:
+                times.append(
+                    info.deadline if info.deadline is not None else time.monotonic() + 0.05
+                )
         if not times:
             return None
         return max(0.0, min(times) - time.monotonic())

@@ -2,7 +2,7 @@
 
 The same decision serves the run and the dry run, so a dry run says exactly what a run would do.
 A task is cached when its fingerprint equals its last execution's, that execution succeeded,
-and no upstream task has produced data since (in this run or a later one).
+and no upstream task has succeeded since (in this run or in a later one).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def decide(
     past = history.get(task.name, _NEVER)
     if full_refresh:
         return Decision(True, "full refresh")
-    if past.success_id is None:
+    if past.success_at is None:
         return Decision(True, "due: never succeeded")
     if not task.runs_on.is_due(now, past.success_at):
         return Decision(False, f"not scheduled ({task.runs_on.describe()})")
@@ -66,12 +66,12 @@ def _fresh_upstream(
     task: Task, history: Mapping[str, TaskHistory], upstream: Iterable[str], produced: set[str]
 ) -> str | None:
     """An upstream task whose data is newer than this task's last success, if any."""
-    mine = history.get(task.name, _NEVER).success_id or 0
+    mine = history.get(task.name, _NEVER).success_at
     for parent in sorted(upstream):
         if parent in produced:
             return parent
-        theirs = history.get(parent, _NEVER).success_id
-        if theirs is not None and theirs > mine:
+        theirs = history.get(parent, _NEVER).success_at
+        if theirs is not None and (mine is None or theirs > mine):
             return parent
     return None
 

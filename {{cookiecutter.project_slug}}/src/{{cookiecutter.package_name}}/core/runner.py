@@ -33,8 +33,8 @@ from .discovery import discover
 from .execution import Execution
 from .executors import Executor, ThreadExecutor
 from .planner import decide
-from .schema_check import require_head_fast
 from .report import LogObserver, PlannedTask, RunObserver, RunReport
+from .schema_check import require_head_fast
 from .state import RunState, TaskState
 
 __all__ = ["load_dag", "new_run_id", "run_pipeline"]

@@ -33,7 +33,7 @@ __all__ = [
     "use_settings",
 ]
 
-CACHE_TTL_S = 10
+CACHE_TTL_S = 5
 DAG_TTL_S = 30
 _SOURCE_KEY = "_dashboard_source"
 _MODULES = {"ingest": ingest, "ledger": ledger, "relations": relations}

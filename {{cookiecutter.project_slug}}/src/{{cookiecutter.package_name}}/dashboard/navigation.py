@@ -50,9 +50,7 @@ def page(url_path: str, *, default: bool = False) -> st.Page:
             spec.render()
 
     shell.__name__ = spec.render.__module__.rpartition(".")[2]
-    return st.Page(
-        shell, title=spec.title, icon=spec.icon, url_path=spec.url_path, default=default
-    )
+    return st.Page(shell, title=spec.title, icon=spec.icon, url_path=spec.url_path, default=default)
 
 
 def open_run(run_id: str) -> None:
@@ -66,7 +64,9 @@ def main(start: str = "overview") -> None:
         page_title="Pipeline dashboard", page_icon=":material/account_tree:", layout="wide"
     )
     st.markdown(_STYLE, unsafe_allow_html=True)
-    navigation = st.navigation([page(spec.url_path, default=spec.url_path == start) for spec in PAGES])
+    navigation = st.navigation(
+        [page(spec.url_path, default=spec.url_path == start) for spec in PAGES]
+    )
     try:
         source = use_settings()
     except PipelineError as exc:

@@ -1,8 +1,8 @@
 """The run ledger: reads and writes of ``pipeline_runs``, ``task_runs`` and ``check_results``.
 
 Run-level writes are synchronous. Task rows go through ``LedgerWriter``, a background thread
-that commits whatever has queued up in one transaction (group commit): a slow task's row is
-written at once, a burst of tiny tasks costs one commit per burst, never one per task.
+that commits whatever has queued up in one transaction (group commit): a thousand tiny tasks
+cost a handful of commits, never one each, and the run never waits for the disk.
 """
 
 from __future__ import annotations
@@ -13,28 +13,26 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, and_, bindparam, func, select, update
 
 from ..errors import DatabaseError
-from .models import CheckResult, PipelineRun, TaskRun
+from .models import CheckResult, PipelineRun, TaskLatest, TaskRun
 
 __all__ = ["Ledger", "LedgerWriter", "TaskHistory"]
 
 RUNS, TASKS, CHECKS = PipelineRun.__table__, TaskRun.__table__, CheckResult.__table__
+LATEST = TaskLatest.__table__
 _log = logging.getLogger("pipeline.ledger")
 
 
-@dataclass(frozen=True)
-class TaskHistory:
+class TaskHistory(NamedTuple):
     """What the ledger knows of a task before a run: its last execution and last success."""
 
     last_status: str | None = None
     last_fingerprint: str | None = None
-    success_id: int | None = None
     success_at: datetime | None = None
     success_fingerprint: str | None = None
     success_output: str | None = None
@@ -92,6 +90,7 @@ class Ledger:
             .where(TASKS.c.run_id.in_(ids), TASKS.c.status.in_(("running", "pending")))
             .values(status="crashed", finished_at=now, reason="the run's process died")
         )
+        _latest_crashed(conn, ids)
         return ids
 
     def close_open_rows(self, run_id: str, now: datetime) -> None:
@@ -102,28 +101,14 @@ class Ledger:
                 .where(TASKS.c.run_id == run_id, TASKS.c.status == "running")
                 .values(status="crashed", finished_at=now, reason="the run stopped unexpectedly")
             )
+            _latest_crashed(conn, [run_id])
 
     def history(self) -> dict[str, TaskHistory]:
         """Per task: the last execution (skips excluded) and the last success."""
-        executed = and_(TASKS.c.started_at.is_not(None), TASKS.c.status != "skipped")
-        last_ids = select(func.max(TASKS.c.id)).where(executed).group_by(TASKS.c.task)
-        success_ids = (
-            select(func.max(TASKS.c.id)).where(TASKS.c.status == "success").group_by(TASKS.c.task)
-        )
-        cols = (
-            TASKS.c.id,
-            TASKS.c.task,
-            TASKS.c.status,
-            TASKS.c.fingerprint,
-            TASKS.c.finished_at,
-            TASKS.c.output_fingerprint,
-        )
+        columns = (LATEST.c.task, *(LATEST.c[name] for name in TaskHistory._fields))
         with self.engine.connect() as conn:
-            last = {r.task: r for r in conn.execute(select(*cols).where(TASKS.c.id.in_(last_ids)))}
-            good = {
-                r.task: r for r in conn.execute(select(*cols).where(TASKS.c.id.in_(success_ids)))
-            }
-        return {name: _history(last.get(name), good.get(name)) for name in {*last, *good}}
+            rows = list(conn.execute(select(*columns)))
+        return {row.task: TaskHistory(*row[1:]) for row in rows}
 
     def last_run(self, exclude: str | None = None) -> Any:
         """The most recent run (a row), or None."""
@@ -173,15 +158,10 @@ class Ledger:
             return {row.task: row.status for row in conn.execute(query)}
 
 
-def _history(last: Any, good: Any) -> TaskHistory:
-    return TaskHistory(
-        last_status=last.status if last else None,
-        last_fingerprint=last.fingerprint if last else None,
-        success_id=good.id if good else None,
-        success_at=good.finished_at if good else None,
-        success_fingerprint=good.fingerprint if good else None,
-        success_output=good.output_fingerprint if good else None,
-    )
+def _latest_crashed(conn: Any, run_ids: list[str]) -> None:
+    """Tasks whose attempt died with its run: their latest execution is now 'crashed'."""
+    crashed = select(TASKS.c.task).where(TASKS.c.run_id.in_(run_ids), TASKS.c.status == "crashed")
+    conn.execute(LATEST.update().where(LATEST.c.task.in_(crashed)).values(last_status="crashed"))
 
 
 def selection_json(**fields: Any) -> str:
@@ -193,18 +173,25 @@ class LedgerWriter:
     """Writes task rows from a background thread, one transaction per batch.
 
     ``put(row)`` queues the latest state of an attempt (keyed by task and attempt): the first
-    time a key is seen it is inserted, later states update it. The thread wakes every
-    ``interval_s`` (or on ``flush``/``close``) and commits everything queued since, so queuing
-    a row never costs the run a thread switch. ``close()`` drains and stops.
+    time a key is seen it is inserted, later states update it. The thread commits everything
+    queued while it was writing the previous batch in one transaction, so the rows of a burst
+    of small tasks share a commit, while a lone row is written within milliseconds.
+    ``close()`` drains and stops.
     """
 
     _STOP = object()
 
     def __init__(
-        self, engine: Engine, run_id: str, heartbeat_s: float = 5.0, interval_s: float = 0.05
+        self,
+        engine: Engine,
+        run_id: str,
+        heartbeat_s: float = 5.0,
+        interval_s: float = 1.0,
+        linger_s: float = 0.005,
     ):
         self.engine, self.run_id = engine, run_id
-        self.heartbeat_s, self.interval_s = heartbeat_s, interval_s
+        self.heartbeat_s, self.interval_s, self.linger_s = heartbeat_s, interval_s, linger_s
+        self._known: set[str] | None = None  # tasks that have a task_latest row
         self._pending: deque[Any] = deque()
         self._wake = threading.Event()
         self._inserted: set[tuple[str, int]] = set()
@@ -215,6 +202,8 @@ class LedgerWriter:
     def put(self, row: dict[str, Any]) -> None:
         """Queue an attempt's current state (``checks`` may hold check-result dicts)."""
         self._pending.append(row)
+        if not self._wake.is_set():
+            self._wake.set()  # write soon: a kill right after a success must not lose it
 
     def flush(self) -> None:
         """Wait until everything queued so far is committed."""
@@ -241,7 +230,8 @@ class LedgerWriter:
         last_beat = time.monotonic()
         stopping = False
         while not stopping:
-            self._wake.wait(self.interval_s)
+            if self._wake.wait(self.interval_s) and self.linger_s:
+                time.sleep(self.linger_s)  # let a burst of small tasks join this batch
             self._wake.clear()
             batch = []
             while self._pending:
@@ -287,7 +277,50 @@ class LedgerWriter:
             if updates:
                 conn.execute(_UPDATE, [_update_params(r, self.run_id) for r in updates])
             self._write_checks(conn, [r for r in latest.values() if r.get("checks")])
+            self._write_latest(conn, rows)
         self._inserted.update(k for k in latest)
+
+    def _write_latest(self, conn: Any, rows: Sequence[dict[str, Any]]) -> None:
+        """Keep ``task_latest`` current: the last execution and last success of each task."""
+        changes: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            if row.get("started_at") is None or row["status"] == "skipped":
+                continue  # skips and never-started rows are not executions
+            change = changes.setdefault(row["task"], {"task": row["task"]})
+            change.update(
+                last_run_id=self.run_id,
+                last_status=row["status"],
+                last_fingerprint=row.get("fingerprint"),
+                last_at=row.get("finished_at") or row["started_at"],
+            )
+            if row["status"] == "success":
+                change.update(
+                    success_run_id=self.run_id,
+                    success_at=row.get("finished_at"),
+                    success_fingerprint=row.get("fingerprint"),
+                    success_output=row.get("output_fingerprint"),
+                )
+        if not changes:
+            return
+        if self._known is None:
+            self._known = set(conn.scalars(select(LATEST.c.task)))
+        existing = self._known
+        new = [c for task, c in changes.items() if task not in existing]
+        if new:
+            conn.execute(
+                LATEST.insert(), [{c.name: n.get(c.name) for c in LATEST.columns} for n in new]
+            )
+        old = [c for task, c in changes.items() if task in existing]
+        existing.update(changes)
+        for keys, group in _by_keys(old):
+            statement = (
+                LATEST.update()
+                .where(LATEST.c.task == bindparam("b_task"))
+                .values({key: bindparam(f"v_{key}") for key in keys})
+            )
+            conn.execute(
+                statement, [{"b_task": c["task"], **{f"v_{k}": c[k] for k in keys}} for c in group]
+            )
 
     def _write_checks(self, conn: Any, rows: Iterable[dict[str, Any]]) -> None:
         from ..core.attempt import utcnow
@@ -308,6 +341,15 @@ class LedgerWriter:
                     for c in row["checks"]
                 ],
             )
+
+
+def _by_keys(changes: Iterable[dict[str, Any]]) -> list[tuple[tuple[str, ...], list[dict]]]:
+    """Group changes by the columns they set, so each group is one executemany."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for change in changes:
+        keys = tuple(sorted(k for k in change if k != "task"))
+        groups.setdefault(keys, []).append(change)
+    return list(groups.items())
 
 
 _FIELDS = (

@@ -102,3 +102,23 @@ class RunLock(Base):
     pid: Mapped[int] = mapped_column(Integer)
     acquired_at: Mapped[datetime] = mapped_column(UtcDateTime)
     heartbeat_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class TaskLatest(Base):
+    """Each task's latest execution and latest success, kept current by the run ledger.
+
+    The engine reads this at the start of every run (cache, ttl and schedule decisions): one
+    row per task, so that start stays fast however long the history in ``task_runs`` grows.
+    """
+
+    __tablename__ = "task_latest"
+
+    task: Mapped[str] = mapped_column(String(255), primary_key=True)
+    last_run_id: Mapped[str | None] = mapped_column(String(64))
+    last_status: Mapped[str | None] = mapped_column(String(20))
+    last_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    last_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    success_run_id: Mapped[str | None] = mapped_column(String(64))
+    success_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    success_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    success_output: Mapped[str | None] = mapped_column(String(64))

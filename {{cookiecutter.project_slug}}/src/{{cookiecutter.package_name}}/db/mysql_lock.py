@@ -84,13 +84,23 @@ class MySQLRunLock(RunLock):
 
     def verify(self) -> None:
         """Raise ``RunLockLostError`` unless this run still holds the lock (see module doc)."""
+        if self._check() is not True:
+            raise RunLockLostError(self.key)
+
+    def _check(self) -> bool | None:
+        """True: held. False: lost for good. None: the server cannot be reached right now."""
         with self._guard:
             if self.run_id is None or self.lost:
-                raise RunLockLostError(self.key)
-            if self._still_held() or self._retake():
-                return
+                return False
+            if self._still_held():
+                return True
+            try:
+                if self._retake():
+                    return True
+            except SQLAlchemyError:
+                return None  # a restarting server: nobody can take the lock meanwhile either
             self.lost = True
-        raise RunLockLostError(self.key)
+            return False
 
     def release(self) -> None:
         self._stop.set()
@@ -159,11 +169,8 @@ class MySQLRunLock(RunLock):
 
     def _retake(self) -> bool:
         """After a dropped connection: take the lock again if our row shows nobody else did."""
-        try:
-            holder = self.holder()
-            if holder is None or holder.run_id != self.run_id or not self._take():
-                return False
-        except SQLAlchemyError:
+        holder = self.holder()
+        if holder is None or holder.run_id != self.run_id or not self._take():
             return False
         _log.warning("the run lock's connection dropped; the lock was taken again")
         return True
@@ -181,16 +188,19 @@ class MySQLRunLock(RunLock):
     def _beat(self) -> None:
         """Keep the connection alive, notice a lost lock early, refresh the row's heartbeat."""
         while not self._stop.wait(self.heartbeat_s):
+            held = self._check()
+            if held is False:
+                _log.error("the run lock %s was lost; nothing more will be published", self.key)
+                return
+            if held is None:
+                _log.warning("run lock: the database cannot be reached; trying again")
+                continue
             try:
-                self.verify()
                 with self.engine.begin() as conn:
                     conn.execute(
                         update(LOCKS)
                         .where(LOCKS.c.name == self.name, LOCKS.c.run_id == self.run_id)
                         .values(heartbeat_at=_now())
                     )
-            except RunLockLostError:
-                _log.error("the run lock %s was lost; nothing more will be published", self.key)
-                return
-            except SQLAlchemyError as exc:  # the server may be restarting; verify() decides
+            except SQLAlchemyError as exc:  # the next beat tries again
                 _log.warning("run lock heartbeat failed: %s", exc)

@@ -16,17 +16,30 @@ from ..settings import Settings, load_settings
 __all__ = ["ingest_command"]
 
 console = Console()
-_COLOURS = {"loaded": "green", "skipped": "dim", "failed": "red", "crashed": "red", "loading": "yellow"}
+_COLOURS = {
+    "loaded": "green",
+    "skipped": "dim",
+    "failed": "red",
+    "crashed": "red",
+    "loading": "yellow",
+}
 
 
 def ingest_command(
     model: Annotated[Optional[str], typer.Argument(help="The ingest model to run.")] = None,
-    paths: Annotated[Optional[list[str]], typer.Argument(help="Files or globs (default: the model's source).")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Load again inputs already loaded.")] = False,
-    reprocess: Annotated[
-        bool, typer.Option("--reprocess", help="Also re-load raw objects an older model version loaded.")
+    paths: Annotated[
+        Optional[list[str]], typer.Argument(help="Files or globs (default: the model's source).")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Load again inputs already loaded.")
     ] = False,
-    status: Annotated[bool, typer.Option("--status", help="Show the data objects ledger instead.")] = False,
+    reprocess: Annotated[
+        bool,
+        typer.Option("--reprocess", help="Also re-load raw objects an older model version loaded."),
+    ] = False,
+    status: Annotated[
+        bool, typer.Option("--status", help="Show the data objects ledger instead.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     limit: Annotated[int, typer.Option(min=1, help="How many objects --status shows.")] = 30,
 ) -> None:
@@ -36,11 +49,19 @@ def ingest_command(
         _status(settings, model, as_json=as_json, limit=limit)
         return
     if model is None:
-        raise DefinitionError(["name the model to ingest: `ingest <model> [paths...]`"], where="ingest")
+        raise DefinitionError(
+            ["name the model to ingest: `ingest <model> [paths...]`"], where="ingest"
+        )
     from .runner import ingest
 
     try:
-        report = ingest(_model(settings, model), paths or (), settings=settings, force=force, reprocess=reprocess)
+        report = ingest(
+            _model(settings, model),
+            paths or (),
+            settings=settings,
+            force=force,
+            reprocess=reprocess,
+        )
     except IngestError as exc:
         if exc.report is not None:
             _print_report(exc.report, as_json)
@@ -56,14 +77,18 @@ def _model(settings: Settings, name: str) -> Any:
     models = registered()
     if name not in models:
         known = ", ".join(sorted(models)) or "<none: define one in models/>"
-        raise DefinitionError([f"no ingest model named {name!r}; the ingest models are: {known}"], where="ingest")
+        raise DefinitionError(
+            [f"no ingest model named {name!r}; the ingest models are: {known}"], where="ingest"
+        )
     return models[name]
 
 
 def _print_report(report: Any, as_json: bool) -> None:
     if as_json:
         objects = [vars(result) for result in report.objects]
-        console.print_json(json.dumps({"model": report.model, "version": report.version, "objects": objects}))
+        console.print_json(
+            json.dumps({"model": report.model, "version": report.version, "objects": objects})
+        )
         return
     table = Table("status", "input", "read", "loaded", "rejected", "note")
     for result in report.objects:
@@ -95,7 +120,9 @@ def _status(settings: Settings, model: str | None, *, as_json: bool, limit: int)
     if as_json:
         console.print_json(json.dumps(rows, default=str))
         return
-    table = Table("model", "v", "status", "input", "read", "loaded", "rejected", "updated (UTC)", "error")
+    table = Table(
+        "model", "v", "status", "input", "read", "loaded", "rejected", "updated (UTC)", "error"
+    )
     for row in rows:
         colour = _COLOURS.get(row["status"], "white")
         table.add_row(
@@ -103,7 +130,10 @@ def _status(settings: Settings, model: str | None, *, as_json: bool, limit: int)
             str(row["model_version"]),
             f"[{colour}]{row['status']}[/{colour}]",
             escape(row["source_uri"]),
-            *(str(row[key] if row[key] is not None else "") for key in ("rows_read", "rows_loaded", "rows_rejected")),
+            *(
+                str(row[key] if row[key] is not None else "")
+                for key in ("rows_read", "rows_loaded", "rows_rejected")
+            ),
             str(row["updated_at"])[:19],
             escape((row["error"] or "").splitlines()[0][:80] if row["error"] else ""),
         )

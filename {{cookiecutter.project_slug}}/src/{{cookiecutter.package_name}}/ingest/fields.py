@@ -91,12 +91,11 @@ class Field:
     def convert_column(self, values: Sequence[Any]) -> tuple[list[Any], dict[int, str]]:
         """Convert a column; returns the values and {index: reason} for those that failed."""
         fast = self.fast()
-        if fast is not None and None not in values and "" not in values:
-            if set(map(type, values)) == {str}:
-                try:
-                    return self._checked(list(map(fast, values))), {}
-                except (ValueError, TypeError, ArithmeticError, FieldError):
-                    pass  # some value is bad: find which, one by one
+        if fast is not None and set(map(type, values)) == {str} and "" not in values:
+            try:
+                return self._checked(list(map(fast, values))), {}
+            except (ValueError, TypeError, ArithmeticError, FieldError):
+                pass  # some value is bad: find which, one by one
         out: list[Any] = []
         errors: dict[int, str] = {}
         for index, value in enumerate(values):
@@ -222,7 +221,9 @@ class Integer(Field):
             raise FieldError(f"{_shown(value)} is not a whole number") from None
         limit = 2**63 if self.big else 2**31
         if not -limit <= number < limit:
-            raise FieldError(f"{number} is out of range for a {'64' if self.big else '32'}-bit column")
+            raise FieldError(
+                f"{number} is out of range for a {'64' if self.big else '32'}-bit column"
+            )
         return number
 
 
@@ -280,7 +281,9 @@ class Decimal(Field):
         if places > self.scale:
             raise FieldError(f"{_shown(value)} has {places} decimal places; at most {self.scale}")
         if len(digits) - places > self.precision - self.scale:
-            raise FieldError(f"{_shown(value)} has too many digits for ({self.precision}, {self.scale})")
+            raise FieldError(
+                f"{_shown(value)} has too many digits for ({self.precision}, {self.scale})"
+            )
         return number
 
 

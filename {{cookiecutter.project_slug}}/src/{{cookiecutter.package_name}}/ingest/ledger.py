@@ -82,7 +82,9 @@ class ObjectInfo:
         return cls(**{name: data[name] for name in cls.__dataclass_fields__})
 
 
-def register_version(engine: Engine, name: str, table: str, hashes: dict[str, str], fields: str) -> int:
+def register_version(
+    engine: Engine, name: str, table: str, hashes: dict[str, str], fields: str
+) -> int:
     """The version number of this set of stage hashes; a new set gets the next number."""
     fingerprint = hashes["fingerprint"]
     for _ in range(3):  # another process may register the same model at the same time
@@ -243,7 +245,9 @@ def earlier_objects(conn: Connection, model: str, version: int) -> list[ObjectIn
     return list(seen.values())
 
 
-def recent_objects(engine: Engine, model: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+def recent_objects(
+    engine: Engine, model: str | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
     """The newest objects (of one model, or all) with their statuses and counts."""
     mark_dead_claims(engine, model)
     query = select(OBJECTS).order_by(OBJECTS.c.updated_at.desc()).limit(limit)
@@ -276,7 +280,9 @@ def clear_rejects(conn: Connection, object_id: str) -> None:
     conn.execute(delete(REJECTS).where(REJECTS.c.object_id == object_id))
 
 
-def fail(engine: Engine, object_id: str, token: str, error: str, status: str = ObjectStatus.FAILED) -> None:
+def fail(
+    engine: Engine, object_id: str, token: str, error: str, status: str = ObjectStatus.FAILED
+) -> None:
     """Record that this attempt failed (its load transaction was rolled back)."""
     with engine.begin() as conn:
         conn.execute(

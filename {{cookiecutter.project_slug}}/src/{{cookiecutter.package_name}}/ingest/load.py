@@ -19,12 +19,13 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine, inspect
 
 from ..errors import IngestError
-from .fields import Date, Field, Method
+from .fields import Boolean, Date, DateTime, Decimal, Field, Method
 from .model import OBJECT_ID_COLUMN
 
 __all__ = ["Loader", "ensure_target", "target_table"]
 
 MYSQL = frozenset({"mysql", "mariadb"})
+_PROCESSED = (Boolean, Date, DateTime, Decimal)
 
 
 def target_table(name: str, fields: Sequence[Field]) -> sa.Table:
@@ -74,7 +75,9 @@ class Loader:
         head = f"INSERT INTO {quote(table.name)} ({', '.join(self.names)}) VALUES "
         self.sql = head + one
         # SQLite: many rows per statement saves a statement step per row (limit: 999 params).
-        self.per_statement = max(1, min(50, 999 // max(1, len(fields)))) if dialect.name == "sqlite" else 1
+        self.per_statement = (
+            max(1, min(50, 999 // max(1, len(fields)))) if dialect.name == "sqlite" else 1
+        )
         self.multi_sql = head + ", ".join([one] * self.per_statement)
 
     def insert(self, columns: list[list[Any]]) -> int:
@@ -84,17 +87,17 @@ class Loader:
             return 0
         if self.local_infile:
             return self._load_data(columns, count)
-        rows = list(zip(*[_apply(p, c) for p, c in zip(self.processors, columns)]))
+        ready = [_apply(p, c) for p, c in zip(self.processors, columns)]
         per = self.per_statement
-        whole = count // per * per
-        if per > 1 and whole:
-            flat = tuple(chain.from_iterable(rows[:whole]))
-            width = per * len(columns)
+        whole = count // per * per if per > 1 else 0
+        if whole:
+            flat = tuple(chain.from_iterable(zip(*[c[:whole] for c in ready])))
+            width = per * len(ready)
             groups = [flat[i : i + width] for i in range(0, len(flat), width)]
             self.conn.exec_driver_sql(self.multi_sql, groups)
-            rows = rows[whole:]
-        if rows:
-            self.conn.exec_driver_sql(self.sql, rows)
+        if whole < count:
+            rest = list(zip(*[c[whole:] for c in ready]))
+            self.conn.exec_driver_sql(self.sql, rest)
         return count
 
     def _load_data(self, columns: list[list[Any]], count: int) -> int:
@@ -103,8 +106,8 @@ class Loader:
         fd, path = tempfile.mkstemp(prefix="ingest-", suffix=".tsv")
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-                for line in lines:
-                    out.write(line + "\n")
+                out.write("\n".join(lines))
+                out.write("\n")
             escaped = path.replace("\\", "\\\\").replace("'", "\\'")
             self.conn.exec_driver_sql(
                 f"LOAD DATA LOCAL INFILE '{escaped}' INTO TABLE "
@@ -122,12 +125,16 @@ class Loader:
         warnings = self.conn.exec_driver_sql("SHOW WARNINGS LIMIT 3").fetchall()
         if warnings:
             shown = "; ".join(str(w[2]) for w in warnings)
-            raise IngestError(self.table.name, {self.table.name: f"the server changed values: {shown}"})
+            raise IngestError(
+                self.table.name, {self.table.name: f"the server changed values: {shown}"}
+            )
 
 
 def _processor(fld: Field, dialect: Any) -> Callable[[Any], Any] | None:
     """The bind processor of the field's column type (Python value -> DBAPI value), if any."""
     kind = fld.type if isinstance(fld, Method) else fld
+    if not isinstance(kind, _PROCESSED):
+        return None  # int, float and str values are what every driver takes as they are
     if dialect.name == "sqlite" and type(kind) is Date:
         return dt.date.isoformat  # what SQLAlchemy stores, at C speed
     return fld.sql_type().dialect_impl(dialect).bind_processor(dialect)

@@ -44,7 +44,17 @@ __all__ = [
 OBJECT_ID_COLUMN = "etl_object_id"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _TASK_OPTIONS = frozenset(
-    {"depends_on", "retry", "retry_delay", "ttl_minutes", "runs_on", "tags", "timeout", "checks", "stage"}
+    {
+        "depends_on",
+        "retry",
+        "retry_delay",
+        "ttl_minutes",
+        "runs_on",
+        "tags",
+        "timeout",
+        "checks",
+        "stage",
+    }
 )
 _registry: dict[str, type[IngestModel]] = {}
 
@@ -107,7 +117,9 @@ def stage_hashes(model: type[IngestModel]) -> dict[str, str]:
     if isinstance(source, GeneratorSource):
         extract.append(_code(getattr(model, source.method)))
     transform = [f.declaration() for f in model.__fields__]
-    transform += [_code(getattr(model, f.method)) for f in model.__fields__ if isinstance(f, Method)]
+    transform += [
+        _code(getattr(model, f.method)) for f in model.__fields__ if isinstance(f, Method)
+    ]
     parts = {"extract": extract, "transform": transform, "load": [f"table={model.__table__}"]}
     for kind, names in sorted(model.__hooks__.items()):
         parts[HOOK_STAGES[kind]] += [f"@{kind}:" + _code(getattr(model, n)) for n in names]
@@ -151,15 +163,21 @@ def _problems(cls: type[IngestModel], task_options: dict[str, Any]) -> list[str]
             "__source__ must be a source: CsvSource('data/in/*.csv'), JsonLinesSource(...), "
             "ParquetSource(...) or GeneratorSource('method_name')"
         )
-    elif isinstance(cls.__source__, GeneratorSource) and not callable(getattr(cls, cls.__source__.method, None)):
-        problems.append(f"GeneratorSource names {cls.__source__.method!r}, which is not a method of the model")
+    elif isinstance(cls.__source__, GeneratorSource) and not callable(
+        getattr(cls, cls.__source__.method, None)
+    ):
+        problems.append(
+            f"GeneratorSource names {cls.__source__.method!r}, which is not a method of the model"
+        )
     if not cls.__fields__:
         problems.append("declare at least one field, e.g. id = fields.Integer(required=True)")
     for fld in cls.__fields__:
         if fld.name == OBJECT_ID_COLUMN or not _IDENTIFIER.match(fld.name):
             problems.append(f"field name {fld.name!r} is reserved or not a valid column name")
         if isinstance(fld, Method) and not callable(getattr(cls, fld.method, None)):
-            problems.append(f"field {fld.name!r} computes from {fld.method!r}, which is not a method of the model")
+            problems.append(
+                f"field {fld.name!r} computes from {fld.method!r}, which is not a method of the model"
+            )
     unknown = sorted(set(task_options) - _TASK_OPTIONS)
     if unknown:
         problems.append(

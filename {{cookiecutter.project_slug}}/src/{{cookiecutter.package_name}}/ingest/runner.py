@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +69,9 @@ class IngestReport:
 
     def summary(self) -> str:
         """One line: what was loaded, skipped and failed."""
-        counts = {s: sum(r.status == s for r in self.objects) for s in ("loaded", "skipped", "failed")}
+        counts = {
+            s: sum(r.status == s for r in self.objects) for s in ("loaded", "skipped", "failed")
+        }
         if not self.objects:
             return f"{self.model} v{self.version}: no inputs found"
         if counts["loaded"] == 0 and counts["failed"] == 0:
@@ -95,7 +98,9 @@ class _Context:
 
     @property
     def raw_folder(self) -> Path:
-        return day_folder(self.settings.path(self.settings.project.data_dir), self.model.__model_name__)
+        return day_folder(
+            self.settings.path(self.settings.project.data_dir), self.model.__model_name__
+        )
 
 
 def ingest(
@@ -123,11 +128,12 @@ def ingest(
             uris = model.__source__.locate(settings.root, paths)
         except ObjectProblem as exc:
             raise IngestError(model.__model_name__, {"<inputs>": str(exc)}, report) from None
-        staged = [lambda uri=uri: stage_input(model.__source__, ctx.instance, uri, ctx.raw_folder) for uri in uris]
+        source, folder = model.__source__, ctx.raw_folder
+        inputs = [(uri, partial(stage_input, source, ctx.instance, uri, folder)) for uri in uris]
         if reprocess:
-            staged += [lambda info=info: _restaged(info) for info in _earlier(ctx)]
-        for make in staged:
-            report.objects.append(_one(ctx, make))
+            inputs += [(info.source_uri, partial(_restaged, info)) for info in _earlier(ctx)]
+        for uri, make in inputs:
+            report.objects.append(_one(ctx, uri, make))
     finally:
         if load_engine is not engine:
             load_engine.dispose()
@@ -150,11 +156,15 @@ def _load_engine(engine: Engine) -> Engine:
 def _context(model, settings, engine, load_engine, force, run_id, logger) -> _Context:  # type: ignore[no-untyped-def]
     hashes = stage_hashes(model)
     declared = "\n".join(f.declaration() for f in model.__fields__)
-    version = ledger.register_version(engine, model.__model_name__, model.__table__, hashes, declared)
+    version = ledger.register_version(
+        engine, model.__model_name__, model.__table__, hashes, declared
+    )
     table = target_table(model.__table__, model.__fields__)
     ensure_target(engine, table)
     instance = model(settings=settings, logger=logger)
-    return _Context(model, instance, settings, engine, load_engine, version, table, force, run_id, logger)
+    return _Context(
+        model, instance, settings, engine, load_engine, version, table, force, run_id, logger
+    )
 
 
 def _earlier(ctx: _Context) -> list[ObjectInfo]:
@@ -166,21 +176,19 @@ def _restaged(info: ObjectInfo) -> Staged:
     return Staged(info.source_uri, info.content_hash, info.bytes, raw=info.raw_path)
 
 
-def _one(ctx: _Context, make: Any) -> ObjectResult:
+def _one(ctx: _Context, uri: str, make: Callable[[], Staged]) -> ObjectResult:
     """Extract one input and, unless it is already loaded, transform and load it."""
-    uri = "<unknown>"
     try:
-        staged: Staged = make()
-        uri = staged.uri
         for hook in hook_methods(ctx.instance, "pre_extract"):
-            hook(uri)
-        info = _record(ctx, staged)
-    except (ObjectProblem, OSError) as exc:
+            hook(uri)  # raising refuses the input
+        info = _record(ctx, make())
+        if isinstance(info, ObjectResult):
+            return info
+        for hook in hook_methods(ctx.instance, "post_extract"):
+            hook(info)
+    except Exception as exc:  # a bad file or a hook's error: this input fails, others go on
+        ctx.logger.error("%s: %s", uri, _reason(exc))
         return ObjectResult(uri, "failed", message=_reason(exc))
-    if isinstance(info, ObjectResult):
-        return info
-    for hook in hook_methods(ctx.instance, "post_extract"):
-        hook(info)
     return _load(ctx, info)
 
 
@@ -192,9 +200,19 @@ def _record(ctx: _Context, staged: Staged) -> ObjectInfo | ObjectResult:
             info = ledger.find_object(conn, name, ctx.version, staged.content_hash)
             if info is not None and info.status == ObjectStatus.LOADED and not ctx.force:
                 when = f"{info.loaded_at:%Y-%m-%d %H:%M}" if info.loaded_at else "earlier"
-                return ObjectResult(staged.uri, "skipped", info.id, message=f"already loaded {when} by v{ctx.version}")
+                return ObjectResult(
+                    staged.uri,
+                    "skipped",
+                    info.id,
+                    message=f"already loaded {when} by v{ctx.version}",
+                )
             if info is not None and info.status == ObjectStatus.LOADING:
-                return ObjectResult(staged.uri, "skipped", info.id, message=f"being loaded by pid {info.pid} on {info.host}")
+                return ObjectResult(
+                    staged.uri,
+                    "skipped",
+                    info.id,
+                    message=f"being loaded by pid {info.pid} on {info.host}",
+                )
             raw = staged.raw or ledger.known_raw_path(conn, name, staged.content_hash)
             if raw is None:
                 raw = place_raw(ctx.model.__source__, staged, ctx.raw_folder)
@@ -202,9 +220,15 @@ def _record(ctx: _Context, staged: Staged) -> ObjectInfo | ObjectResult:
                 values = dict(model=name, model_version=ctx.version, source_uri=staged.uri)
                 values.update(content_hash=staged.content_hash, bytes=staged.size, raw_path=raw)
                 object_id = ledger.new_object(conn, target_table=ctx.model.__table__, **values)
-                return ledger.find_object(conn, name, ctx.version, staged.content_hash) or _gone(object_id)
+                return ledger.find_object(conn, name, ctx.version, staged.content_hash) or _gone(
+                    object_id
+                )
             if info.raw_path != raw:
-                conn.execute(update(ledger.OBJECTS).where(ledger.OBJECTS.c.id == info.id).values(raw_path=raw))
+                conn.execute(
+                    update(ledger.OBJECTS)
+                    .where(ledger.OBJECTS.c.id == info.id)
+                    .values(raw_path=raw)
+                )
             return ObjectInfo(**{**info.__dict__, "raw_path": raw})
     finally:
         staged.discard()
@@ -220,12 +244,16 @@ def _load(ctx: _Context, info: ObjectInfo) -> ObjectResult:
         had_rows = ledger.loaded_ids(conn, info.model, info.content_hash)
     token = ledger.claim(ctx.engine, info, ctx.run_id)
     if token is None:
-        return ObjectResult(info.source_uri, "skipped", info.id, message="changed by another process")
+        return ObjectResult(
+            info.source_uri, "skipped", info.id, message="changed by another process"
+        )
     try:
         with ctx.load_engine.begin() as conn:
             counts = _transform_and_load(ctx, conn, info, had_rows)
             if not ledger.finish(conn, info, token, counts):
-                raise ObjectProblem("another process took this object over; its load was rolled back")
+                raise ObjectProblem(
+                    "another process took this object over; its load was rolled back"
+                )
     except BaseException as exc:
         reason = _reason(exc)
         ledger.fail(ctx.engine, info.id, token, reason)
@@ -241,7 +269,9 @@ def _load(ctx: _Context, info: ObjectInfo) -> ObjectResult:
     return ObjectResult(info.source_uri, "loaded", info.id, **counts)
 
 
-def _transform_and_load(ctx: _Context, conn: Any, info: ObjectInfo, had_rows: list[str]) -> dict[str, int]:
+def _transform_and_load(
+    ctx: _Context, conn: Any, info: ObjectInfo, had_rows: list[str]
+) -> dict[str, int]:
     """Stream the raw object through the fields into the target; returns the row counts."""
     if had_rows:  # --force or a new version: this content's earlier rows are replaced
         conn.execute(delete(ctx.table).where(ctx.table.c.etl_object_id.in_(had_rows)))
@@ -253,7 +283,9 @@ def _transform_and_load(ctx: _Context, conn: Any, info: ObjectInfo, had_rows: li
     chunk_hooks = hook_methods(ctx.instance, "on_load_chunk")
     read = loaded = rejected = 0
     with _gc_paused():
-        batches = source.read(Path(info.raw_path or ""), columns, required_sources(model), model.__chunk_size__)
+        batches = source.read(
+            Path(info.raw_path or ""), columns, required_sources(model), model.__chunk_size__
+        )
         for batch in batches:
             out = transform_batch(ctx.instance, model.__fields__, batch, source.render, hooks)
             loaded += loader.insert(out.columns)
@@ -265,7 +297,9 @@ def _transform_and_load(ctx: _Context, conn: Any, info: ObjectInfo, had_rows: li
                 hook(info, loaded)
             crash_point("ingest.load.after_chunk")
     if read != loaded + rejected:
-        raise ObjectProblem(f"counts do not add up: read {read}, loaded {loaded}, rejected {rejected}")
+        raise ObjectProblem(
+            f"counts do not add up: read {read}, loaded {loaded}, rejected {rejected}"
+        )
     return {"rows_read": read, "rows_loaded": loaded, "rows_rejected": rejected}
 
 

@@ -77,7 +77,9 @@ class Source:
             while block := handle.read(1 << 20):
                 out.write(block)
 
-    def read(self, path: Path, columns: Sequence[str], required: set[str], size: int) -> Iterator[Batch]:
+    def read(
+        self, path: Path, columns: Sequence[str], required: set[str], size: int
+    ) -> Iterator[Batch]:
         """Read a raw object back as batches holding ``columns`` in that order."""
         raise NotImplementedError
 
@@ -98,7 +100,9 @@ class _FileSource(Source):
         patterns = list(given) or [str(root / self.pattern)]
         found: list[str] = []
         for pattern in patterns:
-            matches = sorted(glob.glob(pattern, recursive=True)) if glob.has_magic(pattern) else [pattern]
+            matches = (
+                sorted(glob.glob(pattern, recursive=True)) if glob.has_magic(pattern) else [pattern]
+            )
             found.extend(os.path.abspath(path) for path in matches)
         missing = [path for path in found if not os.path.isfile(path)]
         if missing:
@@ -115,18 +119,29 @@ class CsvSource(_FileSource):
 
     suffix = ".csv"
 
-    def __init__(self, pattern: str, *, delimiter: str = ",", quotechar: str = '"', encoding: str = "utf-8-sig"):
+    def __init__(
+        self,
+        pattern: str,
+        *,
+        delimiter: str = ",",
+        quotechar: str = '"',
+        encoding: str = "utf-8-sig",
+    ):
         super().__init__(pattern)
         self.delimiter = delimiter
         self.quotechar = quotechar
         self.encoding = encoding
 
-    def read(self, path: Path, columns: Sequence[str], required: set[str], size: int) -> Iterator[Batch]:
+    def read(
+        self, path: Path, columns: Sequence[str], required: set[str], size: int
+    ) -> Iterator[Batch]:
         # surrogateescape lets a bad byte reach the row that holds it, so only that row is
         # refused instead of the whole file failing.
         checked = _decodes(path, self.encoding)
         with open(path, encoding=self.encoding, errors="surrogateescape", newline="") as handle:
-            reader = csv.reader(handle, delimiter=self.delimiter, quotechar=self.quotechar, strict=True)
+            reader = csv.reader(
+                handle, delimiter=self.delimiter, quotechar=self.quotechar, strict=True
+            )
             header = self._header(reader, path)
             width, picks = len(header), self._picks(header, columns, required, path)
             record = 0
@@ -180,14 +195,20 @@ class CsvSource(_FileSource):
             raise ObjectProblem(f"line {reader.line_num}: unreadable CSV header: {exc}") from None
         if header is None:
             size = os.path.getsize(path)
-            what = "is empty (0 bytes)" if size == 0 else f"has no header row ({size} bytes, all blank)"
+            what = (
+                "is empty (0 bytes)"
+                if size == 0
+                else f"has no header row ({size} bytes, all blank)"
+            )
             raise ObjectProblem(f"{what}; a CSV object needs a header row naming its columns")
         if _row_problem(header, len(header)):
             raise ObjectProblem(f"line {reader.line_num}: the header is not valid {self.encoding}")
         return [name.strip() for name in header]
 
     @staticmethod
-    def _picks(header: list[str], columns: Sequence[str], required: set[str], path: Path) -> list[int | None]:
+    def _picks(
+        header: list[str], columns: Sequence[str], required: set[str], path: Path
+    ) -> list[int | None]:
         dupes = sorted({name for name in header if header.count(name) > 1})
         if dupes:
             raise ObjectProblem(f"the header names {', '.join(map(repr, dupes))} more than once")
@@ -247,7 +268,9 @@ class JsonLinesSource(_FileSource):
 
     suffix = ".jsonl"
 
-    def read(self, path: Path, columns: Sequence[str], required: set[str], size: int) -> Iterator[Batch]:
+    def read(
+        self, path: Path, columns: Sequence[str], required: set[str], size: int
+    ) -> Iterator[Batch]:
         with open(path, "rb") as handle:
             numbered = ((n, line) for n, line in enumerate(handle, 1) if line.strip())
             record = 0
@@ -257,7 +280,9 @@ class JsonLinesSource(_FileSource):
                     record += 1
                     value, problem = _json_record(line)
                     if problem:
-                        batch.refused.append(Refused(record, line_no, None, problem, self.render(line)))
+                        batch.refused.append(
+                            Refused(record, line_no, None, problem, self.render(line))
+                        )
                         continue
                     batch.records.append(record)
                     batch.lines.append(line_no)
@@ -275,7 +300,10 @@ def _json_record(line: bytes) -> tuple[dict[str, Any], str | None]:
     try:
         value = json.loads(line.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        return {}, f"encoding error: byte 0x{line[exc.start:exc.start + 1].hex()} is not valid UTF-8"
+        return (
+            {},
+            f"encoding error: byte 0x{line[exc.start:exc.start + 1].hex()} is not valid UTF-8",
+        )
     except json.JSONDecodeError as exc:
         return {}, f"not valid JSON: {exc.msg} at column {exc.colno}"
     if not isinstance(value, dict):
@@ -288,7 +316,9 @@ class ParquetSource(_FileSource):
 
     suffix = ".parquet"
 
-    def read(self, path: Path, columns: Sequence[str], required: set[str], size: int) -> Iterator[Batch]:
+    def read(
+        self, path: Path, columns: Sequence[str], required: set[str], size: int
+    ) -> Iterator[Batch]:
         try:
             import pyarrow.parquet as pq
         except ImportError:  # pragma: no cover - depends on the environment

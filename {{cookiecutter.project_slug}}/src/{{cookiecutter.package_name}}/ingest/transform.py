@@ -64,7 +64,9 @@ def _kept(count: int, problems: dict[int, Any]) -> list[int] | None:
     return [i for i in range(count) if i not in problems]
 
 
-def _refused(batch: Batch, index: int, found: list[tuple[str, str]], render: Callable[[Any], str]) -> Refused:
+def _refused(
+    batch: Batch, index: int, found: list[tuple[str, str]], render: Callable[[Any], str]
+) -> Refused:
     return Refused(
         record=batch.records[index],
         line=batch.lines[index],

@@ -10,6 +10,7 @@ from sqlalchemy.exc import CompileError, DBAPIError
 from sqlalchemy.sql import Select
 
 from ..errors import SQLLayerError
+from .ddl import Explain
 from .rows import Row, format_table, iter_rows
 
 if TYPE_CHECKING:
@@ -83,22 +84,9 @@ def iter_batches(
 def explain(stmt: Select, engine: Engine) -> str:
     """The dialect's EXPLAIN output for ``stmt``, printed and returned."""
     prefix = "EXPLAIN QUERY PLAN" if engine.dialect.name == "sqlite" else "EXPLAIN"
-    try:
-        body, params = str(stmt.compile(engine, compile_kwargs={"literal_binds": True})), None
-    except (CompileError, NotImplementedError, TypeError):
-        compiled = stmt.compile(engine)
-        body, params = str(compiled), _driver_params(compiled)
     with engine.connect() as conn:
-        result = conn.exec_driver_sql(f"{prefix} {body}", params)
+        result = conn.execute(Explain(stmt, prefix))
         lines = [" | ".join("" if v is None else str(v) for v in row) for row in result]
     plan = "\n".join(lines)
     print(plan)
     return plan
-
-
-def _driver_params(compiled: Any) -> Any:
-    """Bound parameters in the shape the driver expects for this compiled statement."""
-    if compiled.positional:
-        return tuple(compiled.params[name] for name in compiled.positiontup)
-    return dict(compiled.params)
-

@@ -180,7 +180,9 @@ class _RowCount(Check):
             bounds.append(n < self.min)
         if self.max is not None:
             bounds.append(n > self.max)
-        return select(n.label("rows"), literal(self.min).label("min"), literal(self.max).label("max")).where(or_(*bounds))
+        return select(
+            n.label("rows"), literal(self.min).label("min"), literal(self.max).label("max")
+        ).where(or_(*bounds))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -226,7 +228,11 @@ def accepted_values(
 
 
 def row_count(
-    *, min: int | None = None, max: int | None = None, severity: str = "error", table: str | None = None
+    *,
+    min: int | None = None,
+    max: int | None = None,
+    severity: str = "error",
+    table: str | None = None,
 ) -> Check:
     """The table has at least ``min`` and at most ``max`` rows."""
     if min is None and max is None:
@@ -237,11 +243,18 @@ def row_count(
 
 
 def relationships(
-    column: str, *, to: str, field: str | None = None, severity: str = "error", table: str | None = None
+    column: str,
+    *,
+    to: str,
+    field: str | None = None,
+    severity: str = "error",
+    table: str | None = None,
 ) -> Check:
     """Every non-NULL ``column`` value exists in ``to.field`` (a foreign key, checked)."""
     _columns([column], "relationships")
-    return _Relationships(column=column, to=to, field=field or column, severity=severity, table=table)
+    return _Relationships(
+        column=column, to=to, field=field or column, severity=severity, table=table
+    )
 
 
 _FACTORIES = {
@@ -272,8 +285,10 @@ def checks_from_config(items: Any, *, where: str = "checks") -> list[Check]:
 
 def _one_check(item: Any) -> Check:
     if not isinstance(item, Mapping) or len(item) != 1:
-        raise SQLLayerError(f"each check is a one-key mapping such as {{unique: [id]}}, got {item!r}")
-    (kind, args), = item.items()
+        raise SQLLayerError(
+            f"each check is a one-key mapping such as {{unique: [id]}}, got {item!r}"
+        )
+    ((kind, args),) = item.items()
     factory = _FACTORIES.get(kind)
     if factory is None:
         raise SQLLayerError(f"unknown check {kind!r}; known: {', '.join(sorted(_FACTORIES))}")
@@ -288,4 +303,3 @@ def _one_check(item: Any) -> Check:
             return factory(*([columns] if isinstance(columns, str) else columns), **args)
         return factory(**args)
     raise SQLLayerError(f"arguments of {kind!r} must be a name, a list or a mapping, got {args!r}")
-

@@ -29,7 +29,8 @@ __all__ = [
     "to_expression",
 ]
 
-Lineage = Mapping[int, ColumnElement[Any]]
+# id(earlier column) -> (that column, kept alive so the id stays unique; its current stand-in)
+Lineage = Mapping[int, tuple[ColumnElement[Any], ColumnElement[Any]]]
 
 
 def name_of(column: ColumnElement[Any]) -> str:
@@ -56,7 +57,8 @@ def adapt(
     if lineage:
 
         def replace(element: Any, **_: Any) -> Any:
-            return lineage.get(id(element))
+            hit = lineage.get(id(element))
+            return hit[1] if hit is not None and hit[0] is element else None
 
         expr = visitors.replacement_traverse(expr, {}, replace)
     for from_ in froms:

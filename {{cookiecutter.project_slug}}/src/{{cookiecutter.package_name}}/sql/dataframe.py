@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy import cast as sa_cast
+from sqlalchemy import select
 from sqlalchemy.sql import ColumnElement, Select
 from sqlalchemy.sql.elements import Label
 from sqlalchemy.sql.selectable import CompoundSelect, FromClause
@@ -19,9 +20,9 @@ from sqlalchemy.types import TypeEngine
 
 from ..errors import AmbiguousColumnError, ColumnNotFoundError, SQLLayerError
 from . import actions
-from .columns import adapt, foreign_froms, has_window, is_plain, name_of, named, to_expression
-from .grouping import GroupedData, aggregations
-from .joins import join_frames
+from .columns import adapt, foreign_froms, has_window, name_of, named, to_expression
+from .grouping import GroupedData, aggregate
+from .joins import join_frames, union_frames
 from .materialize import materialize as _materialize
 from .rows import Row
 from .types import resolve_type
@@ -87,7 +88,13 @@ class DataFrame:
         frame._init(stmt, self._engine, self._session, lineage, frozenset(flags), froms, False)
         return frame
 
-    def _derive(self, stmt: Select, lineage: Mapping[int, Any], froms: tuple[FromClause, ...], plain: bool = False) -> DataFrame:
+    def _derive(
+        self,
+        stmt: Select,
+        lineage: Mapping[int, Any],
+        froms: tuple[FromClause, ...],
+        plain: bool = False,
+    ) -> DataFrame:
         """A frame over fresh FROM items (joins, unions): new lineage, nothing pending."""
         return self._new(stmt, dict(lineage), {"plain"} if plain else set(), froms)
 
@@ -148,7 +155,9 @@ class DataFrame:
             return self.select(*key)
         if isinstance(key, ColumnElement):
             return self.where(key)
-        raise TypeError(f"DataFrame indices are column names, lists of names or conditions, not {key!r}")
+        raise TypeError(
+            f"DataFrame indices are column names, lists of names or conditions, not {key!r}"
+        )
 
     def __iter__(self) -> Iterator[Any]:
         raise TypeError("a DataFrame is not iterable; use collect() or iter_batches(size)")
@@ -178,8 +187,12 @@ class DataFrame:
     def _wrapped(self, name: str | None = None) -> DataFrame:
         self._refuse_ambiguous()
         sub = self._select.subquery(name)
-        mapping = {id(c): s for c, s in zip(self._selected, sub.c)}
-        lineage = {k: mapping[id(v)] for k, v in self._lineage.items() if id(v) in mapping}
+        mapping = {id(c): (c, s) for c, s in zip(self._selected, sub.c)}
+        lineage = {
+            key: (old, mapping[id(current)][1])
+            for key, (old, current) in self._lineage.items()
+            if id(current) in mapping
+        }
         lineage.update(mapping)
         return self._new(select(*sub.c).select_from(sub), lineage, {"plain"}, (sub,))
 
@@ -230,7 +243,9 @@ class DataFrame:
 
     def where(self, condition: Any) -> DataFrame:
         """Keep the rows where ``condition`` holds."""
-        if not isinstance(condition, ColumnElement) and not hasattr(condition, "__clause_element__"):
+        if not isinstance(condition, ColumnElement) and not hasattr(
+            condition, "__clause_element__"
+        ):
             raise SQLLayerError(
                 f"where() takes a SQL condition such as df.amount > 10, got {condition!r}"
             )
@@ -242,7 +257,11 @@ class DataFrame:
     filter = where
 
     def with_column(self, name: str, expr: Any) -> DataFrame:
-        """Add (or replace, in place) the column ``name`` computed by ``expr``."""
+        """Add (or replace, in place) the column ``name`` computed by ``expr``.
+
+        ``expr`` is an expression, a Python value, or a string naming a column (wrap text
+        constants in ``sqlalchemy.literal("...")``).
+        """
         return self.with_columns({name: expr})
 
     def with_columns(self, columns: Mapping[str, Any] | None = None, **more: Any) -> DataFrame:
@@ -290,8 +309,14 @@ class DataFrame:
 
     def limit(self, n: int, offset: int | None = None) -> DataFrame:
         """At most ``n`` rows (after ``offset``)."""
-        if not isinstance(n, int) or n < 0 or (offset is not None and (not isinstance(offset, int) or offset < 0)):
-            raise SQLLayerError(f"limit() takes non-negative integers, got n={n!r}, offset={offset!r}")
+        if (
+            not isinstance(n, int)
+            or n < 0
+            or (offset is not None and (not isinstance(offset, int) or offset < 0))
+        ):
+            raise SQLLayerError(
+                f"limit() takes non-negative integers, got n={n!r}, offset={offset!r}"
+            )
         base = self._prepared("limit")
         stmt = base._select.limit(n).offset(offset)
         return base._new(stmt, None, (base._flags - {"plain"}) | {"limited"})
@@ -326,15 +351,7 @@ class DataFrame:
         return self._aggregate((), spec, exprs)
 
     def _aggregate(self, keys: Sequence[Any], spec: Any, exprs: Sequence[Any]) -> DataFrame:
-        base = self._prepared("group")
-        if not all(is_plain(c) for c in base._selected):
-            base = base._wrapped()
-        group_cols = [named(base._resolve(k)) for k in keys]
-        aggs = aggregations(base, spec, exprs)
-        grouping = [c.element if isinstance(c, Label) else c for c in group_cols]
-        stmt = base._select.with_only_columns(*group_cols, *aggs, maintain_column_froms=False)
-        stmt = base._checked(stmt.group_by(*grouping), "group_by()", [*group_cols, *aggs])
-        return base._new(stmt, None, {"grouped"})
+        return aggregate(self, keys, spec, exprs)
 
     def join(self, other: DataFrame, on: Any = None, how: str = "inner", *, suffixes=None) -> DataFrame:  # type: ignore[no-untyped-def]
         """Join ``other`` on a condition, a column name or a list of names.
@@ -358,19 +375,7 @@ class DataFrame:
     def _set_operation(self, other: DataFrame, *, distinct: bool) -> DataFrame:
         if not isinstance(other, DataFrame):
             raise SQLLayerError(f"union takes a DataFrame, got {type(other).__name__}")
-        mine, theirs = self.columns, other.columns
-        if sorted(mine) != sorted(theirs):
-            raise SQLLayerError(
-                f"union matches columns by name, and these differ: only on the left "
-                f"{sorted(set(mine) - set(theirs))}, only on the right {sorted(set(theirs) - set(mine))}"
-            )
-        self._refuse_ambiguous()
-        left = self._wrapped() if self._flags & {"ordered", "limited", "opaque"} else self
-        right = other._wrapped() if other._flags & {"ordered", "limited", "opaque"} else other
-        right = right.select(*mine)
-        combined = (left._select.union if distinct else left._select.union_all)(right._select)
-        sub = combined.subquery()
-        return self._derive(select(*sub.c).select_from(sub), {}, (sub,), plain=True)
+        return union_frames(self, other, distinct=distinct)
 
     # -- actions -------------------------------------------------------------------------
 
@@ -425,8 +430,13 @@ class DataFrame:
         if schema is None and self._session is not None:
             schema = self._session.schema
         rows = _materialize(
-            self._engine, self._select, name, as_=as_, unique_key=unique_key,
-            schema=schema, indexes=indexes,
+            self._engine,
+            self._select,
+            name,
+            as_=as_,
+            unique_key=unique_key,
+            schema=schema,
+            indexes=indexes,
         )
         if self._session is not None:
             self._session.refresh(name, schema=schema)

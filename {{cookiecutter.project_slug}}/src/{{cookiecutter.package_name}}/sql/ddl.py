@@ -21,8 +21,11 @@ from ..errors import SQLLayerError
 __all__ = [
     "OLD_SUFFIX",
     "TMP_SUFFIX",
+    "AlterRename",
     "CreateTableAs",
     "CreateView",
+    "DropObject",
+    "Explain",
     "RenameTables",
     "check_name",
     "index_name",
@@ -117,6 +120,54 @@ class RenameTables(Executable, ClauseElement):
 
     def __init__(self, pairs: Sequence[tuple[str, str]], schema: str | None = None):
         self.pairs = [(table_ref(a, schema), table_ref(b, schema)) for a, b in pairs]
+
+
+class DropObject(Executable, ClauseElement):
+    """``DROP TABLE|VIEW [IF EXISTS] <name>``."""
+
+    inherit_cache = False
+
+    def __init__(self, name: str, kind: str, schema: str | None = None, if_exists=False):
+        self.table = table_ref(name, schema)
+        self.kind = "VIEW" if kind == "view" else "TABLE"
+        self.if_exists = if_exists
+
+
+class AlterRename(Executable, ClauseElement):
+    """``ALTER TABLE <old> RENAME TO <new>`` (the new name is never schema-qualified)."""
+
+    inherit_cache = False
+
+    def __init__(self, old: str, new: str, schema: str | None = None):
+        self.table = table_ref(old, schema)
+        self.new = new
+
+
+class Explain(Executable, ClauseElement):
+    """The dialect's EXPLAIN of a select, with the select's parameters bound as usual."""
+
+    inherit_cache = False
+
+    def __init__(self, select: Select, prefix: str):
+        self.select = select
+        self.prefix = prefix
+
+
+@compiles(DropObject)
+def _drop_object(element: DropObject, compiler, **kw) -> str:  # type: ignore[no-untyped-def]
+    guard = " IF EXISTS" if element.if_exists else ""
+    return f"DROP {element.kind}{guard} {compiler.preparer.format_table(element.table)}"
+
+
+@compiles(AlterRename)
+def _alter_rename(element: AlterRename, compiler, **kw) -> str:  # type: ignore[no-untyped-def]
+    old = compiler.preparer.format_table(element.table)
+    return f"ALTER TABLE {old} RENAME TO {compiler.preparer.quote(element.new)}"
+
+
+@compiles(Explain)
+def _explain(element: Explain, compiler, **kw) -> str:  # type: ignore[no-untyped-def]
+    return f"{element.prefix} {compiler.process(element.select, **kw)}"
 
 
 @compiles(CreateTableAs)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import distinct, func
@@ -10,12 +10,12 @@ from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.elements import Label
 
 from ..errors import SQLLayerError
-from .columns import name_of
+from .columns import is_plain, name_of, named
 
 if TYPE_CHECKING:
     from .dataframe import DataFrame
 
-__all__ = ["GroupedData", "aggregations"]
+__all__ = ["GroupedData", "aggregate", "aggregations"]
 
 _NAMED = {"mean": "avg", "average": "avg"}
 
@@ -72,6 +72,19 @@ def aggregations(frame: DataFrame, spec: Any, extra: Sequence[Any]) -> list[Colu
     return out
 
 
+def aggregate(frame: DataFrame, keys: Sequence[Any], spec: Any, exprs: Sequence[Any]) -> DataFrame:
+    """``frame`` grouped by ``keys`` (none: one group), with the aggregates asked for."""
+    base = frame._prepared("group")
+    if not all(is_plain(c) for c in base._selected):
+        base = base._wrapped()  # group on plain columns, so GROUP BY never repeats expressions
+    group_cols = [named(base._resolve(k)) for k in keys]
+    aggs = aggregations(base, spec, exprs)
+    grouping = [c.element if isinstance(c, Label) else c for c in group_cols]
+    stmt = base._select.with_only_columns(*group_cols, *aggs, maintain_column_froms=False)
+    stmt = base._checked(stmt.group_by(*grouping), "group_by()", [*group_cols, *aggs])
+    return base._new(stmt, None, {"grouped"})
+
+
 class GroupedData:
     """``df.group_by(...)`` without ``agg=``: call ``.agg(...)`` or ``.count()`` on it."""
 
@@ -106,6 +119,3 @@ class GroupedData:
     def max(self, *columns: Any) -> DataFrame:
         """``max_<col>`` per group for each column."""
         return self._simple("max", columns)
-
-
-Aggregate = Callable[[ColumnElement[Any]], ColumnElement[Any]]

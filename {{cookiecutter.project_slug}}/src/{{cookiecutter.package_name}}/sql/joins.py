@@ -1,4 +1,6 @@
-"""Joins of two DataFrames: every kind, with equal join keys merged and other clashes flagged.
+"""Joins and unions of two DataFrames.
+
+Joins of every kind, with equal join keys merged and other clashes flagged:
 
 Columns equated by the join condition (``a.key == b.key``, or ``on="key"``) appear once in the
 result: the left one for inner/left joins, the right one for right joins, their COALESCE for
@@ -24,7 +26,7 @@ from .ddl import MYSQL_BACKENDS
 if TYPE_CHECKING:
     from .dataframe import DataFrame
 
-__all__ = ["JOIN_KINDS", "join_frames"]
+__all__ = ["JOIN_KINDS", "join_frames", "union_frames"]
 
 JOIN_KINDS = ("inner", "left", "right", "full", "cross", "semi", "anti")
 _SYNONYMS = {
@@ -41,7 +43,7 @@ _SYNONYMS = {
     "leftanti": "anti",
 }
 
-Lineage = dict[int, ColumnElement[Any]]
+Lineage = dict[int, tuple[ColumnElement[Any], ColumnElement[Any]]]
 
 
 def _kind(how: str) -> str:
@@ -55,15 +57,15 @@ def _side(frame: DataFrame) -> tuple[FromClause, Lineage, Lineage]:
     """The FROM item a frame joins as, a map from its columns onto it, and one from ancestors."""
     if frame._is_plain():
         from_ = frame._froms[0]
-        direct: Lineage = {id(c): c for c in frame._selected}
+        direct: Lineage = {id(c): (c, c) for c in frame._selected}
     else:
         frame._refuse_ambiguous()
         from_ = frame._select.subquery()
-        direct = {id(c): s for c, s in zip(frame._selected, from_.c)}
+        direct = {id(c): (c, s) for c, s in zip(frame._selected, from_.c)}
     ancestors = {
-        ancestor: direct[id(current)]
-        for ancestor, current in frame._lineage.items()
-        if id(current) in direct and ancestor not in direct
+        key: (old, direct[id(current)][1])
+        for key, (old, current) in frame._lineage.items()
+        if id(current) in direct and key not in direct
     }
     return from_, direct, ancestors
 
@@ -75,7 +77,7 @@ def _condition(on: Any, left: DataFrame, right: DataFrame, sides, maps) -> Colum
     if isinstance(on, (list, tuple)) and all(isinstance(n, str) for n in on):
         if not on:
             raise SQLLayerError("join(on=[]) needs at least one column name")
-        pairs = [(maps[0][id(left._column(n))], maps[1][id(right._column(n))]) for n in on]
+        pairs = [(maps[0][id(left._column(n))][1], maps[1][id(right._column(n))][1]) for n in on]
         return and_(*(a == b for a, b in pairs))
     if not isinstance(on, ColumnElement):
         raise SQLLayerError(
@@ -125,11 +127,15 @@ def _outputs(left: FromClause, right: FromClause, keys: set[str], how: str, suff
                 col = func.coalesce(col, right.c[name]).label(name)
             out.append((col, "key"))
         else:
-            out.append((col.label(name + suffixes[0]) if suffixes and name in clash else col, "left"))
+            out.append(
+                (col.label(name + suffixes[0]) if suffixes and name in clash else col, "left")
+            )
     for col in right.c:
         name = name_of(col)
         if name not in keys:
-            out.append((col.label(name + suffixes[1]) if suffixes and name in clash else col, "right"))
+            out.append(
+                (col.label(name + suffixes[1]) if suffixes and name in clash else col, "right")
+            )
     return out
 
 
@@ -192,3 +198,22 @@ def _emulated_full(left, lside, rside, cond, out) -> DataFrame:  # type: ignore[
         select(*second).select_from(rside).where(unmatched),
     ).subquery()
     return left._derive(select(*both.c).select_from(both), {}, (both,), plain=True)
+
+
+def union_frames(left: DataFrame, right: DataFrame, *, distinct: bool) -> DataFrame:
+    """UNION [ALL] of two frames whose columns match by name (the left's order wins)."""
+    mine, theirs = left.columns, right.columns
+    if sorted(mine) != sorted(theirs):
+        raise SQLLayerError(
+            f"union matches columns by name, and these differ: only on the left "
+            f"{sorted(set(mine) - set(theirs))}, only on the right "
+            f"{sorted(set(theirs) - set(mine))}"
+        )
+    left._refuse_ambiguous()
+    # ORDER BY / LIMIT inside a UNION member is not portable: such members become subqueries
+    pending = {"ordered", "limited", "opaque"}
+    first = left._wrapped() if left._flags & pending else left
+    second = (right._wrapped() if right._flags & pending else right).select(*mine)
+    combined = (first._select.union if distinct else first._select.union_all)(second._select)
+    sub = combined.subquery()
+    return left._derive(select(*sub.c).select_from(sub), {}, (sub,), plain=True)

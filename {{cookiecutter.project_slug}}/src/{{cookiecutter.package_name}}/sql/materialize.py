@@ -13,9 +13,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Literal
 
-from sqlalchemy import Connection, Engine, Index, MetaData, Table, exists, insert, inspect
+from sqlalchemy import Connection, Engine, Index, MetaData, Table, exists, func, insert, inspect
 from sqlalchemy import select as sa_select
-from sqlalchemy import text, true
+from sqlalchemy import true
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.sql import Select
 
@@ -25,8 +25,10 @@ from .ddl import (
     MYSQL_BACKENDS,
     OLD_SUFFIX,
     TMP_SUFFIX,
+    AlterRename,
     CreateTableAs,
     CreateView,
+    DropObject,
     RenameTables,
     check_name,
     index_name,
@@ -87,8 +89,7 @@ def _kind(conn: Connection, name: str, schema: str | None) -> str | None:
 def _drop(conn: Connection, name: str, kind: str | None, schema: str | None) -> None:
     if kind is None:
         return
-    target = conn.dialect.identifier_preparer.format_table(table_ref(name, schema))
-    conn.exec_driver_sql(f"DROP {'VIEW' if kind == 'view' else 'TABLE'} {target}")
+    conn.execute(DropObject(name, kind, schema))
 
 
 @contextmanager
@@ -135,12 +136,8 @@ def _build(conn: Connection, select: Select, shadow: str, schema: str | None) ->
         result = conn.execute(CreateTableAs(shadow, select, schema))
     if result.rowcount is not None and result.rowcount >= 0:
         return int(result.rowcount)
-    shadow_ref = table_ref(shadow, schema)
-    return int(conn.scalar(text(f"SELECT COUNT(*) FROM {_quoted(conn, shadow_ref)}")) or 0)
-
-
-def _quoted(conn: Connection, table: Table) -> str:
-    return conn.dialect.identifier_preparer.format_table(table)
+    counted = sa_select(func.count()).select_from(table_ref(shadow, schema))
+    return int(conn.scalar(counted) or 0)
 
 
 def _index(conn: Connection, target: str, on: str, indexes, schema: str | None) -> None:
@@ -186,13 +183,8 @@ def _table_in_transaction(engine, select, name, schema, indexes) -> int:  # type
         crash_point("materialize.after_build")
         _drop(conn, name, _kind(conn, name, schema), schema)
         crash_point("materialize.before_swap")
-        preparer = conn.dialect.identifier_preparer
-        conn.exec_driver_sql(
-            f"ALTER TABLE {_quoted(conn, table_ref(shadow, schema))} "
-            f"RENAME TO {preparer.quote(name)}"
-        )
+        conn.execute(AlterRename(shadow, name, schema))
         _index(conn, name, name, indexes, schema)
-        crash_point("materialize.before_commit")
     crash_point("materialize.after_swap")
     return rows
 
@@ -202,7 +194,7 @@ def _table_by_rename(engine, select, name, schema, indexes) -> int:  # type: ign
     try:
         with engine.begin() as conn:
             # waits for a killed client's unfinished build of the same shadow, then drops it
-            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_quoted(conn, table_ref(shadow, schema))}")
+            conn.execute(DropObject(shadow, "table", schema, if_exists=True))
             rows = _build(conn, select, shadow, schema)
             crash_point("materialize.after_build")
             _index(conn, name, shadow, indexes, schema)
@@ -224,11 +216,7 @@ def swap_in(engine: Engine, pairs: Sequence[tuple[str, str]], *, schema: str | N
         with _write_transaction(engine) as conn:
             for shadow, target in pairs:
                 _drop(conn, target, _kind(conn, target, schema), schema)
-                preparer = conn.dialect.identifier_preparer
-                conn.exec_driver_sql(
-                    f"ALTER TABLE {_quoted(conn, table_ref(shadow, schema))} "
-                    f"RENAME TO {preparer.quote(target)}"
-                )
+                conn.execute(AlterRename(shadow, target, schema))
         return
     with engine.connect() as conn:
         kinds = {target: _kind(conn, target, schema) for _, target in pairs}
@@ -263,8 +251,10 @@ def clean_leftovers(
         inspector = inspect(conn)
         found = [
             (obj, "view" if obj in inspector.get_view_names(schema=schema) else "table")
-            for obj in [*inspector.get_table_names(schema=schema),
-                        *inspector.get_view_names(schema=schema)]
+            for obj in [
+                *inspector.get_table_names(schema=schema),
+                *inspector.get_view_names(schema=schema),
+            ]
             if obj.endswith((TMP_SUFFIX, OLD_SUFFIX))
             and (name is None or obj in (name + TMP_SUFFIX, name + OLD_SUFFIX))
         ]

@@ -51,7 +51,10 @@ def handle_output(
             indexes=task_config.get("indexes"),
             schema=session.schema,
         )
-    every = [*checks, *checks_from_config(task_config.get("checks"), where=f"tasks.{task_name}.checks")]
+    every = [
+        *checks,
+        *checks_from_config(task_config.get("checks"), where=f"tasks.{task_name}.checks"),
+    ]
     outcomes = [
         check.run(session.engine, default_table=task_name, schema=session.schema) for check in every
     ]

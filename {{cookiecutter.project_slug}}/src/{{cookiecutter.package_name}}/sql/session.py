@@ -26,9 +26,13 @@ __all__ = ["Session"]
 class Session:
     """DataFrames over one database (and optionally one schema), pydwt's ``Session``."""
 
-    def __init__(self, engine: Engine, schema: str | None = None, *, settings: Settings | None = None):
+    def __init__(
+        self, engine: Engine, schema: str | None = None, *, settings: Settings | None = None
+    ):
         if not isinstance(engine, Engine):
-            raise SQLLayerError(f"Session(engine) needs a SQLAlchemy Engine, got {type(engine).__name__}")
+            raise SQLLayerError(
+                f"Session(engine) needs a SQLAlchemy Engine, got {type(engine).__name__}"
+            )
         self.engine = engine
         self.schema = schema
         self.settings = settings
@@ -77,7 +81,10 @@ class Session:
     def table_names(self, schema: str | None = None) -> list[str]:
         """Tables and views the database holds (shadow copies of running builds left out)."""
         inspector = inspect(self.engine)
-        names = [*inspector.get_table_names(schema=schema), *inspector.get_view_names(schema=schema)]
+        names = [
+            *inspector.get_table_names(schema=schema),
+            *inspector.get_view_names(schema=schema),
+        ]
         return sorted(n for n in names if not n.endswith(TMP_SUFFIX))
 
     def refresh(self, name: str | None = None, *, schema: str | None = None) -> None:
@@ -131,7 +138,9 @@ class Session:
         """
         import pandas as pd
 
-        frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(list(data), columns=columns)
+        frame = (
+            data if isinstance(data, pd.DataFrame) else pd.DataFrame(list(data), columns=columns)
+        )
         if frame.shape[1] == 0:
             raise SQLLayerError("create_dataframe() got data with no columns")
         if name is None:
@@ -140,7 +149,14 @@ class Session:
         clean_leftovers(self.engine, schema=self.schema, name=name)
         shadow = name + TMP_SUFFIX
         try:
-            frame.to_sql(shadow, self.engine, schema=self.schema, index=False, chunksize=chunksize, method="multi")
+            frame.to_sql(
+                shadow,
+                self.engine,
+                schema=self.schema,
+                index=False,
+                chunksize=chunksize,
+                method="multi",
+            )
             swap_in(self.engine, [(shadow, name)], schema=self.schema)
         except DBAPIError as exc:
             clean_leftovers(self.engine, schema=self.schema, name=name)

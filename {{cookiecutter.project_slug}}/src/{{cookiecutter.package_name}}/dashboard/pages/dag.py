@@ -12,8 +12,8 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import components
 from ...errors import PipelineError
+from .. import components
 from ..connection import describe_error
 from ..data import code_dag, current, fetch
 from ..queries import ledger
@@ -111,12 +111,12 @@ def _task_rows(dag: Any, last: pd.DataFrame, keep: Collection[str]) -> pd.DataFr
             {
                 "task": name,
                 "last status": by_task.at[name, "status"] if seen else "",
-                "last finished": components.timestamp(by_task.at[name, "finished_at"])
-                if seen
-                else "never ran",
+                "last finished": (
+                    components.timestamp(by_task.at[name, "finished_at"]) if seen else "never ran"
+                ),
                 "schedule": task.runs_on.describe() if task.runs_on else "every run",
                 "ttl": f"{task.ttl_minutes} min" if task.ttl_minutes else "",
-                "retry": task.retry or "",
+                "retry": task.retry or None,
                 "tags": ", ".join(task.tags),
                 "upstream": ", ".join(dag.upstream(name)),
                 "downstream": ", ".join(dag.downstream(name)),

@@ -57,7 +57,9 @@ def _headline(summary: dict, now: datetime) -> None:
     cols[0].metric(f"Runs, last {WINDOW_DAYS} days", f"{recent:,}", border=True)
     cols[1].metric(f"Success rate, last {WINDOW_DAYS} days", rate, border=True)
     cols[2].metric(f"Failed or crashed, last {WINDOW_DAYS} days", f"{bad:,}", border=True)
-    cols[3].metric("Last run started", f"{since} ago", border=True, help=f"{summary['runs']:,} runs in all")
+    cols[3].metric(
+        "Last run started", f"{since} ago", border=True, help=f"{summary['runs']:,} runs in all"
+    )
 
 
 @st.fragment(run_every=LIVE_REFRESH_S)
@@ -135,9 +137,14 @@ def _last_failures() -> None:
     failures = fetch(ledger.failed_tasks, run_id)
     st.subheader(f"Failing tasks of the last run ({run_id})")
     if failures.empty:
-        st.success("Every task of the last finished run succeeded or was skipped.", icon=":material/check_circle:")
+        st.success(
+            "Every task of the last finished run succeeded or was skipped.",
+            icon=":material/check_circle:",
+        )
         return
     components.status_table(
         failures[["task", "status", "attempt", "reason", "error"]],
-        column_config={"error": st.column_config.TextColumn("last line of the error", width="large")},
+        column_config={
+            "error": st.column_config.TextColumn("last line of the error", width="large")
+        },
     )

@@ -25,7 +25,10 @@ def render() -> None:
         if filters == ledger.RunFilter():
             components.empty_state("No runs yet. Run the pipeline once:", "make run")
         else:
-            st.info("No run matches these filters; widen the dates or clear a filter.", icon=":material/search:")
+            st.info(
+                "No run matches these filters; widen the dates or clear a filter.",
+                icon=":material/search:",
+            )
         return
     limit, offset = components.pager(total, key="runs_page")
     frame = fetch(ledger.runs_page, filters, limit, offset)

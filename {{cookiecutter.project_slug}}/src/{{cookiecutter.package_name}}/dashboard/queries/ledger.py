@@ -129,10 +129,7 @@ def recent_durations(conn: Connection, limit: int) -> pd.DataFrame:
 def active_run(conn: Connection) -> dict[str, Any] | None:
     """The newest run still marked running, with its progress, or None."""
     query = (
-        select(RUNS)
-        .where(RUNS.c.status == "running")
-        .order_by(RUNS.c.started_at.desc())
-        .limit(1)
+        select(RUNS).where(RUNS.c.status == "running").order_by(RUNS.c.started_at.desc()).limit(1)
     )
     row = conn.execute(query).first()
     if row is None:

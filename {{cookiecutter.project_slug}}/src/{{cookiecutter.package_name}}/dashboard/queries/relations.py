@@ -13,27 +13,27 @@ import pandas as pd
 from sqlalchemy import Connection, MetaData, Table, func, inspect, select, table
 from sqlalchemy.types import JSON, LargeBinary, PickleType
 
+from ...db.base import Base
+from ...db.schema import import_models
 from ...errors import DatabaseError
 
 __all__ = [
-    "SYSTEM_TABLES",
     "columns",
+    "framework_tables",
     "list_relations",
     "preview",
     "profile",
     "row_count",
 ]
 
-# Tables the framework keeps for itself; the Tables page lists them after the user's outputs.
-SYSTEM_TABLES = frozenset(
-    {"alembic_version", "pipeline_runs", "task_runs", "check_results", "run_lock"}
-)
-_SYSTEM_PREFIXES = ("etl_",)
 _UNORDERED_TYPES = (JSON, LargeBinary, PickleType)
 
 
-def _is_system(name: str) -> bool:
-    return name in SYSTEM_TABLES or name.startswith(_SYSTEM_PREFIXES)
+def framework_tables() -> frozenset[str]:
+    """The tables the framework keeps for itself (its ORM models and Alembic's version); the
+    Tables page lists them after the pipeline's outputs."""
+    import_models()
+    return frozenset(Base.metadata.tables) | {"alembic_version"}
 
 
 def list_relations(conn: Connection) -> pd.DataFrame:
@@ -42,7 +42,7 @@ def list_relations(conn: Connection) -> pd.DataFrame:
     rows = [(name, "table") for name in catalogue.get_table_names()]
     rows += [(name, "view") for name in catalogue.get_view_names()]
     frame = pd.DataFrame(rows, columns=["name", "kind"])
-    frame["system"] = frame["name"].map(_is_system)
+    frame["system"] = frame["name"].isin(framework_tables())
     frame["rows"] = [_count(conn, name) for name in frame["name"]]
     frame = frame.sort_values(["system", "name"]).reset_index(drop=True)
     return frame

@@ -1,0 +1,298 @@
+"""Ingest benchmark: a 1,000,000-row CSV into the database, against pandas and native loaders.
+
+A seeded CSV of five columns (int, float, short string, date, int) is loaded side by side:
+
+  SQLite   our ingest  vs  pandas.read_csv + DataFrame.to_sql (defaults)  vs  sqlite3 `.import`
+  MariaDB  our ingest  vs  LOAD DATA LOCAL INFILE                          (when MYSQL_URL is set)
+
+Each load runs in its own process, so its peak RSS (``ru_maxrss``) is its own; the file is then
+doubled to show that our memory stays flat. Goals: at least 2x pandas' rows/s, within 3x of
+`.import` and of LOAD DATA, peak RSS under 150 MB and flat when the file doubles.
+
+    python benchmarks/bench_ingest.py             # SQLite, plus MariaDB/MySQL when MYSQL_URL is set
+    python benchmarks/bench_ingest.py --rows 200000
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+SEED = 20240101
+LABELS = ("alpha", "beta", "gamma", "delta", "epsilon")
+COLUMNS = "id INTEGER, score DOUBLE, label VARCHAR(16), day DATE, qty INTEGER"
+RSS_LIMIT_MB = 150
+
+
+def generate(path: Path, rows: int) -> None:
+    """The seeded CSV: id, score, label, day, qty."""
+    rng = random.Random(SEED)
+    first = date(2020, 1, 1)
+    with open(path, "w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["id", "score", "label", "day", "qty"])
+        for i in range(rows):
+            day = first + timedelta(days=rng.randrange(1500))
+            writer.writerow(
+                [
+                    i,
+                    round(rng.random() * 1000, 4),
+                    rng.choice(LABELS),
+                    day.isoformat(),
+                    rng.randrange(10_000),
+                ]
+            )
+
+
+# -- the loaders, each run in a child process -------------------------------------------------
+
+
+def load_ours(csv_path: str, url: str, root: str) -> int:
+    """Our ingest of the file into ``rows`` (the project migrated first, untimed)."""
+    from {{ cookiecutter.package_name }}.db.schema import upgrade
+    from {{ cookiecutter.package_name }}.ingest import CsvSource, IngestModel, fields
+    from {{ cookiecutter.package_name }}.ingest.runner import ingest
+    from {{ cookiecutter.package_name }}.settings import load_settings
+
+    os.environ["DATABASE_URL"] = url
+    settings = load_settings(Path(root) / "settings.yml")
+    upgrade(settings)
+
+    class Rows(IngestModel):
+        __table__ = "rows"
+        __source__ = CsvSource(csv_path)
+        id = fields.Integer(required=True)
+        score = fields.Float()
+        label = fields.String(length=16)
+        day = fields.Date()
+        qty = fields.Integer()
+
+    start = time.perf_counter()
+    report = ingest(Rows, settings=settings)
+    elapsed = time.perf_counter() - start
+    assert report.rows_affected == report.total("rows_read"), report.summary()
+    return _done(elapsed, report.rows_affected)
+
+
+def load_pandas(csv_path: str, url: str, root: str) -> int:
+    """``pandas.read_csv`` then ``DataFrame.to_sql`` with their defaults."""
+    import pandas as pd
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    start = time.perf_counter()
+    frame = pd.read_csv(csv_path)
+    frame.to_sql("rows_pandas", engine)
+    elapsed = time.perf_counter() - start
+    return _done(elapsed, len(frame))
+
+
+def _done(elapsed: float, rows: int) -> int:
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": elapsed, "rows": rows, "peak_mb": peak_mb}))
+    return 0
+
+
+WORKERS = {"ours": load_ours, "pandas": load_pandas}
+
+
+def in_child(kind: str, csv_path: Path, url: str, root: Path) -> dict[str, float]:
+    """Run one loader in a fresh interpreter; its figures come back as JSON."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(PROJECT / "src"), os.environ.get("PYTHONPATH")])
+        ),
+    }
+    done = subprocess.run(
+        [sys.executable, __file__, "--worker", kind, str(csv_path), url, str(root)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"the {kind} loader failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def sqlite_import(csv_path: Path, db: Path) -> dict[str, float]:
+    """The sqlite3 shell's ``.import`` into the same typed table."""
+    shell = shutil.which("sqlite3")
+    if shell is None:
+        raise SystemExit("the sqlite3 shell is not installed: apt-get install -y sqlite3")
+    subprocess.run([shell, str(db), f"CREATE TABLE rows_import ({COLUMNS})"], check=True)
+    start = time.perf_counter()
+    subprocess.run(
+        [shell, str(db), "-cmd", ".mode csv", f".import --skip 1 {csv_path} rows_import"],
+        check=True,
+    )
+    return {
+        "seconds": time.perf_counter() - start,
+        "rows": _count_lines(csv_path) - 1,
+        "peak_mb": 0.0,
+    }
+
+
+def mysql_load_data(csv_path: Path, url: str) -> dict[str, float]:
+    """``LOAD DATA LOCAL INFILE`` of the CSV into a typed table, through pymysql."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    engine = create_engine(make_url(url).update_query_dict({"local_infile": "1"}))
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f"CREATE TABLE rows_load_data ({COLUMNS})"))
+        start = time.perf_counter()
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                f"LOAD DATA LOCAL INFILE '{csv_path}' INTO TABLE rows_load_data "
+                "FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' LINES TERMINATED BY '\\n' "
+                "IGNORE 1 LINES"
+            )
+        elapsed = time.perf_counter() - start
+    finally:
+        engine.dispose()
+    return {"seconds": elapsed, "rows": _count_lines(csv_path) - 1, "peak_mb": 0.0}
+
+
+def _count_lines(path: Path) -> int:
+    with open(path, "rb") as handle:
+        return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
+
+
+# -- the comparison -------------------------------------------------------------------------
+
+
+def project_copy(folder: Path) -> Path:
+    """A throwaway project (settings, alembic.ini, migrations) for our loader's ledger."""
+    root = folder / f"project-{uuid.uuid4().hex[:6]}"
+    root.mkdir()
+    (root / "settings.yml").write_text("project:\n  name: bench\n", encoding="utf-8")
+    shutil.copy(PROJECT / "alembic.ini", root / "alembic.ini")
+    shutil.copytree(
+        PROJECT / "migrations", root / "migrations", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    return root
+
+
+def rate(result: dict[str, float]) -> float:
+    return result["rows"] / result["seconds"]
+
+
+def line(name: str, result: dict[str, float]) -> str:
+    rss = f"{result['peak_mb']:7.1f} MB" if result["peak_mb"] else "      n/a"
+    return f"  {name:<24} {result['seconds']:7.2f} s  {rate(result):>11,.0f} rows/s  peak RSS {rss}"
+
+
+def verdict(ok: bool) -> str:
+    return "MET" if ok else "NOT MET"
+
+
+def sqlite_round(work: Path, csv_path: Path, label: str) -> dict[str, dict[str, float]]:
+    """The three SQLite loaders on one file, each on its own database file."""
+    results: dict[str, dict[str, float]] = {}
+    for kind in ("ours", "pandas"):
+        root = project_copy(work)
+        results[kind] = in_child(kind, csv_path, f"sqlite:///{root / 'bench.db'}", root)
+    results["import"] = sqlite_import(csv_path, work / f"import-{uuid.uuid4().hex[:6]}.db")
+    print(f"SQLite, {label}:")
+    for kind, name in (
+        ("ours", "ingest (ours)"),
+        ("pandas", "pandas read_csv+to_sql"),
+        ("import", "sqlite3 .import"),
+    ):
+        print(line(name, results[kind]))
+    return results
+
+
+def sqlite_report(work: Path, small: Path, big: Path) -> bool:
+    one = sqlite_round(work, small, "1x file")
+    two = sqlite_round(work, big, "2x file")
+    vs_pandas = rate(one["ours"]) / rate(one["pandas"])
+    vs_import = one["ours"]["seconds"] / one["import"]["seconds"]
+    growth = two["ours"]["peak_mb"] / one["ours"]["peak_mb"]
+    peak = max(one["ours"]["peak_mb"], two["ours"]["peak_mb"])
+    goals = [
+        (f"rows/s vs pandas: {vs_pandas:.2f}x (goal >= 2x)", vs_pandas >= 2),
+        (f"time vs .import: {vs_import:.2f}x (goal <= 3x)", vs_import <= 3),
+        (f"our peak RSS: {peak:.0f} MB (goal < {RSS_LIMIT_MB} MB)", peak < RSS_LIMIT_MB),
+        (
+            f"our peak RSS 2x/1x file: {growth:.2f} (goal flat, <= 1.10; pandas: "
+            f"{two['pandas']['peak_mb'] / one['pandas']['peak_mb']:.2f})",
+            growth <= 1.10,
+        ),
+    ]
+    for text, ok in goals:
+        print(f"  {text}: {verdict(ok)}")
+    return all(ok for _, ok in goals)
+
+
+def mysql_report(work: Path, small: Path) -> bool:
+    """Our ingest against LOAD DATA LOCAL INFILE on a fresh MySQL/MariaDB database."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    server = make_url(os.environ["MYSQL_URL"])
+    name = f"test_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+    try:
+        url = server.set(database=name).render_as_string(hide_password=False)
+        ours = in_child("ours", small, url, project_copy(work))
+        native = mysql_load_data(small, url)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+        admin.dispose()
+    print(f"{server.get_backend_name()} ({server.host}), 1x file:")
+    print(line("ingest (ours)", ours))
+    print(line("LOAD DATA LOCAL INFILE", native))
+    ratio = ours["seconds"] / native["seconds"]
+    ok = ratio <= 3
+    print(f"  time vs LOAD DATA: {ratio:.2f}x (goal <= 3x): {verdict(ok)}")
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--worker", nargs=4, metavar=("KIND", "CSV", "URL", "ROOT"))
+    args = parser.parse_args()
+    if args.worker:
+        kind, csv_path, url, root = args.worker
+        return WORKERS[kind](csv_path, url, root)
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as folder:
+        work = Path(folder)
+        small, big = work / "rows_1x.csv", work / "rows_2x.csv"
+        generate(small, args.rows)
+        generate(big, args.rows * 2)
+        print(
+            f"{args.rows:,} rows ({small.stat().st_size / 1e6:.1f} MB) and {args.rows * 2:,} rows\n"
+        )
+        met = sqlite_report(work, small, big)
+        if os.environ.get("MYSQL_URL"):
+            print()
+            met = mysql_report(work, small) and met
+        else:
+            print("\nMYSQL_URL is not set: the MariaDB/MySQL comparison was skipped")
+    print("\nall goals met" if met else "\nsome goals were not met")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
