@@ -8,7 +8,10 @@ BIN := $(VENV)/bin
 DEMO_DIR := build/demo
 DEMO := $(DEMO_DIR)/my-pipeline
 PYTEST_ARGS ?=
+# Two workers, whole files each: the default project's own suite runs beside the bake checks.
+JOBS ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help venv test lint demo bench clean snapshot
 
@@ -25,7 +28,7 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 test: venv ## Bake every option set, validate and lint it, and run the default project's own suite
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --numprocesses $(JOBS) --dist loadfile $(PYTEST_ARGS)
 
 lint: venv ## black and isort on the hooks and the template's tests
 	$(BIN)/black --check hooks tests

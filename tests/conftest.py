@@ -8,9 +8,17 @@ from typing import Any
 
 import pytest
 from cookiecutter.main import cookiecutter
+from hypothesis import settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 
 from manifest import TEMPLATE
 from pairwise import pairwise
+
+# Hypothesis keeps its examples under build/, with the other local state.
+settings.register_profile(
+    "template", database=DirectoryBasedExampleDatabase(str(TEMPLATE / "build" / ".hypothesis"))
+)
+settings.load_profile("template")
 
 COOKIECUTTER_JSON = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
 # Project names and the folder/package names they must give (declared, not computed).

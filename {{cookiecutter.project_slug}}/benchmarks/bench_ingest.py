@@ -80,11 +80,11 @@ def load_ours(csv_path: str, url: str, root: str) -> int:
         day = fields.Date()
         qty = fields.Integer()
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu(resource.RUSAGE_SELF)
     report = ingest(Rows, settings=settings)
     elapsed = time.perf_counter() - start
     assert report.rows_affected == report.total("rows_read"), report.summary()
-    return _done(elapsed, report.rows_affected)
+    return _done(elapsed, _cpu(resource.RUSAGE_SELF) - cpu, report.rows_affected)
 
 
 def load_pandas(csv_path: str, url: str, root: str) -> int:
@@ -93,16 +93,21 @@ def load_pandas(csv_path: str, url: str, root: str) -> int:
     from sqlalchemy import create_engine
 
     engine = create_engine(url)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu(resource.RUSAGE_SELF)
     frame = pd.read_csv(csv_path)
     frame.to_sql("rows_pandas", engine)
     elapsed = time.perf_counter() - start
-    return _done(elapsed, len(frame))
+    return _done(elapsed, _cpu(resource.RUSAGE_SELF) - cpu, len(frame))
 
 
-def _done(elapsed: float, rows: int) -> int:
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _done(elapsed: float, cpu: float, rows: int) -> int:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": elapsed, "rows": rows, "peak_mb": peak_mb}))
+    print(json.dumps({"seconds": elapsed, "cpu": cpu, "rows": rows, "peak_mb": peak_mb}))
     return 0
 
 
@@ -135,16 +140,13 @@ def sqlite_import(csv_path: Path, db: Path) -> dict[str, float]:
     if shell is None:
         raise SystemExit("the sqlite3 shell is not installed: apt-get install -y sqlite3")
     subprocess.run([shell, str(db), f"CREATE TABLE rows_import ({COLUMNS})"], check=True)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu(resource.RUSAGE_CHILDREN)
     subprocess.run(
         [shell, str(db), "-cmd", ".mode csv", f".import --skip 1 {csv_path} rows_import"],
         check=True,
     )
-    return {
-        "seconds": time.perf_counter() - start,
-        "rows": _count_lines(csv_path) - 1,
-        "peak_mb": 0.0,
-    }
+    elapsed, cpu = time.perf_counter() - start, _cpu(resource.RUSAGE_CHILDREN) - cpu
+    return {"seconds": elapsed, "cpu": cpu, "rows": _count_lines(csv_path) - 1, "peak_mb": 0.0}
 
 
 def mysql_load_data(csv_path: Path, url: str) -> dict[str, float]:
@@ -166,7 +168,7 @@ def mysql_load_data(csv_path: Path, url: str) -> dict[str, float]:
         elapsed = time.perf_counter() - start
     finally:
         engine.dispose()
-    return {"seconds": elapsed, "rows": _count_lines(csv_path) - 1, "peak_mb": 0.0}
+    return {"seconds": elapsed, "cpu": 0.0, "rows": _count_lines(csv_path) - 1, "peak_mb": 0.0}
 
 
 def _count_lines(path: Path) -> int:
@@ -195,35 +197,51 @@ def rate(result: dict[str, float]) -> float:
 
 def line(name: str, result: dict[str, float]) -> str:
     rss = f"{result['peak_mb']:7.1f} MB" if result["peak_mb"] else "      n/a"
-    return f"  {name:<24} {result['seconds']:7.2f} s  {rate(result):>11,.0f} rows/s  peak RSS {rss}"
+    cpu = f"{result['cpu']:6.2f} s" if result["cpu"] else "   n/a"
+    return (
+        f"  {name:<24} {result['seconds']:7.2f} s  {rate(result):>11,.0f} rows/s  "
+        f"CPU {cpu}  peak RSS {rss}"
+    )
 
 
 def verdict(ok: bool) -> str:
     return "MET" if ok else "NOT MET"
 
 
-def sqlite_round(work: Path, csv_path: Path, label: str) -> dict[str, dict[str, float]]:
-    """The three SQLite loaders on one file, each on its own database file."""
-    results: dict[str, dict[str, float]] = {}
-    for kind in ("ours", "pandas"):
-        root = project_copy(work)
-        results[kind] = in_child(kind, csv_path, f"sqlite:///{root / 'bench.db'}", root)
-    results["import"] = sqlite_import(csv_path, work / f"import-{uuid.uuid4().hex[:6]}.db")
-    print(f"SQLite, {label}:")
+def sqlite_round(
+    work: Path, csv_path: Path, label: str, repeats: int
+) -> dict[str, dict[str, float]]:
+    """The three SQLite loaders on one file, each on a fresh database; the best of ``repeats``.
+
+    Runs are interleaved, so a burst of load on the machine hits every loader alike.
+    """
+    best: dict[str, dict[str, float]] = {}
+    for _ in range(repeats):
+        results = {}
+        for kind in ("ours", "pandas"):
+            root = project_copy(work)
+            results[kind] = in_child(kind, csv_path, f"sqlite:///{root / 'bench.db'}", root)
+        results["import"] = sqlite_import(csv_path, work / f"import-{uuid.uuid4().hex[:6]}.db")
+        for kind, result in results.items():
+            if kind not in best or result["seconds"] < best[kind]["seconds"]:
+                best[kind] = result
+    print(f"SQLite, {label} (best of {repeats}):")
     for kind, name in (
         ("ours", "ingest (ours)"),
         ("pandas", "pandas read_csv+to_sql"),
         ("import", "sqlite3 .import"),
     ):
-        print(line(name, results[kind]))
-    return results
+        print(line(name, best[kind]))
+    return best
 
 
 def sqlite_report(work: Path, small: Path, big: Path) -> bool:
-    one = sqlite_round(work, small, "1x file")
-    two = sqlite_round(work, big, "2x file")
+    one = sqlite_round(work, small, "1x file", repeats=2)
+    two = sqlite_round(work, big, "2x file", repeats=1)
     vs_pandas = rate(one["ours"]) / rate(one["pandas"])
     vs_import = one["ours"]["seconds"] / one["import"]["seconds"]
+    cpu_pandas = one["pandas"]["cpu"] / one["ours"]["cpu"]
+    cpu_import = one["ours"]["cpu"] / one["import"]["cpu"]
     growth = two["ours"]["peak_mb"] / one["ours"]["peak_mb"]
     peak = max(one["ours"]["peak_mb"], two["ours"]["peak_mb"])
     goals = [
@@ -238,6 +256,9 @@ def sqlite_report(work: Path, small: Path, big: Path) -> bool:
     ]
     for text, ok in goals:
         print(f"  {text}: {verdict(ok)}")
+    print(
+        f"  (CPU time, for reference: pandas/ours {cpu_pandas:.2f}x, ours/.import {cpu_import:.2f}x)"
+    )
     return all(ok for _, ok in goals)
 
 

@@ -4,6 +4,7 @@ content per version, side-effect counters, and checks that tables are wholly old
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -126,6 +127,62 @@ def versions(settings: Settings, tables: Iterable[str] = TARGETS) -> dict[str, i
         return found
     finally:
         engine.dispose()
+
+
+def snapshot(settings: Settings, tables: Iterable[str]) -> dict[str, list[tuple[str, ...]] | None]:
+    """Each table's rows as sorted text tuples (None when missing): equal snapshots, same data."""
+    engine = make_engine(settings.database_url)
+    try:
+        found: dict[str, list[tuple[str, ...]] | None] = {}
+        for table in tables:
+            if not inspect(engine).has_table(table):
+                found[table] = None
+                continue
+            reflected = Table(table, MetaData(), autoload_with=engine)
+            with engine.connect() as conn:
+                rows = conn.execute(select(reflected))
+                found[table] = sorted(tuple(str(value) for value in row) for row in rows)
+        return found
+    finally:
+        engine.dispose()
+
+
+def with_counted_example(settings: Settings, project_root: Path) -> None:
+    """Copy the shipped example (models and seeds), each task counting its executions."""
+    shutil.copytree(project_root / "seeds", settings.root / "seeds")
+    source = (project_root / "models" / "predictions.py").read_text(encoding="utf-8")
+    (settings.root / "models").mkdir(exist_ok=True)
+    (settings.root / "models" / "predictions.py").write_text(source + COUNTING, encoding="utf-8")
+
+
+# Appended to the example: wrap every task body so each execution leaves a mark.
+COUNTING = """
+
+import functools as _functools
+from pathlib import Path as _Path
+
+from PACKAGE.core.task import collect_defined as _collect_defined
+
+_COUNTS = _Path(__file__).resolve().parents[1] / "counts"
+
+
+def _counted(task):
+    inner = task.func
+
+    @_functools.wraps(inner)
+    def counted(**kwargs):
+        _COUNTS.mkdir(exist_ok=True)
+        with open(_COUNTS / task.name, "a") as handle:
+            handle.write("x")
+        return inner(**kwargs)
+
+    task.func = counted
+
+
+for _task in _collect_defined():
+    if _task.__module__ == __name__:
+        _counted(_task)
+""".replace("PACKAGE", PACKAGE)
 
 
 def leftovers(settings: Settings) -> list[str]:

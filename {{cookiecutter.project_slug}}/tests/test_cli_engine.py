@@ -207,3 +207,15 @@ def test_a_terminal_gets_a_live_progress_display(migrated: Settings) -> None:
     shown = screen.getvalue()
     assert "3/3" in shown
     assert "✗ load" in shown and "ZeroDivisionError" in shown
+
+
+def test_without_graphviz_export_dag_writes_dot_and_says_how_to_get_images(
+    migrated: Settings, capsys, monkeypatch
+) -> None:
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    write_models(migrated.root, MODELS)
+    code, _, err = invoke(capsys, "export-dag", "--format", "png")
+    assert code == 0
+    (path,) = (migrated.root / "dags").iterdir()
+    assert path.suffix == ".dot"
+    assert "Graphviz `dot` is not installed, so PNG cannot be drawn" in " ".join(err.split())

@@ -228,3 +228,50 @@ def test_a_database_behind_head_is_refused_naming_both_revisions(settings: Setti
     message = str(caught.value)
     assert "0001" in message and head_revision(settings) in message
     assert "make migrate" in message
+
+
+def test_an_attempt_is_a_plain_picklable_call(migrated: Settings) -> None:
+    import pickle
+
+    from {{ cookiecutter.package_name }}.core.attempt import AttemptCall, run_attempt
+    from {{ cookiecutter.package_name }}.core.runner import load_dag
+
+    write_models(migrated.root, DIAMOND)
+    dag = load_dag(migrated)
+    call = AttemptCall(
+        task=dag.tasks["c"],
+        run_id="r1",
+        attempt=2,
+        config={"k": 1},
+        database_url=migrated.database_url.render_as_string(hide_password=False),
+    )
+    copy = pickle.loads(pickle.dumps(call))
+    assert copy.task is dag.tasks["c"] and copy.attempt == 2
+    outcome = run_attempt(copy)
+    assert not outcome.ok and outcome.error.startswith("RuntimeError: c is broken")
+
+
+def test_bare_decorators_and_async_tasks_work(migrated: Settings) -> None:
+    write_models(
+        migrated.root,
+        """
+        import asyncio
+        from {{ cookiecutter.package_name }}.core.task import Task
+
+        done = []
+
+        @Task
+        def plain():
+            done.append("plain")
+
+        @Task(depends_on=[plain])
+        async def later():
+            await asyncio.sleep(0)
+            done.append("later")
+        """,
+    )
+    report = run(migrated)
+    import models.pipeline as module
+
+    assert report.tasks == {"plain": TaskState.SUCCESS, "later": TaskState.SUCCESS}
+    assert module.done == ["plain", "later"]

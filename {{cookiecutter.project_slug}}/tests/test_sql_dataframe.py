@@ -342,6 +342,14 @@ def test_unknown_attribute_lists_columns(orders):
     assert not hasattr(orders, "nope")
 
 
+def test_underscore_column_is_reached_by_item(shared_engine):
+    load(shared_engine, "under", pd.DataFrame({"_id": ["a"], "v": ["b"]}))
+    df = Session(shared_engine).table("under")
+    assert df["_id"] is not None and df.select("_id").collect()[0]["_id"] == "a"
+    with pytest.raises(AttributeError, match=r"reach the column as df\['_id'\]"):
+        df._id
+
+
 def test_unknown_item_raises_key_error(orders):
     with pytest.raises(KeyError, match="no column 'nope'"):
         orders["nope"]

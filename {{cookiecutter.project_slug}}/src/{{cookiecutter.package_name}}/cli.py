@@ -23,7 +23,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .console import configure_logging, observer_for
 from .errors import PipelineError
 from .settings import Settings, load_settings
 
@@ -85,6 +84,7 @@ def run(
     ] = False,
 ) -> None:
     """Run the pipeline (the tasks under models/)."""
+    from .console import observer_for
     from .core.runner import run_pipeline
 
     settings = _settings()

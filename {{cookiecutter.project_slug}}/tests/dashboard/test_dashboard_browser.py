@@ -15,7 +15,9 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -127,9 +129,20 @@ def _settle(page) -> None:
     page.wait_for_timeout(800)
 
 
-def test_every_page_in_a_real_browser(server: str, seeded, artifacts: Path) -> None:
+@contextmanager
+def browser_page() -> Iterator[Any]:
+    """A 1280x800 page in Debian's headless Chromium."""
     from playwright.sync_api import sync_playwright
 
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_page(viewport=VIEWPORT)
+        finally:
+            browser.close()
+
+
+def test_every_page_in_a_real_browser(server: str, seeded, artifacts: Path) -> None:
     backend = "mysql" if seeded.dashboard_url else "sqlite"
     failed = seeded.failed_run
     visits = [
@@ -141,24 +154,31 @@ def test_every_page_in_a_real_browser(server: str, seeded, artifacts: Path) -> N
         ("ingest", "Ingest", ["Rows rejected", "Rejected rows"]),
     ]
     shots = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport=VIEWPORT)
-            page.goto(server)
-            for name, how, texts in visits:
-                if how and how.startswith("/"):
-                    page.goto(server + how)
-                elif how:  # through the sidebar, as a person would
-                    page.get_by_test_id("stSidebarNav").get_by_text(how, exact=True).click()
-                shot = artifacts / f"dashboard-{backend}-{name}.png"
-                try:
-                    _expect(page, *texts)
-                    _settle(page)
-                    assert page.get_by_test_id("stException").count() == 0, f"traceback on {name}"
-                finally:
-                    page.screenshot(path=str(shot))  # on failure too: it shows what went wrong
-                shots.append(shot)
-        finally:
-            browser.close()
+    with browser_page() as page:
+        page.goto(server)
+        for name, how, texts in visits:
+            if how and how.startswith("/"):
+                page.goto(server + how)
+            elif how:  # through the sidebar, as a person would
+                page.get_by_test_id("stSidebarNav").get_by_text(how, exact=True).click()
+            shot = artifacts / f"dashboard-{backend}-{name}.png"
+            try:
+                _expect(page, *texts)
+                _settle(page)
+                assert page.get_by_test_id("stException").count() == 0, f"traceback on {name}"
+            finally:
+                page.screenshot(path=str(shot))  # on failure too: it shows what went wrong
+            shots.append(shot)
     assert all(shot.stat().st_size > 10_000 for shot in shots)
+
+
+def test_selecting_a_run_in_the_runs_table_opens_it(server: str, seeded) -> None:
+    with browser_page() as page:
+        page.goto(f"{server}/runs")
+        _expect(page, "Rows 1–2 of 2")
+        _settle(page)
+        grid = page.get_by_test_id("stDataFrame").first.bounding_box()
+        # The grid is drawn on a canvas: click the first row's selection box by position.
+        page.mouse.click(grid["x"] + 16, grid["y"] + 35 + 17)
+        _expect(page, f"Run {seeded.failed_run}", "Errors (2)")
+        assert page.url.endswith(f"/run-detail?run={seeded.failed_run}")

@@ -7,7 +7,9 @@ it never touches the run ledger, so any executor can run it.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import inspect
 import logging
 import threading
 import time
@@ -87,6 +89,8 @@ def run_attempt(call: AttemptCall) -> AttemptOutcome:
     outcome = AttemptOutcome(call.task.name, call.attempt, False, started, started, 0)
     try:
         result = call.task.func(**_injected(call))
+        if inspect.iscoroutine(result):  # an `async def` task runs to completion here
+            result = asyncio.run(result)
         _handle_output(call, result, outcome)
     except Exception as exc:  # user code: every failure is recorded, never raised here
         outcome.ok, outcome.error = False, _format_error(exc)

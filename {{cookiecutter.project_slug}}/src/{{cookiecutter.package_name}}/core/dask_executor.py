@@ -11,6 +11,7 @@ re-run it elsewhere), and the engine's own retry policy decides what happens nex
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 import threading
@@ -56,18 +57,27 @@ def _distributed() -> Any:
 
 
 class ProjectOnWorker(WorkerPlugin):  # type: ignore[misc,valid-type]
-    """Worker plugin: put the project on ``sys.path`` so pickled task references resolve."""
+    """Worker plugin: the project on ``sys.path`` and its models imported afresh.
+
+    Registered at the start of every run, so a long-lived cluster never runs an older version
+    of an edited model: earlier imports of the models package are dropped first.
+    """
 
     name = "pipeline-project"
 
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, models_dir: str = "models"):
         self.root = str(Path(root).resolve())
+        self.package = ".".join(Path(models_dir).parts)
 
     def setup(self, worker: Any = None) -> None:
         """Called by Dask on every worker, current and future."""
         if self.root in sys.path:
             sys.path.remove(self.root)
         sys.path.insert(0, self.root)
+        stale = [m for m in sys.modules if m == self.package or m.startswith(self.package + ".")]
+        for module in stale:
+            del sys.modules[module]
+        importlib.invalidate_caches()
 
 
 class DaskExecutor(Executor):
@@ -84,11 +94,13 @@ class DaskExecutor(Executor):
         *,
         workers: int | None = None,
         project_root: str | Path | None = None,
+        models_dir: str = "models",
         client: Client | None = None,
     ):
         self.address = address
         self.workers = workers or 2
         self.project_root = Path(project_root or Path.cwd())
+        self.models_dir = models_dir
         self.client = client
         self._own_client = client is None
         self._cluster: Any = None
@@ -104,7 +116,8 @@ class DaskExecutor(Executor):
         self.workers = workers
         if self.client is None:
             self.client = self._connect(distributed, workers)
-        self.client.register_plugin(ProjectOnWorker(self.project_root), name=ProjectOnWorker.name)
+        plugin = ProjectOnWorker(self.project_root, self.models_dir)
+        self.client.register_plugin(plugin, name=ProjectOnWorker.name)
         self._halt.clear()
         self._poller = threading.Thread(target=self._forward_stops, name="dask-stops", daemon=True)
         self._poller.start()
@@ -213,4 +226,5 @@ def executor_from_settings(settings: Settings, kind: str | None = None) -> Execu
         settings.executor.address,
         workers=settings.executor.workers,
         project_root=settings.root,
+        models_dir=settings.project.models_dir,
     )

@@ -16,6 +16,7 @@ import socket
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
@@ -70,35 +71,51 @@ def run_pipeline(
     """Run the selected tasks of the project and return the report (see module docstring)."""
     dag = dag or load_dag(settings)
     names = dag.select(select, exclude)
-    engine = engine_from_settings(settings)
-    try:
-        require_head_fast(settings, engine)
-        ledger = Ledger(engine)
-        now = now or utcnow()
-        prints = fingerprints(dag, settings.task_config)
-        if dry_run:
-            return _dry_run(dag, names, prints, ledger, now, full_refresh, resume)
-        options = {
-            "select": list(select or ()),
-            "exclude": list(exclude or ()),
-            "full_refresh": full_refresh,
-            "resume": resume,
-            "fail_fast": fail_fast,
-        }
-        return _locked_run(
-            settings,
-            engine,
-            dag,
-            names,
-            prints,
-            now,
-            options,
-            workers or settings.executor.workers,
-            executor,
-            observer or LogObserver(),
-        )
-    finally:
-        engine.dispose()
+    engine = _engine(settings)
+    require_head_fast(settings, engine)
+    ledger = Ledger(engine)
+    now = now or utcnow()
+    prints = fingerprints(dag, settings.task_config)
+    if dry_run:
+        return _dry_run(dag, names, prints, ledger, now, full_refresh, resume)
+    options = {
+        "select": list(select or ()),
+        "exclude": list(exclude or ()),
+        "full_refresh": full_refresh,
+        "resume": resume,
+        "fail_fast": fail_fast,
+    }
+    return _locked_run(
+        settings,
+        engine,
+        dag,
+        names,
+        prints,
+        now,
+        options,
+        workers or settings.executor.workers,
+        executor,
+        observer or LogObserver(),
+    )
+
+
+_engines: dict[str, Engine] = {}
+
+
+def _engine(settings: Settings) -> Engine:
+    """The engine of the last run when this run is on the same database, else a new one.
+
+    Reusing it saves reconnecting (and, on SQLite, a WAL checkpoint when the last connection
+    closes) on every run of a long-lived process; the previous database's engine is closed.
+    """
+    url = settings.database_url.render_as_string(hide_password=False)
+    engine = _engines.get(url)
+    if engine is None:
+        for old in _engines.values():
+            old.dispose()
+        _engines.clear()
+        engine = _engines[url] = engine_from_settings(settings)
+    return engine
 
 
 def _locked_run(
@@ -120,46 +137,51 @@ def _locked_run(
         if options["resume"]:
             ledger.mark_crashed(utcnow(), keep=run_id)  # the run to resume may have crashed
             names, message = _resume_names(ledger, dag, names, run_id)
-        ledger.open_run(_run_row(run_id, names, options), utcnow())
+        ledger.open_run(_run_row(run_id, names, options, settings.root), utcnow())
         url = settings.database_url.render_as_string(hide_password=False)
         register_engine(url, engine)
-        pool = executor or ThreadExecutor(workers)
-        pool.start(workers)
-        writer = LedgerWriter(engine, run_id)
-        status = RunState.CRASHED
-        try:
-            observer.run_started(run_id, len(names))
-            report = Execution(
-                dag=dag,
-                names=names,
-                fingerprints=prints,
-                history=ledger.history(),
-                config_of=settings.task_config,
-                run_id=run_id,
-                database_url=url,
-                executor=pool,
-                workers=workers,
-                writer=writer,
-                observer=observer,
-                now=now,
-                full_refresh=options["full_refresh"],
-                fail_fast=options["fail_fast"],
-                settings_path=str(settings.root / "settings.yml"),
-            ).run()
-            report.message = message
-            status = report.status
-        finally:
-            pool.shutdown(wait=False)  # idle by now, or left with tasks told to stop
-            writer.close()
-            if status == RunState.CRASHED:
-                ledger.close_open_rows(run_id, utcnow())
-            ledger.finish_run(run_id, status.value, utcnow())
-            forget_run(run_id)
+        execution = {
+            "dag": dag,
+            "names": names,
+            "fingerprints": prints,
+            "history": ledger.history(),
+            "config_of": settings.task_config,
+            "run_id": run_id,
+            "database_url": url,
+            "workers": workers,
+            "observer": observer,
+            "now": now,
+            "full_refresh": options["full_refresh"],
+            "fail_fast": options["fail_fast"],
+            "settings_path": str(settings.root / "settings.yml"),
+        }
+        report = _execute(ledger, executor or ThreadExecutor(workers), execution)
+        report.message = message
     observer.run_finished(report)
     return report
 
 
-def _run_row(run_id: str, names: list[str], options: dict[str, Any]) -> dict[str, Any]:
+def _execute(ledger: Ledger, pool: Executor, execution: dict[str, Any]) -> RunReport:
+    """Run the loop with its executor and ledger writer, and close the run whatever happens."""
+    run_id = execution["run_id"]
+    pool.start(execution["workers"])
+    writer = LedgerWriter(ledger.engine, run_id)
+    status = RunState.CRASHED
+    try:
+        execution["observer"].run_started(run_id, len(execution["names"]))
+        report = Execution(executor=pool, writer=writer, **execution).run()
+        status = report.status
+    finally:
+        pool.shutdown(wait=False)  # idle by now, or left with tasks told to stop
+        writer.close()
+        if status == RunState.CRASHED:
+            ledger.close_open_rows(run_id, utcnow())
+        ledger.finish_run(run_id, status.value, utcnow())
+        forget_run(run_id)
+    return report
+
+
+def _run_row(run_id: str, names: list[str], options: dict[str, Any], root: Path) -> dict[str, Any]:
     return {
         "id": run_id,
         "started_at": utcnow(),
@@ -168,14 +190,31 @@ def _run_row(run_id: str, names: list[str], options: dict[str, Any]) -> dict[str
         "selection": selection_json(tasks=names, **options),
         "host": socket.gethostname(),
         "pid": os.getpid(),
-        "code_version": _code_version(),
+        "code_version": _code_version(root),
         "tasks_total": len(names),
     }
 
 
-def _code_version() -> str:
-    """The git commit of the project when there is one, else the package version."""
-    return os.environ.get("PIPELINE_CODE_VERSION") or __version__
+def _code_version(root: Path) -> str:
+    """The project's git commit (read from .git, no subprocess), else the package version."""
+    explicit = os.environ.get("PIPELINE_CODE_VERSION")
+    if explicit:
+        return explicit[:64]
+    git = root / ".git"
+    try:
+        head = (git / "HEAD").read_text().strip()
+        if head.startswith("ref: "):
+            ref = head[5:]
+            loose = git / ref
+            if loose.is_file():
+                return loose.read_text().strip()[:12]
+            for line in (git / "packed-refs").read_text().splitlines():
+                if line.endswith(" " + ref):
+                    return line.split()[0][:12]
+            return __version__
+        return head[:12]
+    except OSError:
+        return __version__
 
 
 def _resume_names(

@@ -28,7 +28,7 @@ _defined_lock = threading.Lock()
 
 
 class Task:
-    """A unit of work in the DAG; use as ``@Task()`` or ``@Task(depends_on=[...], ...)``."""
+    """A unit of work in the DAG: ``@Task``, ``@Task()`` or ``@Task(depends_on=[...], ...)``."""
 
     func: Callable[..., Any]
 
@@ -45,6 +45,8 @@ class Task:
         checks: Sequence[Any] = (),
         stage: str | None = None,
     ):
+        bare = callable(depends_on) and not isinstance(depends_on, (Task, list, tuple))
+        func, depends_on = (depends_on, None) if bare else (None, depends_on)
         self.depends_on: tuple[Any, ...] = tuple(depends_on or ())
         self.retry = retry
         self.retry_delay = retry_delay
@@ -56,6 +58,8 @@ class Task:
         self.stage = stage
         self._name = name
         self.problems = self._option_problems()
+        if func is not None:  # written `@Task` without parentheses
+            self._bind(func)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """First call decorates the function; later calls run it (the task stays callable)."""

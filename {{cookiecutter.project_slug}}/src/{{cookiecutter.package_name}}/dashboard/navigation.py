@@ -10,7 +10,7 @@ import streamlit as st
 from ..errors import PipelineError
 from .connection import describe_error
 from .data import guarded, use_settings
-from .pages import dag, ingest, overview, run_detail, runs, tables
+from .views import dag, ingest, overview, run_detail, runs, tables
 
 __all__ = ["PAGES", "PageSpec", "main", "open_run", "page"]
 

@@ -192,6 +192,7 @@ class LedgerWriter:
         self.engine, self.run_id = engine, run_id
         self.heartbeat_s, self.interval_s, self.linger_s = heartbeat_s, interval_s, linger_s
         self._known: set[str] | None = None  # tasks that have a task_latest row
+        self._closing = False
         self._pending: deque[Any] = deque()
         self._wake = threading.Event()
         self._inserted: set[tuple[str, int]] = set()
@@ -217,6 +218,7 @@ class LedgerWriter:
 
     def close(self) -> None:
         """Write everything queued, then stop the thread."""
+        self._closing = True
         self._pending.append(self._STOP)
         self._wake.set()
         self._thread.join()
@@ -230,7 +232,7 @@ class LedgerWriter:
         last_beat = time.monotonic()
         stopping = False
         while not stopping:
-            if self._wake.wait(self.interval_s) and self.linger_s:
+            if self._wake.wait(self.interval_s) and self.linger_s and not self._closing:
                 time.sleep(self.linger_s)  # let a burst of small tasks join this batch
             self._wake.clear()
             batch = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -31,6 +32,7 @@ class Staged:
     size: int
     temp: Path | None = None
     raw: str | None = None  # an existing raw copy (re-processing)
+    stamp: tuple[int, int] | None = None  # (size, mtime) of a file input when it was hashed
 
     def discard(self) -> None:
         """Remove the temporary copy if it was not moved into place."""
@@ -63,6 +65,11 @@ def hash_file(path: str | os.PathLike[str]) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+def _stamp(path: str) -> tuple[int, int]:
+    info = os.stat(path)
+    return info.st_size, info.st_mtime_ns
+
+
 def day_folder(data_dir: Path, model: str) -> Path:
     """``data/raw/<model>/YYYY/MM/DD`` for today (UTC)."""
     today = datetime.now(timezone.utc)
@@ -72,8 +79,9 @@ def day_folder(data_dir: Path, model: str) -> Path:
 def stage_input(source: Source, instance: Any, uri: str, folder: Path) -> Staged:
     """Know an input's content: hash a file in place, or capture a generator to a temp file."""
     if not isinstance(source, GeneratorSource):
+        stamp = _stamp(uri)
         content_hash, size = hash_file(uri)
-        return Staged(uri, content_hash, size)
+        return Staged(uri, content_hash, size, stamp=stamp)
     folder.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=folder, prefix=".extract-", suffix=source.suffix)
     temp = Path(name)
@@ -98,14 +106,13 @@ def place_raw(source: Source, staged: Staged, folder: Path) -> str:
     final = folder / f"{staged.content_hash[:16]}-{base}"
     if staged.temp is None:
         fd, name = tempfile.mkstemp(dir=folder, prefix=".extract-", suffix=source.suffix)
+        os.close(fd)
         staged.temp = Path(name)
-        with os.fdopen(fd, "wb") as out:
-            writer = _Hashing(out)
-            source.fetch(None, staged.uri, writer)  # type: ignore[arg-type]
-            out.flush()
-            os.fsync(out.fileno())
-        if writer.digest.hexdigest() != staged.content_hash:
+        shutil.copyfile(staged.uri, staged.temp)  # a kernel-side copy where the OS has one
+        if _stamp(staged.uri) != staged.stamp:
             raise ObjectProblem("the file changed while it was being read; ingest it again")
+        with open(staged.temp, "rb") as copy:
+            os.fsync(copy.fileno())
     os.replace(staged.temp, final)
     staged.temp = None
     return str(final)

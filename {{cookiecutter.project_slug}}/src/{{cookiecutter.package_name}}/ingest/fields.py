@@ -88,12 +88,22 @@ class Field:
             return self.default
         return self.parse(value)
 
-    def convert_column(self, values: Sequence[Any]) -> tuple[list[Any], dict[int, str]]:
-        """Convert a column; returns the values and {index: reason} for those that failed."""
+    def convert_column(
+        self, values: Sequence[Any], *, texts: bool = False
+    ) -> tuple[Sequence[Any], dict[int, str]]:
+        """Convert a column; returns the values and {index: reason} for those that failed.
+
+        ``texts`` says every value is a string (CSV), which saves checking their types.
+        """
         fast = self.fast()
-        if fast is not None and set(map(type, values)) == {str} and "" not in values:
+        if (
+            fast is not None
+            and (texts or set(map(type, values)) == {str})
+            and self._fast_allowed(values)
+        ):
             try:
-                return self._checked(list(map(fast, values))), {}
+                converted = values if fast is str else list(map(fast, values))
+                return self._checked(converted), {}
             except (ValueError, TypeError, ArithmeticError, FieldError):
                 pass  # some value is bad: find which, one by one
         out: list[Any] = []
@@ -106,9 +116,13 @@ class Field:
                 errors[index] = f"{self.name}: {exc}"
         return out, errors
 
-    def _checked(self, converted: list[Any]) -> list[Any]:
+    def _checked(self, converted: Sequence[Any]) -> Sequence[Any]:
         """Post-checks of the fast path (ranges, lengths); raise to fall back to the slow one."""
         return converted
+
+    def _fast_allowed(self, values: Sequence[Any]) -> bool:
+        """Whether the fast path may try: a blank makes int(), float()... raise by themselves."""
+        return True
 
     def declaration(self) -> str:
         """A stable text of this field's declaration, for the model's version hash."""
@@ -142,11 +156,14 @@ class String(Field):
             return _compose(str.strip, type(self).transform)
         return type(self).transform or str
 
-    def _checked(self, converted: list[Any]) -> list[Any]:
+    def _fast_allowed(self, values: Sequence[Any]) -> bool:
+        return "" not in values  # blank text is a missing value, not an empty string
+
+    def _checked(self, converted: Sequence[Any]) -> Sequence[Any]:
         if converted and max(map(len, converted)) > self.length:
             raise FieldError("too long")
-        if "" in converted and self.required:
-            raise FieldError("blank")
+        if self.strip and "" in converted:
+            raise FieldError("blank after stripping")
         return converted
 
     def parse(self, value: Any) -> Any:
@@ -202,7 +219,7 @@ class Integer(Field):
     def fast(self) -> Callable[[Any], Any] | None:
         return int
 
-    def _checked(self, converted: list[Any]) -> list[Any]:
+    def _checked(self, converted: Sequence[Any]) -> Sequence[Any]:
         limit = 2**63 if self.big else 2**31
         if converted and (max(converted) >= limit or min(converted) < -limit):
             raise FieldError("out of range")
@@ -236,7 +253,7 @@ class Float(Field):
     def fast(self) -> Callable[[Any], Any] | None:
         return float
 
-    def _checked(self, converted: list[Any]) -> list[Any]:
+    def _checked(self, converted: Sequence[Any]) -> Sequence[Any]:
         if not all(map(math.isfinite, converted)):
             raise FieldError("not finite")
         return converted

@@ -51,11 +51,12 @@ class Refused:
 class Batch:
     """Up to ``chunk_size`` records: good ones as columns, refused ones aside."""
 
-    columns: list[list[Any]]
+    columns: list[Sequence[Any]]
     records: Sequence[int]  # record number (1-based) of each good row
     lines: Sequence[int | None]  # line (or row index) of each good row in the raw object
     raws: list[Any]  # each good row as read, rendered only if it is rejected later
     refused: list[Refused] = field(default_factory=list)
+    texts: bool = False  # every value is a string (CSV): fields need not check types
 
     @property
     def read(self) -> int:
@@ -158,7 +159,7 @@ class CsvSource(_FileSource):
                 record += batch.read
                 by_index = list(zip(*batch.raws)) if batch.raws else [()] * width
                 batch.columns = [
-                    list(by_index[i]) if i is not None else [None] * len(batch.raws) for i in picks
+                    by_index[i] if i is not None else (None,) * len(batch.raws) for i in picks
                 ]
                 yield batch
 
@@ -172,8 +173,8 @@ class CsvSource(_FileSource):
             lines: Sequence[int | None] = (
                 range(start + 1, start + count + 1) if start is not None else [None] * count
             )
-            return Batch([], records, lines, chunk)
-        batch = Batch([], [], [], [])
+            return Batch([], records, lines, chunk, texts=True)
+        batch = Batch([], [], [], [], texts=True)
         for offset, row in enumerate(chunk):
             if not row:
                 continue  # a blank line holds no record

@@ -21,7 +21,7 @@ __all__ = ["Transformed", "transform_batch"]
 class Transformed:
     """The good rows of a batch as columns (in field order) and every refused record."""
 
-    columns: list[list[Any]]
+    columns: list[Sequence[Any]]
     refused: list[Refused]
 
     @property
@@ -38,10 +38,10 @@ def transform_batch(
 ) -> Transformed:
     """Convert a batch; rows that fail any field go to ``refused`` with their reasons."""
     plain = [f for f in fields if not isinstance(f, Method)]
-    columns: dict[str, list[Any]] = {}
+    columns: dict[str, Sequence[Any]] = {}
     problems: dict[int, list[tuple[str, str]]] = {}
     for fld, raw_column in zip(plain, batch.columns):
-        values, errors = fld.convert_column(raw_column)
+        values, errors = fld.convert_column(raw_column, texts=batch.texts)
         columns[fld.name] = values
         for index, reason in errors.items():
             problems.setdefault(index, []).append((fld.name, reason))

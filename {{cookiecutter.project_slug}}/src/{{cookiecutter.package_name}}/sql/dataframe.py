@@ -144,9 +144,16 @@ class DataFrame:
         raise AmbiguousColumnError(name)
 
     def __getattr__(self, name: str) -> ColumnElement[Any]:
-        if name.startswith("_"):
-            raise AttributeError(name)
+        if name.startswith("_"):  # private and dunder lookups (copy, pickle) never hit columns
+            hint = f"; reach the column as df[{name!r}]" if name in self._known_columns() else ""
+            raise AttributeError(f"{type(self).__name__} has no attribute {name!r}{hint}")
         return self._column(name)
+
+    def _known_columns(self) -> list[str]:
+        try:
+            return self.columns
+        except AttributeError:  # not initialised yet (during unpickling)
+            return []
 
     def __getitem__(self, key: Any) -> Any:
         if isinstance(key, str):

@@ -116,7 +116,7 @@ def _task_rows(dag: Any, last: pd.DataFrame, keep: Collection[str]) -> pd.DataFr
                 ),
                 "schedule": task.runs_on.describe() if task.runs_on else "every run",
                 "ttl": f"{task.ttl_minutes} min" if task.ttl_minutes else "",
-                "retry": task.retry or None,
+                "retry": str(task.retry) if task.retry else "",
                 "tags": ", ".join(task.tags),
                 "upstream": ", ".join(dag.upstream(name)),
                 "downstream": ", ".join(dag.downstream(name)),
