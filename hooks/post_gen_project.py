@@ -162,7 +162,8 @@ def main() -> int:
     make_executable(root)
     write_python_version(root)
     write_answers(root)
-    print(next_steps())
+    if "_commit" not in CONTEXT:  # cruft's own bakes feed `cruft diff` output: no advice there
+        print(next_steps())
     return 0
 
 

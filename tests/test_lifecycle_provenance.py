@@ -5,6 +5,7 @@ generated CI reports drift from the template without blocking, and the README sa
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -56,6 +57,16 @@ def test_cruft_check_finds_a_fresh_bake_up_to_date(baked_from_checkout) -> None:
 def test_cruft_diff_finds_nothing_in_a_fresh_bake(baked_from_checkout) -> None:
     done = cruft("diff", "--exit-code", cwd=baked_from_checkout[0])
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_cruft_diff_prints_the_users_change_as_a_clean_patch(baked_from_checkout, tmp_path) -> None:
+    project = Path(shutil.copytree(baked_from_checkout[0], tmp_path / "project"))
+    with open(project / "Makefile", "a", encoding="utf-8") as makefile:
+        makefile.write("\nhello: ## Say hello\n\t@echo hello\n")
+    done = cruft("diff", cwd=project)
+    assert done.stdout.startswith("diff --git "), done.stdout[:500]
+    # The patch goes from the project to the template: the user's own lines show as removed.
+    assert "-hello: ## Say hello\n" in done.stdout
 
 
 def test_the_generated_ci_reports_template_drift_without_blocking(baked) -> None:

@@ -1,8 +1,8 @@
 """The update path: a project baked from the previous template version, changed by its user,
 is brought up to the new version with ``cruft update`` without conflicts and still passes its tests.
 
-The "previous" version is the template as it is now; the "new" one adds a question, a Makefile
-target, a README section, a new rendered file and a settings.yml comment, as a release would.
+The previous release (tagged v0.1.0) is the template as it is now; the newest commit adds a
+question, a Makefile target, a README section, a new rendered file and a settings.yml comment.
 Projects are baked both ways users do it: plain cookiecutter (the post-generation hook writes
 ``.cruft.json``) and ``cruft create``.
 """
@@ -23,6 +23,7 @@ from lifecycle import commit_all, copy_template, git, run_in_project
 pytestmark = pytest.mark.slow
 
 PROJECT = "my-pipeline"
+PREVIOUS_RELEASE = "v0.1.0"
 CONFLICT_MARKER = re.compile(r"^(<{7}|>{7})( |$)|^={7}$", re.MULTILINE)
 
 # The template release: a new question, a Makefile target, a README section, a new rendered
@@ -63,7 +64,7 @@ CHANGED_BY_UPDATE |= {".cruft.json"}
 
 @dataclass(frozen=True)
 class History:
-    """A template repository with two commits: the version baked, and the one updated to."""
+    """A template repository with two commits: the release baked (a tag), and the newest one."""
 
     url: str
     previous: str
@@ -143,10 +144,11 @@ def bake_previous(baker: str, history: History, workdir: Path) -> Path:
 @pytest.fixture(scope="module")
 def history(tmp_path_factory: pytest.TempPathFactory) -> History:
     repo = copy_template(tmp_path_factory.mktemp("history") / "template")
-    previous = commit_all(repo, "Previous version")
+    commit_all(repo, "Previous version")
+    git(repo, "tag", PREVIOUS_RELEASE)
     release_new_version(repo)
     new = commit_all(repo, "New version")
-    return History(url=repo.as_uri(), previous=previous, new=new)
+    return History(url=repo.as_uri(), previous=PREVIOUS_RELEASE, new=new)
 
 
 @pytest.fixture(scope="module", params=["cookiecutter", "cruft"], ids=lambda b: f"baked-by-{b}")

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from conftest import OPTION_SETS, bake
-from manifest import TEMPLATE
+from manifest import IGNORED_PARTS, TEMPLATE
 
 SNAPSHOT = Path(__file__).resolve().parent / "snapshots" / "default"
 SUFFIX = ".snap"
@@ -56,7 +56,8 @@ def baked_tree(root: Path) -> dict[str, bytes]:
     """Every file of a bake by relative path, normalised."""
     tree = {}
     for path in sorted(root.rglob("*")):
-        if path.is_file():
+        # Caches a local run may leave in the template folder are no part of the output.
+        if path.is_file() and not IGNORED_PARTS & set(path.relative_to(root).parts):
             relative = path.relative_to(root).as_posix()
             tree[relative] = NORMALISERS.get(relative, lambda data: data)(path.read_bytes())
     return tree
@@ -181,9 +182,16 @@ def main() -> int:
         baked = baked_tree(bake(Path(workdir), **DEFAULTS))
     stored = stored_tree()
     write_snapshot(baked)
-    changes = describe_differences(stored, baked)
-    print(changes or "The snapshot was already up to date.", end="" if changes else "\n")
-    print(f"Snapshot: {len(baked)} files in {SNAPSHOT.relative_to(TEMPLATE)}/")
+    changes = [f"  new      {name}" for name in sorted(baked.keys() - stored.keys())]
+    changes += [f"  removed  {name}" for name in sorted(stored.keys() - baked.keys())]
+    changes += [
+        f"  changed  {name}"
+        for name in sorted(stored.keys() & baked.keys())
+        if stored[name] != baked[name]
+    ]
+    print("\n".join(changes) if changes else "The snapshot was already up to date.")
+    print(f"Snapshot: {len(baked)} files in {SNAPSHOT.relative_to(TEMPLATE)}/; review with")
+    print(f"  git diff -- {SNAPSHOT.relative_to(TEMPLATE)}")
     return 0
 
 

@@ -275,3 +275,24 @@ def test_bare_decorators_and_async_tasks_work(migrated: Settings) -> None:
 
     assert report.tasks == {"plain": TaskState.SUCCESS, "later": TaskState.SUCCESS}
     assert module.done == ["plain", "later"]
+
+
+def test_resume_reruns_only_the_failed_and_never_started_tasks(migrated: Settings) -> None:
+    write_models(migrated.root, DIAMOND)
+    first = run(migrated)
+    write_models(migrated.root, DIAMOND.replace('raise RuntimeError("c is broken")', "pass"))
+    resumed = run(migrated, resume=True)
+    assert resumed.status == RunState.SUCCESS
+    assert set(resumed.tasks) == {"c", "d"}
+    assert resumed.message == f"resuming run {first.run_id} (failed): 2 tasks to run"
+
+
+def test_a_dry_run_plans_without_running_or_recording(migrated: Settings) -> None:
+    write_models(migrated.root, DIAMOND)
+    run(migrated, select=["a"])
+    report = run(migrated, dry_run=True)
+    assert report.dry_run and report.run_id is None
+    plan = {item.name: (item.run, item.reason) for item in report.plan}
+    assert plan["a"] == (False, "cached")
+    assert plan["b"] == (True, "due: never succeeded")
+    assert len(task_rows(migrated)) == 1

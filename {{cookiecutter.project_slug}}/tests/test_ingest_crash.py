@@ -59,11 +59,13 @@ def ticks(settings: Settings, engine: Engine) -> Iterator[type]:
         sys.modules.pop("ticks", None)
 
 
-def killed_mid_load(settings: Settings) -> subprocess.CompletedProcess:
+def killed_mid_load(
+    settings: Settings, point: str = "ingest.load.after_chunk"
+) -> subprocess.CompletedProcess:
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(SRC), str(settings.root)]),
-        "PIPELINE_CRASH_AT": "ingest.load.after_chunk",
+        "PIPELINE_CRASH_AT": point,
         "PIPELINE_CRASH_ACTION": "kill",
     }
     return subprocess.run(
@@ -99,3 +101,21 @@ def test_after_a_kill_9_the_next_run_loads_the_object_exactly_once(
     assert len(rows) == 1000 and checksum(rows) == checksum(expected)
     [obj] = objects(engine, "ticks")
     assert (obj.status, obj.attempts, obj.rows_loaded) == ("loaded", 2, 1000)
+
+
+def test_a_run_killed_after_extract_resumes_from_the_raw_copy_even_if_the_input_is_gone(
+    settings: Settings, engine: Engine, ticks: type
+) -> None:
+    source = settings.root / "inbox" / "day.csv"
+    source.parent.mkdir()
+    source.write_text(HEADER + good_rows(1000), encoding="utf-8")
+    assert killed_mid_load(settings, "ingest.extract.committed").returncode == -signal.SIGKILL
+    [extracted] = objects(engine, "ticks")
+    assert extracted.status == "extracted" and table_rows(engine, "ticks") == []
+    inode = os.stat(extracted.raw_path).st_ino
+    source.unlink()
+    report = ingest(ticks, settings=settings)
+    assert [r.status for r in report.objects] == ["loaded"] and report.rows_affected == 1000
+    [loaded] = objects(engine, "ticks")
+    assert (loaded.id, loaded.status, loaded.attempts) == (extracted.id, "loaded", 1)
+    assert os.stat(loaded.raw_path).st_ino == inode

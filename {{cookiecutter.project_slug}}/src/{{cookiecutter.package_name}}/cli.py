@@ -7,6 +7,7 @@ can fix are printed as one short paragraph with exit code 2 (definitions, settin
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import signal
@@ -277,20 +278,18 @@ def migrate() -> None:
         engine.dispose()
 
 
-@app.command()
+@app.command(hidden=importlib.util.find_spec(f"{__package__}.dashboard") is None)
 def dashboard(
     host: Annotated[
         Optional[str], typer.Option(help="Address to bind (default: dashboard.host, 127.0.0.1).")
     ] = None,
-    port: Annotated[
-        Optional[int], typer.Option(help="Port (default: dashboard.port, 8501).")
-    ] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port (default: dashboard.port, 8501).")] = None,
 ) -> None:
     """Serve the dashboard: runs, task timelines, the DAG and tables, read-only (Streamlit)."""
     try:
         from .dashboard.launch import serve
     except ModuleNotFoundError as exc:
-        if not (exc.name or "").endswith(".dashboard"):
+        if exc.name != f"{__package__}.dashboard":
             raise
         raise PipelineError(
             "this project was generated without the dashboard; re-generate it with "

@@ -106,7 +106,6 @@ class DaskExecutor(Executor):
         self._cluster: Any = None
         self._futures: dict[Future[Any], tuple[Any, Any]] = {}
         self._lock = threading.Lock()
-        self._stopped_runs: set[str] = set()
         self._run_ids: set[str] = set()
         self._halt = threading.Event()
         self._poller: threading.Thread | None = None
@@ -169,14 +168,12 @@ class DaskExecutor(Executor):
             remote.release()
 
     def cancel(self, future: Future[Any]) -> bool:
-        """Withdraw an attempt; one already running is told to stop through ``run.should_stop``."""
-        with self._lock:
-            remote, call = self._futures.pop(future, (None, None))
-        if call is not None and self.client is not None:
-            self._broadcast(request_stop, call.run_id, call.task.name, call.attempt)
-        if remote is not None:
-            remote.cancel()
-        return future.cancel()
+        """False: a Dask task may already be running and cannot be withdrawn for sure.
+
+        A running attempt stops through ``run.should_stop()``, which the stop relay sets on
+        the workers; the engine stops waiting for it after its grace period.
+        """
+        return future.done() and future.cancelled()
 
     def shutdown(self, wait: bool = True) -> None:
         self._halt.set()
@@ -185,6 +182,11 @@ class DaskExecutor(Executor):
             self._poller = None
         if self.client is None:
             return
+        with self._lock:
+            abandoned = [remote for remote, _ in self._futures.values()]
+            self._futures.clear()
+        if abandoned:  # attempts the engine gave up on: free the cluster of them
+            self.client.cancel(abandoned)
         for run_id in list(self._run_ids):
             self._broadcast(forget_run, run_id)
         self._run_ids.clear()
@@ -196,14 +198,17 @@ class DaskExecutor(Executor):
                 self._cluster = None
 
     def _forward_stops(self) -> None:
-        """Relay a cancelled run to the workers, where ``run.should_stop()`` reads it."""
+        """Relay stop requests (a cancelled run, a timed-out attempt) to the workers, where
+        ``run.should_stop()`` reads them."""
+        relayed: set[tuple[str, str, int]] = set()
         while not self._halt.wait(_STOP_POLL_S):
             with self._lock:
-                runs = set(self._run_ids) - self._stopped_runs
-            for run_id in runs:
-                if stop_requested(run_id, "", 0):
-                    self._stopped_runs.add(run_id)
-                    self._broadcast(request_stop, run_id)
+                calls = [call for _, call in self._futures.values() if call is not None]
+            for call in calls:
+                key = (call.run_id, call.task.name, call.attempt)
+                if key not in relayed and stop_requested(*key):
+                    relayed.add(key)
+                    self._broadcast(request_stop, *key)
 
     def _broadcast(self, fn: Callable[..., Any], *args: Any) -> None:
         """Call ``fn(*args)`` in every worker process; a failure only costs the relay."""

@@ -25,7 +25,7 @@ from .planner import decide
 from .report import RunObserver, RunReport
 from .retry import backoff
 from .scheduler import ReadyQueue
-from .state import RunState, TaskState
+from .state import SATISFIED, RunState, TaskState
 
 __all__ = ["Execution"]
 
@@ -296,10 +296,7 @@ class Execution:
     def _final_status(self) -> RunState:
         if self.cancelled:
             return RunState.CANCELLED
-        if any(
-            state != TaskState.SUCCESS and state != TaskState.SKIPPED
-            for state in self.report.tasks.values()
-        ):
+        if any(state not in SATISFIED for state in self.report.tasks.values()):
             return RunState.FAILED
         return RunState.SUCCESS
 

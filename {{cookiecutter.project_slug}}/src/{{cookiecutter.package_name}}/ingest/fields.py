@@ -24,6 +24,7 @@ __all__ = [
     "Field",
     "FieldError",
     "Float",
+    "IsoDates",
     "Integer",
     "LowercaseString",
     "Method",
@@ -340,6 +341,14 @@ class Date(Field):
     def fast(self) -> Callable[[Any], Any] | None:
         return dt.date.fromisoformat if self.format == "%Y-%m-%d" else None
 
+    def convert_column(
+        self, values: Sequence[Any], *, texts: bool = False
+    ) -> tuple[Sequence[Any], dict[int, str]]:
+        converted, errors = super().convert_column(values, texts=texts)
+        if not errors and converted is not values and _canonical_dates(values, texts):
+            return IsoDates(converted, values), errors
+        return converted, errors
+
     def parse(self, value: Any) -> Any:
         if isinstance(value, dt.datetime):
             raise FieldError(f"{_shown(value)} is a date and time, not a date")
@@ -353,6 +362,27 @@ class Date(Field):
             return dt.datetime.strptime(value.strip(), self.format).date()
         except ValueError:
             raise FieldError(f"{_shown(value)} is not a date in the format {self.format}") from None
+
+
+class IsoDates(list):  # type: ignore[type-arg]
+    """Dates that keep the ``YYYY-MM-DD`` text they were read from.
+
+    A loader that needs text (SQLite, LOAD DATA) uses ``iso`` instead of formatting a million
+    dates again. Any change to the column builds a plain list, which drops the text.
+    """
+
+    def __init__(self, dates: Sequence[dt.date], iso: Sequence[str]):
+        super().__init__(dates)
+        self.iso = iso
+
+
+def _canonical_dates(values: Sequence[Any], texts: bool) -> bool:
+    """Every value is text exactly as ``date.isoformat`` writes it (after fromisoformat took it)."""
+    if not values or not (texts or set(map(type, values)) == {str}):
+        return False
+    if set(map(len, values)) != {10}:
+        return False
+    return "W" not in "".join(values)  # 2024-W01-1 is the one other 10-character ISO form
 
 
 class DateTime(Field):

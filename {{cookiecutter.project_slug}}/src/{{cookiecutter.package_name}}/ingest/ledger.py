@@ -29,6 +29,7 @@ __all__ = [
     "mark_dead_claims",
     "new_object",
     "register_version",
+    "unfinished_objects",
     "utcnow",
 ]
 
@@ -243,6 +244,18 @@ def earlier_objects(conn: Connection, model: str, version: int) -> list[ObjectIn
     for row in rows:
         seen.setdefault(row.content_hash, ObjectInfo.from_row(row))
     return list(seen.values())
+
+
+def unfinished_objects(conn: Connection, model: str, version: int) -> list[ObjectInfo]:
+    """Objects of this version extracted but never loaded (left so, or crashed mid-load)."""
+    rows = conn.execute(
+        select(OBJECTS)
+        .where(OBJECTS.c.model == model, OBJECTS.c.model_version == version)
+        .where(OBJECTS.c.status.in_([ObjectStatus.EXTRACTED, ObjectStatus.CRASHED]))
+        .order_by(OBJECTS.c.created_at)
+    )
+    found = [ObjectInfo.from_row(row) for row in rows]
+    return [info for info in found if info.raw_path and os.path.isfile(info.raw_path)]
 
 
 def recent_objects(

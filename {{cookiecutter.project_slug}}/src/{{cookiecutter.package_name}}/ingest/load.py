@@ -12,6 +12,7 @@ import datetime as dt
 import os
 import tempfile
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import chain, repeat
 from typing import Any
 
@@ -19,8 +20,9 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine, inspect
 
 from ..errors import IngestError
-from .fields import Boolean, Date, DateTime, Decimal, Field, Method
+from .fields import Boolean, Date, DateTime, Decimal, Field, IsoDates, Method
 from .model import OBJECT_ID_COLUMN
+from .sources import ObjectProblem
 
 __all__ = ["Loader", "ensure_target", "target_table"]
 
@@ -79,8 +81,10 @@ class Loader:
             max(1, min(50, 999 // max(1, len(fields)))) if dialect.name == "sqlite" else 1
         )
         self.multi_sql = head + ", ".join([one] * self.per_statement)
+        self._pending: Future[None] | None = None
+        self._worker = ThreadPoolExecutor(1, "ingest-load") if self.local_infile else None
 
-    def insert(self, columns: list[list[Any]]) -> int:
+    def insert(self, columns: Sequence[Sequence[Any]]) -> int:
         """Insert one chunk (columns in field order); returns the rows written."""
         count = len(columns[0]) if columns else 0
         if not count:
@@ -100,14 +104,42 @@ class Loader:
             self.conn.exec_driver_sql(self.sql, rest)
         return count
 
-    def _load_data(self, columns: list[list[Any]], count: int) -> int:
+    def wait(self) -> None:
+        """Let the chunk loading in the background finish; its error, if any, is raised here."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def __enter__(self) -> Loader:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        # The connection must be idle before the transaction ends, whatever happened.
+        try:
+            self.wait()
+        except Exception:
+            if exc_info[0] is None:
+                raise
+        finally:
+            if self._worker is not None:
+                self._worker.shutdown()
+
+    def _load_data(self, columns: Sequence[Sequence[Any]], count: int) -> int:
         texts = [_mysql_text(column) for column in columns]
         lines = map("\t".join, zip(*texts, repeat(self.object_id, count)))
         fd, path = tempfile.mkstemp(prefix="ingest-", suffix=".tsv")
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            out.write("\n".join(lines))
+            out.write("\n")
+        # The server loads this chunk while we prepare the next one: the driver waits on the
+        # socket without the GIL, so client and server work overlap.
+        self.wait()
+        assert self._worker is not None
+        self._pending = self._worker.submit(self._load_file, path)
+        return count
+
+    def _load_file(self, path: str) -> None:
         try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-                out.write("\n".join(lines))
-                out.write("\n")
             escaped = path.replace("\\", "\\\\").replace("'", "\\'")
             self.conn.exec_driver_sql(
                 f"LOAD DATA LOCAL INFILE '{escaped}' INTO TABLE "
@@ -117,17 +149,10 @@ class Loader:
             )
         finally:
             os.unlink(path)
-        self._refuse_warnings()
-        return count
-
-    def _refuse_warnings(self) -> None:
-        """LOAD DATA LOCAL turns bad values into warnings; any warning fails the object."""
         warnings = self.conn.exec_driver_sql("SHOW WARNINGS LIMIT 3").fetchall()
-        if warnings:
+        if warnings:  # LOAD DATA LOCAL turns bad values into warnings: refuse the object
             shown = "; ".join(str(w[2]) for w in warnings)
-            raise IngestError(
-                self.table.name, {self.table.name: f"the server changed values: {shown}"}
-            )
+            raise ObjectProblem(f"the server changed values while loading: {shown}")
 
 
 def _processor(fld: Field, dialect: Any) -> Callable[[Any], Any] | None:
@@ -140,9 +165,11 @@ def _processor(fld: Field, dialect: Any) -> Callable[[Any], Any] | None:
     return fld.sql_type().dialect_impl(dialect).bind_processor(dialect)
 
 
-def _apply(processor: Callable[[Any], Any] | None, column: list[Any]) -> list[Any]:
+def _apply(processor: Callable[[Any], Any] | None, column: Sequence[Any]) -> Sequence[Any]:
     if processor is None:
         return column
+    if processor is dt.date.isoformat and isinstance(column, IsoDates):
+        return column.iso
     if None not in column:
         return list(map(processor, column))
     return [None if value is None else processor(value) for value in column]
@@ -160,8 +187,10 @@ def _local_infile_allowed(conn: Connection) -> bool:
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\\0"})
 
 
-def _mysql_text(values: list[Any]) -> list[str]:
+def _mysql_text(values: Sequence[Any]) -> Sequence[str]:
     """A column as LOAD DATA text: ``\\N`` for NULL, escapes for tab/newline/backslash."""
+    if isinstance(values, IsoDates):
+        return values.iso
     sample = values[0]
     if None in values or isinstance(sample, bool):
         return [_one_text(value) for value in values]

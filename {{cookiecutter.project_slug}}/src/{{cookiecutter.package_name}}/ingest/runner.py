@@ -129,7 +129,10 @@ def ingest(
         except ObjectProblem as exc:
             raise IngestError(model.__model_name__, {"<inputs>": str(exc)}, report) from None
         source, folder = model.__source__, ctx.raw_folder
-        inputs = [(uri, partial(stage_input, source, ctx.instance, uri, folder)) for uri in uris]
+        # Objects a dead or failed-mid-way run extracted but never loaded resume from their
+        # raw copy first (their source may be gone, or a generator may now yield other data).
+        inputs = [(o.source_uri, partial(_restaged, o)) for o in _unfinished(ctx, set(uris))]
+        inputs += [(uri, partial(stage_input, source, ctx.instance, uri, folder)) for uri in uris]
         if reprocess:
             inputs += [(info.source_uri, partial(_restaged, info)) for info in _earlier(ctx)]
         for uri, make in inputs:
@@ -167,6 +170,12 @@ def _context(model, settings, engine, load_engine, force, run_id, logger) -> _Co
     )
 
 
+def _unfinished(ctx: _Context, seen: set[str]) -> list[ObjectInfo]:
+    with ctx.engine.connect() as conn:
+        found = ledger.unfinished_objects(conn, ctx.model.__model_name__, ctx.version)
+    return [o for o in found if o.source_uri not in seen]
+
+
 def _earlier(ctx: _Context) -> list[ObjectInfo]:
     with ctx.engine.connect() as conn:
         return ledger.earlier_objects(conn, ctx.model.__model_name__, ctx.version)
@@ -186,6 +195,7 @@ def _one(ctx: _Context, uri: str, make: Callable[[], Staged]) -> ObjectResult:
             return info
         for hook in hook_methods(ctx.instance, "post_extract"):
             hook(info)
+        crash_point("ingest.extract.committed")
     except Exception as exc:  # a bad file or a hook's error: this input fails, others go on
         ctx.logger.error("%s: %s", uri, _reason(exc))
         return ObjectResult(uri, "failed", message=_reason(exc))
@@ -277,22 +287,21 @@ def _transform_and_load(
         conn.execute(delete(ctx.table).where(ctx.table.c.etl_object_id.in_(had_rows)))
     ledger.clear_rejects(conn, info.id)
     model, source = ctx.model, ctx.model.__source__
-    loader = Loader(conn, ctx.table, model.__fields__, info.id)
     columns = [f.source for f in model.__fields__ if not isinstance(f, Method)]
     hooks = hook_methods(ctx.instance, "post_transform")
     chunk_hooks = hook_methods(ctx.instance, "on_load_chunk")
     read = loaded = rejected = 0
-    with _gc_paused():
-        batches = source.read(
-            Path(info.raw_path or ""), columns, required_sources(model), model.__chunk_size__
-        )
-        for batch in batches:
+    path, required = Path(info.raw_path or ""), required_sources(model)
+    with _gc_paused(), Loader(conn, ctx.table, model.__fields__, info.id) as loader:
+        for batch in source.read(path, columns, required, model.__chunk_size__):
             out = transform_batch(ctx.instance, model.__fields__, batch, source.render, hooks)
             loaded += loader.insert(out.columns)
-            if out.refused:
-                ledger.add_rejects(conn, info.id, out.refused)
             read += batch.read
             rejected += len(out.refused)
+            if out.refused or chunk_hooks:
+                loader.wait()  # the connection is free, and the chunk is in, from here on
+            if out.refused:
+                ledger.add_rejects(conn, info.id, out.refused)
             for hook in chunk_hooks:
                 hook(info, loaded)
             crash_point("ingest.load.after_chunk")

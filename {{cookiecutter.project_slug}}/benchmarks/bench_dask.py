@@ -1,0 +1,187 @@
+"""Dask executor benchmarks, each side by side with its baseline in one run, on one
+LocalCluster of 2 worker processes (one thread each):
+
+1. Overhead per no-op task: the whole pipeline run on the Dask executor (ledger recorded on
+   SQLite) vs raw ``client.submit`` of the same 200-task random DAG (records nothing).
+   Goal: within 1.5x.
+2. A 40-task DAG of CPU-bound Python tasks (~200 ms each): the Dask executor with 2 worker
+   processes vs the thread executor with 2 threads (which the GIL serialises).
+   Goal: at least 1.7x faster on 2 cores.
+
+    python benchmarks/bench_dask.py [--tasks 200] [--cpu-tasks 40] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+from distributed import Client, LocalCluster
+
+from {{ cookiecutter.package_name }}.core.dask_executor import DaskExecutor
+from {{ cookiecutter.package_name }}.core.report import RunObserver
+from {{ cookiecutter.package_name }}.core.runner import run_pipeline
+from {{ cookiecutter.package_name }}.core.task import Task
+from {{ cookiecutter.package_name }}.db.schema import upgrade
+from {{ cookiecutter.package_name }}.settings import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = Task.__module__.split(".")[0]
+SEED = 7
+OVERHEAD_GOAL = 1.5
+SPEEDUP_GOAL = 1.7
+
+MODELS = """
+    import random
+    import time
+
+    from PACKAGE.core.task import Task
+
+
+    def spin(seconds):
+        # pure Python on purpose: threads cannot run it in parallel (the GIL)
+        end = time.process_time() + seconds
+        total = 0
+        while time.process_time() < end:
+            total += sum(range(500))
+        return total
+
+
+    def build(prefix, size, body, seed=SEED):
+        rng = random.Random(seed)
+        made = []
+        for index in range(size):
+            window = made[max(0, index - 20):index]
+            deps = rng.sample(window, k=min(len(window), rng.randint(0, 2)))
+            made.append(Task(name=f"{prefix}{index}", depends_on=deps)(body))
+        return made
+
+
+    def noop():
+        return None
+
+
+    def cpu():
+        spin(CPU_SECONDS)
+
+
+    build("noop_", NOOP_TASKS, noop)
+    build("cpu_", CPU_TASKS, cpu)
+"""
+
+
+class Quiet(RunObserver):
+    """No output: the benchmark measures the engine, not the terminal."""
+
+
+def make_project(folder: Path, noop_tasks: int, cpu_tasks: int, cpu_seconds: float) -> Settings:
+    """A scratch project: this project's settings and migrations, the benchmark's models."""
+    for name in ("settings.yml", "alembic.ini"):
+        shutil.copy(ROOT / name, folder / name)
+    shutil.copytree(ROOT / "migrations", folder / "migrations")
+    (folder / "models").mkdir()
+    source = textwrap.dedent(MODELS).replace("PACKAGE", PACKAGE).replace("SEED", str(SEED))
+    source = source.replace("NOOP_TASKS", str(noop_tasks)).replace("CPU_TASKS", str(cpu_tasks))
+    source = source.replace("CPU_SECONDS", repr(cpu_seconds))
+    (folder / "models" / "bench.py").write_text(source, encoding="utf-8")
+    os.environ["DATABASE_URL"] = f"sqlite:///{folder / 'data' / 'bench.db'}"
+    settings = load_settings(folder / "settings.yml")
+    upgrade(settings)
+    return settings
+
+
+def timed_run(settings: Settings, prefix: str, executor: object, workers: int) -> float:
+    """Seconds for one full run of the tasks named ``prefix*`` (ledger included)."""
+    started = time.perf_counter()
+    report = run_pipeline(
+        settings,
+        select=[f"{prefix}*"],
+        full_refresh=True,
+        workers=workers,
+        executor=executor,  # type: ignore[arg-type]
+        observer=Quiet(),
+    )
+    elapsed = time.perf_counter() - started
+    if report.status != "success":
+        raise SystemExit(f"benchmark run failed: {report.errors}")
+    return elapsed
+
+
+def raw_submit(client: Client, settings: Settings, prefix: str) -> float:
+    """Seconds for raw ``client.submit`` of the same graph, dependencies passed as futures."""
+    from {{ cookiecutter.package_name }}.core.runner import load_dag
+
+    dag = load_dag(settings)
+    names = [n for n in dag.names if n.startswith(prefix)]
+    started = time.perf_counter()
+    futures = {}
+    for name in names:  # topological order: parents are submitted first
+        parents = [futures[p] for p in dag.upstream(name)]
+        futures[name] = client.submit(_call, dag.tasks[name].func, *parents, pure=False)
+    client.gather(list(futures.values()))
+    return time.perf_counter() - started
+
+
+def _call(func, *_parents):  # type: ignore[no-untyped-def]
+    return func()
+
+
+def best(samples: list[float]) -> float:
+    return min(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tasks", type=int, default=200, help="no-op tasks (benchmark 1)")
+    parser.add_argument("--cpu-tasks", type=int, default=40, help="CPU-bound tasks (2)")
+    parser.add_argument("--cpu-seconds", type=float, default=0.2, help="CPU time per task")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per side (best is kept)")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = make_project(Path(tmp), args.tasks, args.cpu_tasks, args.cpu_seconds)
+        sys.path.insert(0, str(settings.root))  # the driver side of raw submit imports models
+        cluster = LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            scheduler_kwargs={"allowed_failures": 0},
+        )
+        with Client(cluster, set_as_default=False) as client:
+            dask = DaskExecutor(client=client, project_root=settings.root)
+            timed_run(settings, "noop_", dask, 2)  # warm up: workers import the models
+            raw_submit(client, settings, "noop_")
+            ours = best([timed_run(settings, "noop_", dask, 4) for _ in range(args.repeat)])
+            raw = best([raw_submit(client, settings, "noop_") for _ in range(args.repeat)])
+            ratio = ours / raw
+            print(f"1. {args.tasks} no-op tasks, random DAG, 2 worker processes")
+            print(f"   Dask executor (ledger on SQLite): {ours:7.3f} s  "
+                  f"{ours / args.tasks * 1000:6.2f} ms/task")
+            print(f"   raw client.submit               : {raw:7.3f} s  "
+                  f"{raw / args.tasks * 1000:6.2f} ms/task")
+            print(f"   ratio {ratio:.2f}x (goal <= {OVERHEAD_GOAL}x): "
+                  f"{'met' if ratio <= OVERHEAD_GOAL else 'NOT met'}")
+
+            on_dask = best([timed_run(settings, "cpu_", dask, 2) for _ in range(args.repeat)])
+        cluster.close()
+        threads = best([timed_run(settings, "cpu_", None, 2) for _ in range(args.repeat)])
+        speedup = threads / on_dask
+        print(f"2. {args.cpu_tasks} CPU-bound tasks of {args.cpu_seconds * 1000:.0f} ms, "
+              f"random DAG, {os.cpu_count()} cores")
+        print(f"   Dask executor, 2 processes: {on_dask:7.3f} s")
+        print(f"   thread executor, 2 threads: {threads:7.3f} s")
+        print(f"   speed-up {speedup:.2f}x (goal >= {SPEEDUP_GOAL}x): "
+              f"{'met' if speedup >= SPEEDUP_GOAL else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
