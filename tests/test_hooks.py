@@ -136,13 +136,14 @@ def test_next_steps_are_printed(tmp_path, capfd) -> None:
         assert step in out
 
 
-def test_the_answers_file_rebakes_an_identical_project(baked, tmp_path) -> None:
-    first = baked(DEFAULTS)
+def test_the_answers_file_rebakes_an_identical_project(tmp_path) -> None:
+    answers = {**DEFAULTS, "license": "Apache-2.0", "include_dashboard": False}
+    first = bake(tmp_path / "first", **answers)
     again = cookiecutter(
         str(TEMPLATE),
         no_input=True,
         config_file=str(first / ".cookiecutter.json"),
-        output_dir=str(tmp_path),
+        output_dir=str(tmp_path / "again"),
     )
     done = subprocess.run(["diff", "-r", str(first), again], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-3000:]

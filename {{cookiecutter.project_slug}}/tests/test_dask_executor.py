@@ -218,8 +218,7 @@ def test_random_dags_with_random_failures_on_dask(client, migrated: Settings, gr
         tasks[f"t{i}"] = Task(name=f"t{i}", depends_on=deps, retry=retries[i], retry_delay=0)(body)
     dag = Dag.from_tasks(tasks)
     blocks = {
-        name: TaskSettings(failures=failures[i], events=str(events))
-        for i, name in enumerate(tasks)
+        name: TaskSettings(failures=failures[i], events=str(events)) for i, name in enumerate(tasks)
     }
     settings = reload(migrated).model_copy(update={"tasks": blocks})
     report = run(settings, dag=dag, full_refresh=True, executor=on_dask(client, settings))

@@ -170,3 +170,17 @@ class _Recommented(IngestModel, name="commented"):
 
 def test_comments_docstrings_and_whitespace_do_not_change_the_version() -> None:
     assert stage_hashes(_Commented) == stage_hashes(_Recommented)
+
+
+def test_a_damaged_raw_copy_is_made_again_from_the_input(
+    settings: Settings, migrated: Engine
+) -> None:
+    model = trades_model()
+    write(settings.root, "a.csv", HEADER + good_rows(2))
+    ingest(model, settings=settings)
+    [first] = objects(migrated, model.__model_name__)
+    Path(first.raw_path).write_text("torn", encoding="utf-8")
+    ingest(model, settings=settings, force=True)
+    [again] = objects(migrated, model.__model_name__)
+    assert Path(again.raw_path).read_text(encoding="utf-8") == HEADER + good_rows(2)
+    assert len(table_rows(migrated, model.__table__)) == 2

@@ -105,6 +105,7 @@ def test_view_can_be_replaced_and_can_replace_a_table(session, engine):
     orders.select("id", "status").materialize("thing", as_="view")
     assert "thing" in inspect(engine).get_view_names()
     assert session.table("thing").columns == ["id", "status"]
+    assert not [n for n in _objects(engine) if "__pl_" in n]
 
 
 def test_table_can_replace_a_view(session, engine):

@@ -6,7 +6,15 @@ from __future__ import annotations
 import pytest
 
 from engine_support import migrated, reload, run, task_rows, write_models
-from faults_support import STAGED_PIPELINE, leftovers, set_version, staged_project, versions
+from faults_support import (
+    STAGED_PIPELINE,
+    leftovers,
+    rows_of,
+    set_version,
+    staged_project,
+    versions,
+)
+from {{ cookiecutter.package_name }}.db.engine import make_engine
 from {{ cookiecutter.package_name }}.errors import DefinitionError
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.sql.stages import StageRun, shadow_name
@@ -17,9 +25,7 @@ FAILING_M2 = STAGED_PIPELINE.replace(
     '        bump("m2")\n', '        bump("m2")\n        raise RuntimeError("m2 is broken")\n'
 )
 
-SEES_THE_STAGE = (
-    STAGED_PIPELINE
-    + """
+SEES_THE_STAGE = STAGED_PIPELINE + """
 
     @Task(depends_on=[m1])
     def reader(session):
@@ -27,7 +33,14 @@ SEES_THE_STAGE = (
         row = session.sql("SELECT MAX(m1.w) AS a, MAX(m2.w) AS b FROM m1, m2").collect()[0]
         (COUNTS.parent / "seen").write_text(f"{row['a']} {row['b']}")
 """
-)
+
+
+def rows_of_table(settings: Settings, table: str) -> set | None:
+    engine = make_engine(settings.database_url)
+    try:
+        return rows_of(engine, table)
+    finally:
+        engine.dispose()
 
 
 def _staged(settings: Settings, source: str = STAGED_PIPELINE) -> None:
@@ -72,6 +85,31 @@ def test_a_task_reading_one_table_of_a_stage_waits_for_the_whole_stage(
     assert run(reload(migrated), workers=4).status == "success"
     # version 2: max(m1.w) = 5 * 2 and max(m2.w) = 5 + 2, both new
     assert (migrated.root / "seen").read_text() == "10 7"
+
+
+INSIDE_THE_STAGE = STAGED_PIPELINE.replace(
+    """    @Task(stage="marts")
+    def m2(session, config):
+        bump("m2")
+        df = session.table("seed")
+        return df.with_column("w", df.v + config["version"])""",
+    """    @Task(stage="marts", depends_on=[m1])
+    def m2(session, config):
+        bump("m2")
+        return session.table("m1")""",
+)
+
+
+def test_a_task_reads_the_new_tables_of_its_own_stage_before_they_are_published(
+    migrated: Settings,
+) -> None:
+    _staged(migrated, INSIDE_THE_STAGE)
+    set_version(migrated, 1)
+    assert run(reload(migrated)).status == "success"
+    set_version(migrated, 2)
+    assert run(reload(migrated)).status == "success"
+    # m2 copies m1: read from m1's shadow, it holds version 2 (the published m1 was version 1)
+    assert rows_of_table(migrated, "m2") == {(v, v * 2) for v in range(1, 6)}
 
 
 def test_the_stages_block_of_settings_puts_tasks_in_a_stage(migrated: Settings) -> None:

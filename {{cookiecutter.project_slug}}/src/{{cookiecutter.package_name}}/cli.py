@@ -283,7 +283,9 @@ def dashboard(
     host: Annotated[
         Optional[str], typer.Option(help="Address to bind (default: dashboard.host, 127.0.0.1).")
     ] = None,
-    port: Annotated[Optional[int], typer.Option(help="Port (default: dashboard.port, 8501).")] = None,
+    port: Annotated[
+        Optional[int], typer.Option(help="Port (default: dashboard.port, 8501).")
+    ] = None,
 ) -> None:
     """Serve the dashboard: runs, task timelines, the DAG and tables, read-only (Streamlit)."""
     try:

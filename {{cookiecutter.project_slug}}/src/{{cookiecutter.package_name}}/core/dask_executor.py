@@ -17,7 +17,7 @@ import sys
 import threading
 import uuid
 from collections.abc import Callable
-from concurrent.futures import CancelledError, Future
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -107,8 +107,11 @@ class DaskExecutor(Executor):
         self._futures: dict[Future[Any], tuple[Any, Any]] = {}
         self._lock = threading.Lock()
         self._run_ids: set[str] = set()
+        self._local: dict[str, Future[Any]] = {}
+        self._completed: Any = None
         self._halt = threading.Event()
-        self._poller: threading.Thread | None = None
+        self._wake = threading.Event()
+        self._threads: list[threading.Thread] = []
 
     def start(self, workers: int) -> None:
         distributed = _distributed()
@@ -117,9 +120,17 @@ class DaskExecutor(Executor):
             self.client = self._connect(distributed, workers)
         plugin = ProjectOnWorker(self.project_root, self.models_dir)
         self.client.register_plugin(plugin, name=ProjectOnWorker.name)
+        _send_promptly(self.client)
+        self._completed = distributed.as_completed(
+            loop=self.client.loop, with_results=True, raise_errors=False
+        )
         self._halt.clear()
-        self._poller = threading.Thread(target=self._forward_stops, name="dask-stops", daemon=True)
-        self._poller.start()
+        self._threads = [
+            threading.Thread(target=self._collect, name="dask-results", daemon=True),
+            threading.Thread(target=self._forward_stops, name="dask-stops", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def _connect(self, distributed: Any, workers: int) -> Client:
         if self.address:
@@ -145,27 +156,42 @@ class DaskExecutor(Executor):
         remote = self.client.submit(fn, *args, key=key, pure=False, retries=0)
         with self._lock:
             self._futures[future] = (remote, call)
+            self._local[remote.key] = future
             if call is not None:
                 self._run_ids.add(call.run_id)
-        remote.add_done_callback(lambda done: self._settle(future, done))
+        self._completed.add(remote)
+        self._wake.set()
         return future
 
-    def _settle(self, future: Future[Any], remote: Any) -> None:
-        """Copy the Dask future's outcome onto ours (runs on Dask's callback thread)."""
+    def _collect(self) -> None:
+        """Hand each finished Dask future's outcome to ours.
+
+        ``as_completed`` fetches results concurrently on the client's event loop, so one slow
+        transfer never holds up the others.
+        """
+        while not self._halt.is_set():
+            try:
+                remote, result = next(self._completed)
+            except StopIteration:  # nothing in flight: sleep until the next submit
+                self._wake.wait(_STOP_POLL_S)
+                self._wake.clear()
+                continue
+            self._settle(remote, result)
+
+    def _settle(self, remote: Any, result: Any) -> None:
         with self._lock:
-            self._futures.pop(future, None)
-        if future.done():
+            future = self._local.pop(remote.key, None)
+            if future is not None:
+                self._futures.pop(future, None)
+        if future is None or future.done():
             return
-        try:
-            result = remote.result()
-        except CancelledError:
-            future.cancel()
-        except BaseException as exc:  # KilledWorker, lost connection: the attempt failed
-            future.set_exception(exc)
-        else:
+        if remote.status == "finished":
             future.set_result(result)
-        finally:
-            remote.release()
+        elif remote.status == "error":  # KilledWorker, a lost connection: the attempt failed
+            future.set_exception(result[1] if isinstance(result, tuple) else result)
+        else:
+            future.cancel()
+        remote.release()
 
     def cancel(self, future: Future[Any]) -> bool:
         """False: a Dask task may already be running and cannot be withdrawn for sure.
@@ -176,17 +202,21 @@ class DaskExecutor(Executor):
         return future.done() and future.cancelled()
 
     def shutdown(self, wait: bool = True) -> None:
+        if self.client is not None:
+            with self._lock:
+                abandoned = [remote for remote, _ in self._futures.values()]
+            if abandoned:  # attempts the engine gave up on: free the cluster of them
+                self.client.cancel(abandoned)
         self._halt.set()
-        if self._poller is not None:
-            self._poller.join()
-            self._poller = None
+        self._wake.set()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self._threads = []
+        with self._lock:
+            self._futures.clear()
+            self._local.clear()
         if self.client is None:
             return
-        with self._lock:
-            abandoned = [remote for remote, _ in self._futures.values()]
-            self._futures.clear()
-        if abandoned:  # attempts the engine gave up on: free the cluster of them
-            self.client.cancel(abandoned)
         for run_id in list(self._run_ids):
             self._broadcast(forget_run, run_id)
         self._run_ids.clear()
@@ -216,6 +246,17 @@ class DaskExecutor(Executor):
             self.client.run(fn, *args)  # type: ignore[union-attr]
         except Exception as exc:  # a closing cluster: the workers are going away anyway
             _log.debug("could not reach the workers: %s", exc)
+
+
+def _send_promptly(client: Client) -> None:
+    """Let the client send each submit within 1 ms instead of batching for 10 ms.
+
+    The engine submits a task the moment its last parent finishes, so the client's batching
+    delay would sit on the critical path of every dependency edge.
+    """
+    comm = getattr(client, "scheduler_comm", None)
+    if comm is not None and isinstance(getattr(comm, "interval", None), float):
+        comm.interval = min(comm.interval, 0.001)
 
 
 def executor_from_settings(settings: Settings, kind: str | None = None) -> Executor | None:

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from ..db.ledger import LedgerWriter, TaskHistory
+from ..sql.crashpoints import crash_point
 from .attempt import AttemptCall, AttemptOutcome, run_attempt, utcnow
 from .context import request_stop
 from .dag import Dag
@@ -146,6 +147,7 @@ class Execution:
             previous_output=self.reuse.get(name),
             settings_path=self.settings_path,
         )
+        crash_point("runner.before_attempt")
         started = utcnow()
         self._record(name, attempt, TaskState.RUNNING, started_at=started)
         self.report.attempts[name] = attempt
@@ -177,6 +179,7 @@ class Execution:
         if outcome.ok:
             reason = "query unchanged: kept the stored output" if outcome.reused else None
             self._record(name, attempt, TaskState.SUCCESS, reason=reason, **row)
+            crash_point("runner.after_success")
             if not outcome.reused:
                 self.produced.add(name)
             self._satisfied(name)

@@ -26,6 +26,7 @@ from ..db.engine import engine_from_settings
 from ..db.ledger import Ledger, LedgerWriter, TaskHistory, selection_json
 from ..db.locks import run_lock_for
 from ..settings import Settings
+from ..sql.crashpoints import crash_point
 from .attempt import register_engine, utcnow
 from .cache import clear_source_cache, fingerprints
 from .context import forget_run
@@ -170,6 +171,7 @@ def _execute(ledger: Ledger, pool: Executor, execution: dict[str, Any]) -> RunRe
     try:
         execution["observer"].run_started(run_id, len(execution["names"]))
         report = Execution(executor=pool, writer=writer, **execution).run()
+        crash_point("runner.before_finish")
         status = report.status
     finally:
         pool.shutdown(wait=False)  # idle by now, or left with tasks told to stop

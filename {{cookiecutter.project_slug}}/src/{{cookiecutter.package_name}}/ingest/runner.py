@@ -25,7 +25,7 @@ from ..errors import IngestError
 from ..settings import Settings, load_settings
 from ..sql.crashpoints import crash_point
 from . import ledger
-from .extract import Staged, day_folder, place_raw, stage_input
+from .extract import Staged, day_folder, intact, place_raw, stage_input
 from .fields import Method
 from .ledger import ObjectInfo, ObjectStatus
 from .load import Loader, ensure_target, target_table
@@ -224,7 +224,12 @@ def _record(ctx: _Context, staged: Staged) -> ObjectInfo | ObjectResult:
                     message=f"being loaded by pid {info.pid} on {info.host}",
                 )
             raw = staged.raw or ledger.known_raw_path(conn, name, staged.content_hash)
-            if raw is None:
+            if not intact(raw, staged.content_hash):
+                if staged.raw is not None:
+                    raise ObjectProblem(
+                        f"its raw copy {raw} is missing or damaged (hash differs) and the "
+                        "input is not at hand; ingest the input again"
+                    )
                 raw = place_raw(ctx.model.__source__, staged, ctx.raw_folder)
             if info is None:
                 values = dict(model=name, model_version=ctx.version, source_uri=staged.uri)

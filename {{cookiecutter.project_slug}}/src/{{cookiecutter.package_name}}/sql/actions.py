@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import CursorResult, Engine, func, select
 from sqlalchemy.exc import CompileError, DBAPIError
 from sqlalchemy.sql import Select
 
@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     import pandas
 
 __all__ = ["collect", "compile_sql", "count", "explain", "iter_batches", "render", "to_pandas"]
+
+T = TypeVar("T")
 
 
 def compile_sql(stmt: Select, engine: Engine, *, literal: bool = True) -> str:
@@ -31,7 +33,7 @@ def compile_sql(stmt: Select, engine: Engine, *, literal: bool = True) -> str:
     return str(compiled) + (f"\n-- parameters: {params!r}" if params else "")
 
 
-def _run(stmt: Any, engine: Engine, fetch):  # type: ignore[no-untyped-def]
+def _run(stmt: Any, engine: Engine, fetch: Callable[[CursorResult[Any]], T]) -> T:
     try:
         with engine.connect() as conn:
             return fetch(conn.execute(stmt))
@@ -62,7 +64,7 @@ def to_pandas(stmt: Select, engine: Engine) -> pandas.DataFrame:
     """All rows as a pandas DataFrame (duplicate column names kept)."""
     import pandas as pd  # imported on use: the SQL layer itself does not need pandas
 
-    def build(result):  # type: ignore[no-untyped-def]
+    def build(result: CursorResult[Any]) -> pandas.DataFrame:
         return pd.DataFrame.from_records(result.fetchall(), columns=list(result.keys()))
 
     return _run(stmt, engine, build)

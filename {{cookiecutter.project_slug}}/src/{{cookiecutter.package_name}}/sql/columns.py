@@ -20,6 +20,7 @@ from sqlalchemy.sql.util import ClauseAdapter, surface_selectables
 from ..errors import SQLLayerError
 
 __all__ = [
+    "Lineage",
     "adapt",
     "foreign_froms",
     "has_window",

@@ -7,7 +7,7 @@ statement and run it where the data lives.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
@@ -20,7 +20,7 @@ from sqlalchemy.types import TypeEngine
 
 from ..errors import AmbiguousColumnError, ColumnNotFoundError, SQLLayerError
 from . import actions
-from .columns import adapt, foreign_froms, has_window, name_of, named, to_expression
+from .columns import Lineage, adapt, foreign_froms, has_window, name_of, named, to_expression
 from .grouping import GroupedData, aggregate
 from .joins import join_frames, union_frames
 from .materialize import materialize as _materialize
@@ -73,14 +73,29 @@ class DataFrame:
             )
         self._init(stmt, engine, session, {}, frozenset(flags), froms)
 
-    def _init(self, stmt, engine, session, lineage, flags, froms, check=True) -> None:  # type: ignore[no-untyped-def]
+    def _init(
+        self,
+        stmt: Select,
+        engine: Engine,
+        session: Session | None,
+        lineage: Lineage,
+        flags: frozenset[str],
+        froms: tuple[FromClause, ...],
+        check: bool = True,
+    ) -> None:
         if check and not list(stmt.selected_columns):
             raise SQLLayerError("a DataFrame needs at least one column; this one has none")
         values = (stmt, engine, session, lineage, flags, froms, None)
         for slot, value in zip(self.__slots__, values):
             object.__setattr__(self, slot, value)
 
-    def _new(self, stmt, lineage=None, flags=frozenset(), froms=None) -> DataFrame:  # type: ignore[no-untyped-def]
+    def _new(
+        self,
+        stmt: Select,
+        lineage: Lineage | None = None,
+        flags: Iterable[str] = frozenset(),
+        froms: tuple[FromClause, ...] | None = None,
+    ) -> DataFrame:
         frame = object.__new__(DataFrame)
         lineage = self._lineage if lineage is None else lineage
         froms = self._froms if froms is None else froms
@@ -360,7 +375,14 @@ class DataFrame:
     def _aggregate(self, keys: Sequence[Any], spec: Any, exprs: Sequence[Any]) -> DataFrame:
         return aggregate(self, keys, spec, exprs)
 
-    def join(self, other: DataFrame, on: Any = None, how: str = "inner", *, suffixes=None) -> DataFrame:  # type: ignore[no-untyped-def]
+    def join(
+        self,
+        other: DataFrame,
+        on: Any = None,
+        how: str = "inner",
+        *,
+        suffixes: Sequence[str] | None = None,
+    ) -> DataFrame:
         """Join ``other`` on a condition, a column name or a list of names.
 
         ``how``: inner, left, right, full, cross, semi, anti. Equal join keys appear once.

@@ -70,7 +70,13 @@ def _side(frame: DataFrame) -> tuple[FromClause, Lineage, Lineage]:
     return from_, direct, ancestors
 
 
-def _condition(on: Any, left: DataFrame, right: DataFrame, sides, maps) -> ColumnElement[Any]:  # type: ignore[no-untyped-def]
+def _condition(
+    on: Any,
+    left: DataFrame,
+    right: DataFrame,
+    sides: tuple[FromClause, FromClause],
+    maps: tuple[Lineage, Lineage],
+) -> ColumnElement[Any]:
     """The ON clause written against the two FROM items."""
     if isinstance(on, str):
         on = [on]
@@ -113,7 +119,9 @@ def _equal_keys(cond: ColumnElement[Any], left: FromClause, right: FromClause) -
     return keys
 
 
-def _outputs(left: FromClause, right: FromClause, keys: set[str], how: str, suffixes):  # type: ignore[no-untyped-def]
+def _outputs(
+    left: FromClause, right: FromClause, keys: set[str], how: str, suffixes: Sequence[str] | None
+) -> list[tuple[ColumnElement[Any], str]]:
     """The result columns: keys once, then every other column, suffixed when asked."""
     lnames, rnames = {name_of(c) for c in left.c}, {name_of(c) for c in right.c}
     clash = (lnames & rnames) - keys
@@ -177,7 +185,13 @@ def join_frames(
     return left._derive(select(*(c for c, _ in out)).select_from(joined), lineage, (joined,))
 
 
-def _emulated_full(left, lside, rside, cond, out) -> DataFrame:  # type: ignore[no-untyped-def]
+def _emulated_full(
+    left: DataFrame,
+    lside: FromClause,
+    rside: FromClause,
+    cond: ColumnElement[Any],
+    out: list[tuple[ColumnElement[Any], str]],
+) -> DataFrame:
     """MySQL has no FULL JOIN: left join, plus right rows without a match, UNION ALL."""
     names = [name_of(c) for c, _ in out]
     if len(set(names)) != len(names):

@@ -47,6 +47,7 @@ __all__ = [
 ]
 
 Kind = Literal["table", "view", "incremental"]
+Indexes = Sequence[str | Sequence[str]] | None
 KINDS: tuple[str, ...] = ("table", "view", "incremental")
 
 
@@ -140,7 +141,7 @@ def _build(conn: Connection, select: Select, shadow: str, schema: str | None) ->
     return int(conn.scalar(counted) or 0)
 
 
-def _index(conn: Connection, target: str, on: str, indexes, schema: str | None) -> None:
+def _index(conn: Connection, target: str, on: str, indexes: Indexes, schema: str | None) -> None:
     """Create the requested indexes on ``on`` (named after the final ``target``)."""
     if not indexes:
         return
@@ -176,7 +177,9 @@ def materialize_table(
         raise _fail(name, "table", exc) from exc
 
 
-def _table_in_transaction(engine, select, name, schema, indexes) -> int:  # type: ignore[no-untyped-def]
+def _table_in_transaction(
+    engine: Engine, select: Select, name: str, schema: str | None, indexes: Indexes
+) -> int:
     shadow = name + TMP_SUFFIX
     with _write_transaction(engine) as conn:
         rows = _build(conn, select, shadow, schema)
@@ -189,7 +192,9 @@ def _table_in_transaction(engine, select, name, schema, indexes) -> int:  # type
     return rows
 
 
-def _table_by_rename(engine, select, name, schema, indexes) -> int:  # type: ignore[no-untyped-def]
+def _table_by_rename(
+    engine: Engine, select: Select, name: str, schema: str | None, indexes: Indexes
+) -> int:
     shadow = name + TMP_SUFFIX
     try:
         with engine.begin() as conn:
@@ -269,8 +274,12 @@ def clean_leftovers(
 def materialize_view(
     engine: Engine, select: Select, name: str, *, schema: str | None = None
 ) -> int:
-    """Replace the view ``name``: atomically on MySQL, drop+create in one transaction elsewhere."""
+    """Replace the view ``name``: atomically on MySQL, drop+create in one transaction elsewhere.
+
+    On MySQL a view replacing a table is built under the shadow name and renamed in.
+    """
     check_name(engine, name, what="view")
+    clean_leftovers(engine, schema=schema, name=name)
     try:
         if _transactional(engine):
             with _write_transaction(engine) as conn:
@@ -278,9 +287,15 @@ def materialize_view(
                 conn.execute(CreateView(name, select, schema))
             return 0
         with engine.begin() as conn:
-            if _kind(conn, name, schema) == "table":
-                _drop(conn, name, "table", schema)
-            conn.execute(CreateView(name, select, schema, replace=True))
+            replacing_table = _kind(conn, name, schema) == "table"
+            if not replacing_table:
+                conn.execute(CreateView(name, select, schema, replace=True))
+                return 0
+            shadow = name + TMP_SUFFIX
+            _drop(conn, shadow, _kind(conn, shadow, schema), schema)
+            conn.execute(CreateView(shadow, select, schema))
+        # a table becomes a view: RENAME TABLE moves views too, so the swap stays atomic
+        swap_in(engine, [(shadow, name)], schema=schema)
         return 0
     except SQLAlchemyError as exc:
         raise _fail(name, "view", exc) from exc
@@ -318,7 +333,14 @@ def materialize_incremental(
         raise _fail(name, "incremental table", exc) from exc
 
 
-def _merge(engine, select, name, names, keys, schema) -> int:  # type: ignore[no-untyped-def]
+def _merge(
+    engine: Engine,
+    select: Select,
+    name: str,
+    names: list[str],
+    keys: list[str],
+    schema: str | None,
+) -> int:
     """Stage the new rows, then delete matching keys and insert, in one transaction."""
     shadow = name + TMP_SUFFIX
     with engine.connect() as conn:
@@ -347,7 +369,14 @@ def _merge(engine, select, name, names, keys, schema) -> int:  # type: ignore[no
     return rows
 
 
-def _merge_staged(conn, target, shadow, names, keys, schema) -> int:  # type: ignore[no-untyped-def]
+def _merge_staged(
+    conn: Connection,
+    target: Table,
+    shadow: str,
+    names: list[str],
+    keys: list[str],
+    schema: str | None,
+) -> int:
     staged = Table(shadow, MetaData(), schema=schema, autoload_with=conn)
     if keys:
         match = true()

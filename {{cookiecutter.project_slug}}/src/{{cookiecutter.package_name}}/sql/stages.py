@@ -24,12 +24,15 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import DefinitionError, SQLLayerError
 from .crashpoints import crash_point
+from .dataframe import DataFrame
 from .ddl import check_name
 from .materialize import swap_in
+from .session import Session
 
 __all__ = [
     "STAGE_SUFFIX",
     "StageRun",
+    "StageSession",
     "clean_stage_leftovers",
     "publish_stage",
     "shadow_name",
@@ -68,6 +71,18 @@ def stage_members(tasks: Mapping[str, Any], stages: Mapping[str, Iterable[str]])
     if problems:
         raise DefinitionError(problems, where="settings.yml")
     return found
+
+
+class StageSession(Session):
+    """A session for a staged task: tables its stage already built in this run are read from
+    their shadows, so a task sees its own stage's new tables before they are published."""
+
+    def __init__(self, engine: Engine, shadows: Mapping[str, str], **options: Any):
+        super().__init__(engine, **options)
+        self.shadows = dict(shadows)
+
+    def table(self, name: str, *, schema: str | None = None) -> DataFrame:
+        return super().table(self.shadows.get(name, name), schema=schema)
 
 
 def publish_stage(
@@ -152,6 +167,12 @@ class StageRun:
     def target(self, name: str) -> str | None:
         """The shadow table a staged task materializes into during this run (else None)."""
         return shadow_name(name) if self.stage_of(name) else None
+
+    def reads(self, name: str) -> tuple[tuple[str, str], ...]:
+        """(table, shadow) of the tables ``name``'s stage has built so far in this run."""
+        stage = self.stage_of(name)
+        built = self._built.get(stage, {}) if stage else {}
+        return tuple((task, shadow_name(task)) for task in sorted(built))
 
     def upstream(self, upstream: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
         """The graph the run follows: a task that reads a stage it is not part of waits for
