@@ -17,7 +17,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 help: ## List the commands
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) \
-		| awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-6s %s\n", $$1, $$2}'
+		| awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-9s %s\n", $$1, $$2}'
 
 venv: $(VENV)/.installed ## Create .venv with the template's test tools (pyproject's "test" group)
 

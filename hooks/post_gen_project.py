@@ -51,7 +51,10 @@ def remove_unselected(root: Path) -> None:
             continue
         for pattern in patterns:
             for path in sorted(root.glob(pattern)):
-                shutil.rmtree(path) if path.is_dir() else path.unlink()
+                if path.is_dir():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
 
 
 def install_license(root: Path) -> None:

@@ -22,10 +22,13 @@ from {{ cookiecutter.package_name }}.core.dag import Dag
 from {{ cookiecutter.package_name }}.core.discovery import discover_path
 from {{ cookiecutter.package_name }}.core.state import TaskState
 from {{ cookiecutter.package_name }}.core.task import Task
-from {{ cookiecutter.package_name }}.settings import Settings, TaskSettings
+from {{ cookiecutter.package_name }}.settings import ExecutorSettings, Settings, TaskSettings
 
 distributed = pytest.importorskip("distributed")
-from {{ cookiecutter.package_name }}.core.dask_executor import DaskExecutor  # noqa: E402
+from {{ cookiecutter.package_name }}.core.dask_executor import (  # noqa: E402
+    DaskExecutor,
+    executor_from_settings,
+)
 
 __all__ = ["migrated"]
 pytestmark = pytest.mark.slow
@@ -139,6 +142,14 @@ def client() -> Iterator[distributed.Client]:
 
 def on_dask(client, settings: Settings) -> DaskExecutor:  # type: ignore[no-untyped-def]
     return DaskExecutor(client=client, project_root=settings.root)
+
+
+def test_settings_choose_the_dask_executor_and_its_scheduler(settings: Settings) -> None:
+    executor = ExecutorSettings(kind="dask", address="tcp://scheduler:8786", workers=3)
+    chosen = executor_from_settings(settings.model_copy(update={"executor": executor}))
+    assert isinstance(chosen, DaskExecutor)
+    assert (chosen.address, chosen.workers) == ("tcp://scheduler:8786", 3)
+    assert executor_from_settings(settings) is None  # kind: threads, the default
 
 
 def test_the_example_pipeline_runs_on_two_worker_processes(client, migrated: Settings) -> None:

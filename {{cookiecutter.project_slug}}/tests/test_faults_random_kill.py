@@ -2,7 +2,7 @@
 
 After every kill its tables are complete (identical to a finished run's), and `run --resume`
 completes the run without executing again any task the killed run recorded as successful,
-leaving no shadow table. ``FAULT_TRIALS`` sets the number of trials (default 10) and
+leaving no shadow table. ``FAULT_TRIALS`` sets the number of trials per database (default 5) and
 ``FAULT_SEED`` the random seed.
 """
 
@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.faults, pytest.mark.slow]
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 TABLES = ("predictions", "task_two", "task_three")
 TASKS = ("load_predictions", "task_one", "task_two", "task_three", "task_four")
-TRIALS = int(os.environ.get("FAULT_TRIALS", "10"))
+TRIALS = int(os.environ.get("FAULT_TRIALS", "5"))
 SEED = int(os.environ.get("FAULT_SEED", "7"))
 
 

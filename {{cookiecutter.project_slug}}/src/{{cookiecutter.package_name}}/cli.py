@@ -42,6 +42,11 @@ err_console = Console(stderr=True)
 MULTI_VALUE = ("--select", "-s", "--exclude", "-x")
 
 
+class ExecutorKind(str, Enum):
+    threads = "threads"
+    dask = "dask"
+
+
 class DagFormat(str, Enum):
     png = "png"
     svg = "svg"
@@ -83,6 +88,10 @@ def run(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print what would run and why; run nothing.")
     ] = False,
+    executor: Annotated[
+        Optional[ExecutorKind],
+        typer.Option(help="Where tasks run (default: executor.kind in settings.yml)."),
+    ] = None,
 ) -> None:
     """Run the pipeline (the tasks under models/)."""
     from .console import observer_for
@@ -102,6 +111,7 @@ def run(
             fail_fast=fail_fast,
             dry_run=dry_run,
             observer=observer,
+            executor=executor.value if executor else None,
         )
     finally:
         signal.signal(signal.SIGTERM, previous)

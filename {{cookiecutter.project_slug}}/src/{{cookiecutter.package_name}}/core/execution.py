@@ -59,13 +59,16 @@ class Execution:
     full_refresh: bool = False
     fail_fast: bool = False
     cancel_grace_s: float = 10.0
+    stages: Any = None  # a sql.stages.StageRun when selected tasks belong to stages
     settings_path: str | None = None
 
     def __post_init__(self) -> None:
         selected = set(self.names)
-        self.queue = ReadyQueue(
-            {n: [p for p in self.dag.upstream(n) if p in selected] for n in self.names}
-        )
+        upstream = {n: [p for p in self.dag.upstream(n) if p in selected] for n in self.names}
+        if self.stages is not None:
+            upstream = self.stages.upstream(upstream)
+            self.stages.record = self._stage_decided
+        self.queue = ReadyQueue(upstream)
         self.ready: deque[str] = deque()
         self.running: dict[Future[Any], _Running] = {}
         self.retries: list[tuple[float, int, str, int]] = []
@@ -83,6 +86,8 @@ class Execution:
             self._loop()
         except KeyboardInterrupt:
             self._cancel()
+        if self.stages is not None:
+            self.stages.abandon("the run ended before the stage was complete")
         self.report.status = self._final_status()
         self.report.finished_at = utcnow()
         return self.report
@@ -145,6 +150,8 @@ class Execution:
             config=self.config_of(name),
             database_url=self.database_url,
             previous_output=self.reuse.get(name),
+            target=self.stages.target(name) if self.stages is not None else None,
+            reads=self.stages.reads(name) if self.stages is not None else (),
             settings_path=self.settings_path,
         )
         crash_point("runner.before_attempt")
@@ -178,7 +185,10 @@ class Execution:
         }
         if outcome.ok:
             reason = "query unchanged: kept the stored output" if outcome.reused else None
-            self._record(name, attempt, TaskState.SUCCESS, reason=reason, **row)
+            if self.stages is not None and self.stages.stage_of(name):
+                self._stage_built(name, attempt, reason, row)
+            else:
+                self._record(name, attempt, TaskState.SUCCESS, reason=reason, **row)
             crash_point("runner.after_success")
             if not outcome.reused:
                 self.produced.add(name)
@@ -201,14 +211,42 @@ class Execution:
             return
         self._record(name, attempt, TaskState.FAILED, error=outcome.error, **row)
         self.report.errors[name] = outcome.error or ""
+        self._blocked(name, f"'{name}' failed")
+
+    def _blocked(self, name: str, why: str) -> None:
+        """``name`` will not succeed: its descendants never run, its stage is abandoned."""
+        if self.stages is not None:
+            self.stages.failed(name, why)
         for child in self.queue.failed(name):
             self._record(child, 1, TaskState.UPSTREAM_FAILED, reason=f"upstream '{name}' failed")
+            if self.stages is not None:
+                self.stages.failed(child, why)
         if self.fail_fast and not self.stopping:
             self._stop_starting(f"not started: --fail-fast after '{name}' failed")
 
     def _satisfied(self, name: str) -> None:
+        if self.stages is not None and not self.stages.satisfied(name):
+            self._blocked(name, f"stage '{self.stages.stage_of(name)}' was not published")
+            return
         self.queue.succeeded(name)
         self.ready.extend(self.queue.take_ready())
+
+    def _stage_built(self, name: str, attempt: int, reason: str | None, row: dict) -> None:
+        """A staged task's table is built: it stays 'running' until its stage is published."""
+        stage = self.stages.stage_of(name)
+        waiting = f"built; waiting for stage '{stage}' to be published"
+        self._record(name, attempt, TaskState.RUNNING, reason=waiting, **row)
+        kept = {k: v for k, v in row.items() if k != "checks"}  # check rows are written once
+        self.stages.built(name, attempt, {**kept, "reason": reason})
+
+    def _stage_decided(
+        self, name: str, attempt: int, status: str, reason: str | None, row: dict
+    ) -> None:
+        """Record a staged task's final state once its stage is published or abandoned."""
+        state = TaskState(status)
+        if state == TaskState.FAILED:
+            self.report.errors[name] = reason or ""
+        self._record(name, attempt, state, reason=reason, **row)
 
     def _stop_starting(self, reason: str) -> None:
         """Start nothing more: every task not running yet is recorded cancelled."""
@@ -289,7 +327,8 @@ class Execution:
             **fields,
         }
         if state != TaskState.RUNNING:
-            row.setdefault("finished_at", utcnow())
+            if "finished_at" not in fields:
+                row["finished_at"] = utcnow()
             self.report.tasks[name] = state
             self.observer.task_finished(
                 name, state, attempt, fields.get("reason"), fields.get("error")

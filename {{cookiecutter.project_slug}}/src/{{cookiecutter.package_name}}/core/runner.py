@@ -19,12 +19,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect
 
 from .. import __version__
 from ..db.engine import engine_from_settings
 from ..db.ledger import Ledger, LedgerWriter, TaskHistory, selection_json
-from ..db.locks import run_lock_for
+from ..db.locks import run_lock_for, verify_lock
 from ..settings import Settings
 from ..sql.crashpoints import crash_point
 from .attempt import register_engine, utcnow
@@ -64,7 +64,7 @@ def run_pipeline(
     resume: bool = False,
     fail_fast: bool = False,
     dry_run: bool = False,
-    executor: Executor | None = None,
+    executor: Executor | str | None = None,
     now: datetime | None = None,
     observer: RunObserver | None = None,
     dag: Dag | None = None,
@@ -72,6 +72,7 @@ def run_pipeline(
     """Run the selected tasks of the project and return the report (see module docstring)."""
     dag = dag or load_dag(settings)
     names = dag.select(select, exclude)
+    executor = _executor(settings, executor)
     engine = _engine(settings)
     require_head_fast(settings, engine)
     ledger = Ledger(engine)
@@ -132,8 +133,12 @@ def _locked_run(
     observer: RunObserver,
 ) -> RunReport:
     ledger, run_id = Ledger(engine), new_run_id()
+    stages = _stages(settings, engine, dag, names)
     with run_lock_for(engine) as lock:
         lock.acquire(run_id)
+        _clean_leftovers(engine)
+        if stages is not None:
+            stages.publish = _publisher(engine, lock)
         message = None
         if options["resume"]:
             ledger.mark_crashed(utcnow(), keep=run_id)  # the run to resume may have crashed
@@ -155,6 +160,7 @@ def _locked_run(
             "full_refresh": options["full_refresh"],
             "fail_fast": options["fail_fast"],
             "settings_path": str(settings.root / "settings.yml"),
+            "stages": stages,
         }
         report = _execute(ledger, executor or ThreadExecutor(workers), execution)
         report.message = message
@@ -172,6 +178,7 @@ def _execute(ledger: Ledger, pool: Executor, execution: dict[str, Any]) -> RunRe
         execution["observer"].run_started(run_id, len(execution["names"]))
         report = Execution(executor=pool, writer=writer, **execution).run()
         crash_point("runner.before_finish")
+        _clean_leftovers(ledger.engine, stages_only=True)  # abandoned stages' shadows
         status = report.status
     finally:
         pool.shutdown(wait=False)  # idle by now, or left with tasks told to stop
@@ -195,6 +202,53 @@ def _run_row(run_id: str, names: list[str], options: dict[str, Any], root: Path)
         "code_version": _code_version(root),
         "tasks_total": len(names),
     }
+
+
+def _executor(settings: Settings, executor: Executor | str | None) -> Executor | None:
+    """An executor object, from ``executor`` itself or the kind it (or settings.yml) names."""
+    if isinstance(executor, Executor):
+        return executor
+    if (executor or settings.executor.kind) == "threads":
+        return None
+    from .dask_executor import executor_from_settings  # dask is an optional extra
+
+    return executor_from_settings(settings, executor)
+
+
+def _stages(settings: Settings, engine: Engine, dag: Dag, names: list[str]) -> Any:
+    """The run's ``StageRun``, checked before anything runs (None when no task has a stage)."""
+    if not settings.stages and not any(dag.tasks[name].stage for name in names):
+        return None  # the usual case: no need to load the SQL layer
+    from ..sql.stages import StageRun, stage_members
+
+    members = stage_members(dag.tasks, settings.stages)
+    if not any(name in members for name in names):
+        return None
+    stages = StageRun(members, names, publish=lambda targets: [])
+    stages.check(engine, settings.task_config)
+    stages.upstream({name: dag.upstream(name) for name in names})
+    return stages
+
+
+def _publisher(engine: Engine, lock: Any) -> Any:
+    """Publishes a stage's tables, re-checking the run lock just before the swap."""
+    from ..sql.stages import publish_stage
+
+    return lambda targets: publish_stage(engine, targets, check_lock=lambda: verify_lock(lock))
+
+
+def _clean_leftovers(engine: Engine, stages_only: bool = False) -> None:
+    """Drop the shadow tables a killed or failed run left (this run holds the lock)."""
+    inspector = inspect(engine)
+    names = [*inspector.get_table_names(), *inspector.get_view_names()]
+    if not any("__pl_" in name for name in names):
+        return  # the usual case: no need to load the SQL layer
+    from ..sql.materialize import clean_leftovers
+    from ..sql.stages import clean_stage_leftovers
+
+    if not stages_only:
+        clean_leftovers(engine)
+    clean_stage_leftovers(engine)
 
 
 def _code_version(root: Path) -> str:

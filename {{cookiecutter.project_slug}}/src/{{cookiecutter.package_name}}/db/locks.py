@@ -20,10 +20,10 @@ from typing import Any
 from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import RunLockedError
+from ..errors import RunLockedError, RunLockLostError
 from .models import RunLock as RunLockRow
 
-__all__ = ["RunLock", "TableRunLock", "pid_alive", "run_lock_for"]
+__all__ = ["RunLock", "TableRunLock", "pid_alive", "run_lock_for", "verify_lock"]
 
 LOCKS = RunLockRow.__table__
 _log = logging.getLogger("pipeline.lock")
@@ -179,5 +179,18 @@ class TableRunLock(RunLock):
 
 
 def run_lock_for(engine: Engine) -> RunLock:
-    """The run lock for this database."""
+    """The run lock for this database: ``GET_LOCK`` on MySQL/MariaDB, else a row."""
+    if engine.dialect.name in ("mysql", "mariadb"):
+        from .mysql_lock import MySQLRunLock
+
+        return MySQLRunLock(engine)
     return TableRunLock(engine)
+
+
+def verify_lock(lock: RunLock) -> None:
+    """Raise ``RunLockLostError`` if ``lock`` is no longer held (checked before publishing)."""
+    verify = getattr(lock, "verify", None)
+    if verify is not None:
+        verify()
+    elif lock.lost:
+        raise RunLockLostError(getattr(lock, "name", "pipeline"))

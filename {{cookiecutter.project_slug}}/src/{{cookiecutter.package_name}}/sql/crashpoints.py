@@ -1,8 +1,8 @@
 """Named crash points: no-ops unless a fault-injection test asks to die at one of them.
 
 Set ``PIPELINE_CRASH_AT`` to a comma-separated list of point names; ``PIPELINE_CRASH_ACTION``
-picks what happens there: ``kill`` (SIGKILL, the default), ``interrupt`` (KeyboardInterrupt)
-or ``raise`` (:class:`InjectedCrash`).
+picks what happens there: ``kill`` (SIGKILL, the default), ``interrupt`` (SIGINT, as Ctrl-C
+sends) or ``raise`` (:class:`InjectedCrash`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,9 @@ def crash_point(name: str) -> None:
         return
     action = os.environ.get(CRASH_ACTION_ENV, "kill")
     if action == "interrupt":
-        raise KeyboardInterrupt(name)
+        # a real SIGINT, as Ctrl-C sends: the main thread stops the run, workers carry on
+        os.kill(os.getpid(), signal.SIGINT)
+        return
     if action == "raise":
         raise InjectedCrash(name)
     os.kill(os.getpid(), signal.SIGKILL)
