@@ -54,3 +54,18 @@ def test_fields_keep_their_declaration_order_and_subclasses_extend_them() -> Non
 
     assert [f.name for f in Child.__fields__] == ["b", "a", "c"]
     assert Child.__model_name__ == "child_model" and Child.__task__.name == "child_model"
+
+
+def test_every_ingest_module_names_its_public_api() -> None:
+    import importlib
+    import pkgutil
+
+    from {{ cookiecutter.package_name }} import ingest
+
+    names = [info.name for info in pkgutil.iter_modules(ingest.__path__)]
+    assert {"fields", "sources", "model", "runner", "ledger", "tables"} <= set(names)
+    for name in ["", *names]:
+        module = importlib.import_module(f"{ingest.__name__}.{name}".rstrip("."))
+        exported = module.__all__
+        assert exported == sorted(exported), module.__name__
+        assert all(hasattr(module, item) for item in exported), module.__name__
