@@ -12,6 +12,8 @@ PYTEST_ARGS ?=
 JOBS ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PYTHONDONTWRITEBYTECODE := 1
+# Hypothesis's caches (not only its example database) go to build/, with the other local state.
+export HYPOTHESIS_STORAGE_DIRECTORY := build/.hypothesis
 
 .PHONY: help venv test lint demo bench clean snapshot
 

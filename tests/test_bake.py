@@ -125,13 +125,7 @@ def test_black_finds_nothing_to_change(baked, answers) -> None:
     assert done.returncode == 0, done.stderr
 
 
-def test_isort_finds_nothing_to_change(baked, answers, request) -> None:
-    if answers["package_name"] != "my_pipeline":
-        # Known bug: the project's tests put its package in one isort block with tests/ helpers
-        # (engine_support, sqldata...) and models, so the order depends on the package's name.
-        # Fix: a section of its own for the package (isort `sections` + `known_<name>`), then
-        # re-sort the template's tests once. strict: this fails as soon as the fix lands.
-        request.applymarker(pytest.mark.xfail(strict=True, reason="import order depends on name"))
+def test_isort_finds_nothing_to_change(baked, answers) -> None:
     root = baked(answers)
     done = subprocess.run(
         [sys.executable, "-m", "isort", "--check-only", "--diff", "."],

@@ -38,9 +38,10 @@ def run(args: list[str], cwd: Path, timeout: int, **env: str) -> subprocess.Comp
         text=True,
         timeout=timeout,
     )
-    assert (
-        done.returncode == 0
-    ), f"{' '.join(args)} exited {done.returncode}:\n{done.stdout[-6000:]}"
+    if done.returncode != 0:
+        failed = [line for line in done.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
+        summary = "\n".join(failed[:40])
+        pytest.fail(f"{' '.join(args)} exited {done.returncode}:\n{summary}\n{done.stdout[-4000:]}")
     return done
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from conftest import BACKENDS, mysql_server_url
 from sqlalchemy import (
     Column,
     Date,
@@ -24,8 +25,6 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import make_url
-
-from conftest import BACKENDS, mysql_server_url
 
 CUSTOMERS = pd.DataFrame(
     {

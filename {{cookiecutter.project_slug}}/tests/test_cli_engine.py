@@ -6,8 +6,8 @@ import json
 import re
 
 import pytest
-
 from engine_support import cli, migrated, write_models
+
 from {{ cookiecutter.package_name }}.cli import _expand_multi_value, main
 from {{ cookiecutter.package_name }}.db.schema import head_revision
 from {{ cookiecutter.package_name }}.settings import Settings

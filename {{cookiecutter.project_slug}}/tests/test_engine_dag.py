@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
-
 from engine_support import write_models
+
 from {{ cookiecutter.package_name }}.core.dag import Dag
 from {{ cookiecutter.package_name }}.core.discovery import discover_path
 from {{ cookiecutter.package_name }}.core.scheduler import ReadyQueue

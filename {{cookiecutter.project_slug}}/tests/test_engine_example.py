@@ -5,9 +5,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from engine_support import migrated, run, task_rows
 from sqlalchemy import text
 
-from engine_support import migrated, run, task_rows
 from {{ cookiecutter.package_name }}.core.state import RunState
 from {{ cookiecutter.package_name }}.db.engine import make_engine
 from {{ cookiecutter.package_name }}.settings import Settings

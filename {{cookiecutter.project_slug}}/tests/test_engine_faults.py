@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from engine_support import cli, migrated, run_rows, start_cli, task_rows, write_models
+
 from {{ cookiecutter.package_name }}.settings import Settings
 
 __all__ = ["migrated"]

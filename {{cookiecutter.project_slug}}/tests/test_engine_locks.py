@@ -8,9 +8,9 @@ import sys
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from engine_support import migrated
 from sqlalchemy import Engine, insert, select
 
-from engine_support import migrated
 from {{ cookiecutter.package_name }}.db.locks import LOCKS, TableRunLock, pid_alive
 from {{ cookiecutter.package_name }}.errors import RunLockedError
 from {{ cookiecutter.package_name }}.settings import Settings

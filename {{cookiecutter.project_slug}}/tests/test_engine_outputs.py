@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from engine_support import migrated, run, task_rows, write_models
 from sqlalchemy import select
 
-from engine_support import migrated, run, task_rows, write_models
 from {{ cookiecutter.package_name }}.core.state import TaskState
 from {{ cookiecutter.package_name }}.db.engine import make_engine
 from {{ cookiecutter.package_name }}.db.models import CheckResult

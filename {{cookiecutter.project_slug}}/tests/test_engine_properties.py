@@ -10,11 +10,11 @@ from __future__ import annotations
 import threading
 
 import pytest
+from engine_support import migrated, run
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from engine_support import migrated, run
 from {{ cookiecutter.package_name }}.core.dag import Dag
 from {{ cookiecutter.package_name }}.core.state import TaskState
 from {{ cookiecutter.package_name }}.core.task import Task

@@ -31,6 +31,10 @@ from {{ cookiecutter.package_name }}.sql.session import Session
 
 __all__ = ["migrated"]
 pytestmark = [pytest.mark.faults, pytest.mark.mysql]
+# the project database on the MySQL server only (KILL and GET_LOCK are MySQL's)
+ON_MYSQL = pytest.mark.parametrize(
+    "database_url", [pytest.param("mysql", marks=pytest.mark.mysql)], indirect=True
+)
 
 RESTART_PIPELINE = """
     import time
@@ -198,12 +202,11 @@ def test_a_server_restart_between_two_tasks_fails_no_task(
         engine.dispose()
 
 
+@ON_MYSQL
 @pytest.mark.slow
 def test_a_killed_connection_fails_the_attempt_and_the_retry_succeeds(
     migrated: Settings,
 ) -> None:
-    if migrated.database_url.get_backend_name() != "mysql":
-        pytest.skip("KILL <connection id> is MySQL's")
     _seed(migrated)
     engine = make_engine(migrated.database_url)
     try:
@@ -225,9 +228,8 @@ def test_a_killed_connection_fails_the_attempt_and_the_retry_succeeds(
         engine.dispose()
 
 
+@ON_MYSQL
 def test_a_run_lock_taken_over_after_its_connection_dropped_is_lost(migrated: Settings) -> None:
-    if migrated.database_url.get_backend_name() != "mysql":
-        pytest.skip("GET_LOCK is MySQL's")
     engine = make_engine(migrated.database_url)
     try:
         first, second = MySQLRunLock(engine), MySQLRunLock(engine)
@@ -243,9 +245,8 @@ def test_a_run_lock_taken_over_after_its_connection_dropped_is_lost(migrated: Se
         engine.dispose()
 
 
+@ON_MYSQL
 def test_a_run_lock_whose_connection_dropped_is_taken_back(migrated: Settings) -> None:
-    if migrated.database_url.get_backend_name() != "mysql":
-        pytest.skip("GET_LOCK is MySQL's")
     engine = make_engine(migrated.database_url)
     try:
         lock = MySQLRunLock(engine)

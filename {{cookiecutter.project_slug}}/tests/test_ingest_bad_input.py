@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from ingest_support import HEADER, good_rows, objects, rejects, table_rows, trades_model, write
 from sqlalchemy import Engine
 
-from ingest_support import HEADER, good_rows, objects, rejects, table_rows, trades_model, write
 from {{ cookiecutter.package_name }}.db.schema import upgrade
 from {{ cookiecutter.package_name }}.errors import IngestError
 from {{ cookiecutter.package_name }}.ingest import fields

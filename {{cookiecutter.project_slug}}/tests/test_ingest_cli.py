@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
 from engine_support import cli, migrated, write_models
 from ingest_support import HEADER, good_rows, write
+
 from {{ cookiecutter.package_name }}.settings import Settings
 
 __all__ = ["migrated"]

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from ingest_support import HEADER, good_rows, objects, table_rows
 from sqlalchemy import Engine
 
-from ingest_support import HEADER, good_rows, objects, table_rows
 from {{ cookiecutter.package_name }}.db.schema import upgrade
 from {{ cookiecutter.package_name }}.ingest.ledger import recent_objects
 from {{ cookiecutter.package_name }}.ingest.runner import ingest

@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from ingest_support import HEADER, good_rows, objects, table_rows, trades_model, write
 from sqlalchemy import Engine, select
 
-from ingest_support import HEADER, good_rows, objects, table_rows, trades_model, write
 from {{ cookiecutter.package_name }}.db.schema import upgrade
 from {{ cookiecutter.package_name }}.ingest import CsvSource, IngestModel, fields
 from {{ cookiecutter.package_name }}.ingest.model import stage_hashes

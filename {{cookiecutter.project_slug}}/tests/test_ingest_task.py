@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from engine_support import migrated, run, task_rows, write_models
 from ingest_support import HEADER, good_rows, objects, trades_model, write
+
 from {{ cookiecutter.package_name }}.core.dag import Dag
 from {{ cookiecutter.package_name }}.core.state import RunState, TaskState
 from {{ cookiecutter.package_name }}.core.task import Task

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from alembic import command
 from alembic.util.exc import CommandError
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 
 from {{ cookiecutter.package_name }}.db.base import Base
 from {{ cookiecutter.package_name }}.db.schema import (
@@ -48,6 +48,13 @@ def test_models_and_migrations_do_not_drift(settings: Settings, engine: Engine) 
         command.check(alembic_config(settings))
     except CommandError as exc:  # pragma: no cover - the failure message is the point
         pytest.fail(f"the ORM models and the migrations differ: {exc}")
+
+
+def test_tables_the_pipeline_materializes_are_not_drift(settings: Settings, engine: Engine) -> None:
+    upgrade(settings)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE daily_sales (day DATE, total INTEGER)"))
+    command.check(alembic_config(settings))
 
 
 def test_a_database_behind_head_is_refused_with_both_revisions(

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from sqlalchemy import Engine, func
+from sqldata import ORDERS, shared_engine  # noqa: F401 (fixture)
 
 from {{ cookiecutter.package_name }}.errors import SQLLayerError
 from {{ cookiecutter.package_name }}.sql.checks import (
@@ -18,7 +19,6 @@ from {{ cookiecutter.package_name }}.sql.checks import (
 )
 from {{ cookiecutter.package_name }}.sql.outputs import handle_output, output_fingerprint
 from {{ cookiecutter.package_name }}.sql.session import Session
-from sqldata import ORDERS, shared_engine  # noqa: F401 (fixture)
 
 
 @pytest.fixture

@@ -8,10 +8,6 @@ import pickle
 import pandas as pd
 import pytest
 from sqlalchemy import Engine, Integer, case, func, select
-
-from {{ cookiecutter.package_name }}.errors import ColumnNotFoundError, SQLLayerError
-from {{ cookiecutter.package_name }}.sql.dataframe import DataFrame
-from {{ cookiecutter.package_name }}.sql.session import Session
 from sqldata import (  # noqa: F401 (fixture)
     CUSTOMERS,
     ORDERS,
@@ -21,6 +17,10 @@ from sqldata import (  # noqa: F401 (fixture)
     rows_of,
     shared_engine,
 )
+
+from {{ cookiecutter.package_name }}.errors import ColumnNotFoundError, SQLLayerError
+from {{ cookiecutter.package_name }}.sql.dataframe import DataFrame
+from {{ cookiecutter.package_name }}.sql.session import Session
 
 
 @pytest.fixture

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from sqlalchemy import Engine, literal
+from sqldata import CUSTOMERS, ORDERS, assert_same, rows_of, shared_engine  # noqa: F401 (fixture)
 
 from {{ cookiecutter.package_name }}.errors import AmbiguousColumnError, SQLLayerError
 from {{ cookiecutter.package_name }}.sql.dataframe import DataFrame
 from {{ cookiecutter.package_name }}.sql.session import Session
-from sqldata import CUSTOMERS, ORDERS, assert_same, rows_of, shared_engine  # noqa: F401 (fixture)
 
 OUT = ["id", "customer_id", "amount", "status", "day", "name", "country"]
 

@@ -6,11 +6,11 @@ import threading
 
 import pytest
 from sqlalchemy import Engine, func, inspect, literal, text
+from sqldata import ORDERS, assert_same, load_all, rows_of
 
 from {{ cookiecutter.package_name }}.errors import MaterializeError, SQLLayerError
 from {{ cookiecutter.package_name }}.sql.materialize import clean_leftovers
 from {{ cookiecutter.package_name }}.sql.session import Session
-from sqldata import ORDERS, assert_same, load_all, rows_of
 
 
 @pytest.fixture

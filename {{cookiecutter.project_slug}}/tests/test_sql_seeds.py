@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from sqlalchemy import Engine
+from sqldata import PREDICTIONS, load, rows_of
 
 from {{ cookiecutter.package_name }}.core.task import Task
 from {{ cookiecutter.package_name }}.sql.dataframe import DataFrame
 from {{ cookiecutter.package_name }}.sql.session import Session
-from sqldata import PREDICTIONS, load, rows_of
 
 MY_TABLE = pd.DataFrame({"col1": [5, 11, 12, 30, 40], "col2": ["a", "a", "b", "b", "b"]})
 TABLE_A = pd.DataFrame(

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
+from sqldata import ORDERS, load_all, rows_of
 
 import {{ cookiecutter.package_name }} as package
 from {{ cookiecutter.package_name }}.errors import SQLLayerError
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.sql.dataframe import DataFrame
 from {{ cookiecutter.package_name }}.sql.session import Session
-from sqldata import ORDERS, load_all, rows_of
 
 MODULES = [
     "session",

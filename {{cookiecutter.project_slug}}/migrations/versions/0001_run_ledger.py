@@ -1,4 +1,4 @@
-"""Run ledger: pipeline runs, task attempts, data-check results and the run lock.
+"""Run ledger: pipeline runs, task attempts, each task's latest state, data checks, run lock.
 
 Revision ID: 0001
 Revises:
@@ -94,6 +94,7 @@ def upgrade() -> None:
         sa.Column("duration_ms", sa.Integer(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("fingerprint", sa.String(length=64), nullable=True),
+        sa.Column("output_fingerprint", sa.String(length=64), nullable=True),
         sa.Column("rows_affected", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["run_id"],
@@ -112,6 +113,19 @@ def upgrade() -> None:
             "ix_task_runs_task_status_finished_at", ["task", "status", "finished_at"], unique=False
         )
 
+    op.create_table(
+        "task_latest",
+        sa.Column("task", sa.String(length=255), nullable=False),
+        sa.Column("last_run_id", sa.String(length=64), nullable=True),
+        sa.Column("last_status", sa.String(length=20), nullable=True),
+        sa.Column("last_fingerprint", sa.String(length=64), nullable=True),
+        sa.Column("last_at", UTC_DATETIME, nullable=True),
+        sa.Column("success_run_id", sa.String(length=64), nullable=True),
+        sa.Column("success_at", UTC_DATETIME, nullable=True),
+        sa.Column("success_fingerprint", sa.String(length=64), nullable=True),
+        sa.Column("success_output", sa.String(length=64), nullable=True),
+        sa.PrimaryKeyConstraint("task", name=op.f("pk_task_latest")),
+    )
     op.create_table(
         "check_results",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -141,6 +155,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     # Dropping a table drops its indexes; dropping them first fails on MySQL, where an index
     # backs a foreign key.
+    op.drop_table("task_latest")
     op.drop_table("check_results")
     op.drop_table("task_runs")
     op.drop_table("run_lock")

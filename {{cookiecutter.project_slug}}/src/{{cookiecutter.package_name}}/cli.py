@@ -307,7 +307,7 @@ def dashboard(
             "this project was generated without the dashboard; re-generate it with "
             "include_dashboard=yes to get one"
         ) from exc
-    raise typer.Exit(serve(_settings(), host=host, port=port))
+    serve(_settings(), host=host, port=port)
 
 
 from .ingest.commands import ingest_command  # noqa: E402 (registered beside the others)

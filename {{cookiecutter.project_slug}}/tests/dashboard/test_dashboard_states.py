@@ -89,7 +89,7 @@ def test_ingest_without_any_object_says_how_to_ingest(open_page, migrated) -> No
 
 
 def test_ingest_on_a_database_migrated_before_the_ingest_ledger(open_page, settings) -> None:
-    upgrade(settings, "0002")  # the run ledger only
+    upgrade(settings, "0001")  # the run ledger only
     app = open_page("ingest")
     assert_no_traceback(app)
     assert "no ingest ledger yet (missing: etl_data_objects, etl_rejects)" in shown(app)

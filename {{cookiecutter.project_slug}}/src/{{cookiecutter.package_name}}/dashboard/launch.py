@@ -7,7 +7,6 @@ The server gets the settings file through ``PIPELINE_SETTINGS``, so it reads the
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -51,8 +50,9 @@ def environment(settings: Settings) -> dict[str, str]:
     return env
 
 
-def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> int:
-    """Run the dashboard in the foreground until Ctrl-C; returns Streamlit's exit code."""
+def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
+    """Become the Streamlit server (the process is replaced), so that a signal to this
+    command, Ctrl-C or a container stop, reaches the server itself and leaves nothing behind."""
     try:
         import streamlit  # noqa: F401  (only to fail early with advice)
     except ImportError as exc:
@@ -62,7 +62,5 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
         ) from exc
     address = f"http://{host or settings.dashboard.host}:{port or settings.dashboard.port}"
     print(f"Dashboard on {address} (Ctrl-C stops it)", flush=True)
-    try:
-        return subprocess.call(command(settings, host=host, port=port), env=environment(settings))
-    except KeyboardInterrupt:
-        return 0
+    argv = command(settings, host=host, port=port)
+    os.execve(argv[0], argv, environment(settings))

@@ -40,7 +40,8 @@ def handle_output(
     """Materialize a returned DataFrame under the task's name, then run every check.
 
     The form comes from ``task_config["materialize"]`` (table by default); ``unique_key`` and
-    ``indexes`` there are passed on. Checks target the task's table unless they name another.
+    ``indexes`` there are passed on. Any other result that carries an int ``rows_affected``
+    (an ingest run) reports that. Checks target the task's table unless they name another.
     """
     rows = None
     if isinstance(result, DataFrame):
@@ -51,6 +52,8 @@ def handle_output(
             indexes=task_config.get("indexes"),
             schema=session.schema,
         )
+    elif isinstance(getattr(result, "rows_affected", None), int):
+        rows = result.rows_affected  # e.g. an ingest result: the rows it loaded
     every = [
         *checks,
         *checks_from_config(task_config.get("checks"), where=f"tasks.{task_name}.checks"),
