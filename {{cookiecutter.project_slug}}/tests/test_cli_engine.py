@@ -219,3 +219,14 @@ def test_without_graphviz_export_dag_writes_dot_and_says_how_to_get_images(
     (path,) = (migrated.root / "dags").iterdir()
     assert path.suffix == ".dot"
     assert "Graphviz `dot` is not installed, so PNG cannot be drawn" in " ".join(err.split())
+
+
+def test_an_unknown_command_is_a_usage_error_not_a_traceback(capsys) -> None:
+    code, out, err = invoke(capsys, "bogus")
+    assert code == 2
+    assert "No such command 'bogus'" in err and "Traceback" not in err
+
+
+def test_a_bad_option_value_is_a_usage_error(capsys) -> None:
+    code, _, err = invoke(capsys, "run", "--workers", "many")
+    assert code == 2 and "--workers" in err and "Traceback" not in err

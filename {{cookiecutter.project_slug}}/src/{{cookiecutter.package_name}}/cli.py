@@ -336,6 +336,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: run the app, turning the package's errors into one paragraph and an exit code."""
     args = _expand_multi_value(list(sys.argv[1:] if argv is None else argv))
     prog = Path(sys.argv[0]).name if argv is None else "pipeline"
+    if prog == "__main__.py":
+        prog = f"python -m {__package__}"
     try:
         code = app(args=args, prog_name=prog, standalone_mode=False)
     except PipelineError as exc:
@@ -346,14 +348,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except Exception as exc:  # click's usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(130)
+    except typer.Abort:
+        sys.exit(130)
+    except Exception as exc:
+        # Usage errors come from click, which newer typer versions bundle under another name:
+        # recognise them by what they offer rather than by class.
+        show, exit_code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(exit_code, int):
+            show()
+            sys.exit(exit_code)
         raise
     sys.exit(code if isinstance(code, int) else 0)
 
