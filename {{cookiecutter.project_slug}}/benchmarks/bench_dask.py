@@ -200,7 +200,7 @@ def main() -> None:
             )
 
             cpu_repeat = min(args.repeat, 3)
-            on_dask = best([timed_run(settings, "cpu_", dask, 2) for _ in range(cpu_repeat)])
+            on_dask = best([timed_run(settings, "cpu_", dask, 32) for _ in range(cpu_repeat)])
             ceiling = best([raw_submit(client, settings, "cpu_") for _ in range(cpu_repeat)])
         cluster.close()
         threads = best([timed_run(settings, "cpu_", None, 2) for _ in range(cpu_repeat)])

@@ -12,12 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from engine_support import migrated, reload, run, run_rows, start_cli, task_rows, write_models
+from faults_support import PACKAGE
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from engine_support import migrated, reload, run, run_rows, start_cli, task_rows, write_models
-from faults_support import PACKAGE
 from {{ cookiecutter.package_name }}.core.dag import Dag
 from {{ cookiecutter.package_name }}.core.discovery import discover_path
 from {{ cookiecutter.package_name }}.core.state import TaskState

@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from engine_support import migrated, run_rows, start_cli, write_models
 from faults_support import PACKAGE, counts
+
 from {{ cookiecutter.package_name }}.settings import Settings
 
 __all__ = ["migrated"]

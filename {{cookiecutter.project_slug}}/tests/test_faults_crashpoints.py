@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from engine_support import SRC, migrated, reload, run, run_rows, start_cli, task_rows
 from faults_support import (
     PACKAGE,
@@ -23,6 +22,7 @@ from faults_support import (
     staged_project,
     versions,
 )
+
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.sql.crashpoints import CRASH_ACTION_ENV, CRASH_AT_ENV
 

@@ -18,10 +18,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-
 from engine_support import cli, migrated, start_cli, task_rows, write_models
 from faults_support import PACKAGE, leftovers, rows_of
+from sqlalchemy import text
+
 from {{ cookiecutter.package_name }}.db.engine import make_engine
 from {{ cookiecutter.package_name }}.db.mysql_lock import MySQLRunLock
 from {{ cookiecutter.package_name }}.db.schema import upgrade

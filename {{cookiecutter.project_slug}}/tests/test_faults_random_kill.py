@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 import pytest
-
 from engine_support import migrated, reload, run, run_rows, start_cli, task_rows
 from faults_support import counts, leftovers, snapshot, with_counted_example
+
 from {{ cookiecutter.package_name }}.settings import Settings
 
 __all__ = ["migrated"]

@@ -4,7 +4,6 @@ part; readers outside the stage start only once it is published."""
 from __future__ import annotations
 
 import pytest
-
 from engine_support import migrated, reload, run, task_rows, write_models
 from faults_support import (
     STAGED_PIPELINE,
@@ -14,6 +13,7 @@ from faults_support import (
     staged_project,
     versions,
 )
+
 from {{ cookiecutter.package_name }}.db.engine import make_engine
 from {{ cookiecutter.package_name }}.errors import DefinitionError
 from {{ cookiecutter.package_name }}.settings import Settings
