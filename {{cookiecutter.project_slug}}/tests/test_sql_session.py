@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 from sqldata import ORDERS, load_all, rows_of
 
 import {{ cookiecutter.package_name }} as package
@@ -107,3 +107,13 @@ def test_sql_is_the_same_under_any_hash_seed(tmp_path):
         assert done.returncode == 0, done.stderr
         outputs.add(done.stdout)
     assert len(outputs) == 1
+
+
+def test_table_names_leave_out_shadow_copies_of_builds_in_progress(engine: Engine):
+    load_all(engine)
+    with engine.begin() as conn:
+        for shadow in ("orders__pl_tmp", "orders__pl_old", "orders__pl_stage"):
+            conn.execute(text(f"CREATE TABLE {shadow} (id INTEGER)"))
+    names = Session(engine).table_names()
+    assert "orders" in names
+    assert not [name for name in names if "__pl_" in name]

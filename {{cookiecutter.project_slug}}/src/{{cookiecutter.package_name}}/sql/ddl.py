@@ -20,6 +20,8 @@ from ..errors import SQLLayerError
 
 __all__ = [
     "OLD_SUFFIX",
+    "SHADOW_SUFFIXES",
+    "STAGE_SUFFIX",
     "TMP_SUFFIX",
     "AlterRename",
     "CreateTableAs",
@@ -29,6 +31,7 @@ __all__ = [
     "RenameTables",
     "check_name",
     "index_name",
+    "is_shadow",
     "table_ref",
     "typed_table",
 ]
@@ -36,6 +39,15 @@ __all__ = [
 # Shadow names carry these suffixes, so leftovers of a killed process are recognisable.
 TMP_SUFFIX = "__pl_tmp"
 OLD_SUFFIX = "__pl_old"
+STAGE_SUFFIX = "__pl_stage"  # a staged table until its stage is published
+SHADOW_SUFFIXES = (TMP_SUFFIX, OLD_SUFFIX, STAGE_SUFFIX)
+
+
+def is_shadow(name: str) -> bool:
+    """True for the framework's in-progress copies, which readers should not be shown."""
+    return name.endswith(SHADOW_SUFFIXES)
+
+
 MYSQL_BACKENDS = frozenset({"mysql", "mariadb"})
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError, NoSuchTableError
 
 from ..errors import SQLLayerError
 from .dataframe import DataFrame
-from .ddl import TMP_SUFFIX, check_name
+from .ddl import TMP_SUFFIX, check_name, is_shadow
 from .materialize import clean_leftovers, swap_in
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ class Session:
             *inspector.get_table_names(schema=schema),
             *inspector.get_view_names(schema=schema),
         ]
-        return sorted(n for n in names if not n.endswith(TMP_SUFFIX))
+        return sorted(n for n in names if not is_shadow(n))
 
     def refresh(self, name: str | None = None, *, schema: str | None = None) -> None:
         """Forget cached columns (of one table, or all) so the next ``table()`` reflects again."""

@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..errors import DefinitionError, SQLLayerError
 from .crashpoints import crash_point
 from .dataframe import DataFrame
-from .ddl import check_name
+from .ddl import STAGE_SUFFIX, check_name
 from .materialize import swap_in
 from .session import Session
 
@@ -38,9 +38,6 @@ __all__ = [
     "shadow_name",
     "stage_members",
 ]
-
-# A staged table's name until its stage is published; recognisable, so leftovers are found.
-STAGE_SUFFIX = "__pl_stage"
 
 
 def shadow_name(name: str) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy.types import JSON, LargeBinary, PickleType
 from ...db.base import Base
 from ...db.schema import import_models
 from ...errors import DatabaseError
+from ...sql.ddl import is_shadow
 
 __all__ = [
     "columns",
@@ -39,8 +40,8 @@ def framework_tables() -> frozenset[str]:
 def list_relations(conn: Connection) -> pd.DataFrame:
     """Every table and view with its kind, whether the framework owns it, and its row count."""
     catalogue = inspect(conn)
-    rows = [(name, "table") for name in catalogue.get_table_names()]
-    rows += [(name, "view") for name in catalogue.get_view_names()]
+    rows = [(name, "table") for name in catalogue.get_table_names() if not is_shadow(name)]
+    rows += [(name, "view") for name in catalogue.get_view_names() if not is_shadow(name)]
     frame = pd.DataFrame(rows, columns=["name", "kind"])
     frame["system"] = frame["name"].isin(framework_tables())
     frame["rows"] = [_count(conn, name) for name in frame["name"]]
