@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import textwrap
 import uuid
 from collections.abc import Callable, Iterator
@@ -33,6 +34,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "{{ cookiecutter.package_name }}"
 BACKENDS = ["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)]
 APP_TIMEOUT_S = 60
+# Streamlit's script runner installs each app script as ``__main__`` and leaves it there.
+REAL_MAIN = sys.modules["__main__"]
 
 FAILING_MODELS = f"""
 from {PACKAGE}.core.task import Task
@@ -164,6 +167,14 @@ def seeded(backend_url: tuple[str, str | None], tmp_path_factory: pytest.TempPat
     assert failed.status == RunState.FAILED, failed
     assert ok.status == RunState.SUCCESS, ok
     return Seeded(root, database_url, reader_url, str(failed.run_id), str(ok.run_id))
+
+
+@pytest.fixture(autouse=True)
+def restore_main_module() -> Iterator[None]:
+    """Put the real ``__main__`` back after each test: processes spawned later (Dask's worker
+    processes) re-import ``__main__`` and would otherwise run a deleted app script."""
+    yield
+    sys.modules["__main__"] = REAL_MAIN
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from .attempt import AttemptCall, AttemptOutcome, run_attempt, utcnow
 from .context import request_stop
 from .dag import Dag
 from .executors import Executor
+from .interrupts import signals_call
 from .planner import decide
 from .report import RunObserver, RunReport
 from .retry import backoff
@@ -29,6 +30,8 @@ from .scheduler import ReadyQueue
 from .state import SATISFIED, RunState, TaskState
 
 __all__ = ["Execution"]
+
+INTERRUPTED = object()  # put on the outcome queue by Ctrl-C/SIGTERM to wake the loop
 
 
 @dataclass
@@ -72,7 +75,7 @@ class Execution:
         self.ready: deque[str] = deque()
         self.running: dict[Future[Any], _Running] = {}
         self.retries: list[tuple[float, int, str, int]] = []
-        self.done: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()
+        self.done: queue.SimpleQueue[Any] = queue.SimpleQueue()  # futures, or INTERRUPTED
         self.produced: set[str] = set()
         self.reuse: dict[str, str | None] = {}
         self.stopping: str | None = None
@@ -82,10 +85,11 @@ class Execution:
     def run(self) -> RunReport:
         """Run to the end (or until cancelled) and return the report."""
         self.ready.extend(self.queue.take_ready())
-        try:
-            self._loop()
-        except KeyboardInterrupt:
-            self._cancel()
+        with signals_call(lambda: self.done.put(INTERRUPTED)):
+            try:
+                self._loop()
+            except KeyboardInterrupt:
+                self._cancel()
         if self.stages is not None:
             self.stages.abandon("the run ended before the stage was complete")
         self.report.status = self._final_status()
@@ -102,6 +106,8 @@ class Execution:
             except queue.Empty:
                 future = None
             while future is not None:
+                if future is INTERRUPTED:
+                    raise KeyboardInterrupt
                 self._collect(future)
                 try:
                     future = self.done.get_nowait()

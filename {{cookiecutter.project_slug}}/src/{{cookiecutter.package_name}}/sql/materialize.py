@@ -111,13 +111,14 @@ def _write_transaction(engine: Engine) -> Iterator[Connection]:
             try:
                 yield conn
             except BaseException:
-                if dbapi.in_transaction:
+                if not conn.invalidated and dbapi.in_transaction:
                     dbapi.execute("ROLLBACK")
                 raise
             dbapi.execute("COMMIT")
         finally:
-            conn.exec_driver_sql("PRAGMA legacy_alter_table=OFF")
-            dbapi.isolation_level = previous
+            if not conn.invalidated:  # an invalidated connection is closed and never reused
+                conn.exec_driver_sql("PRAGMA legacy_alter_table=OFF")
+                dbapi.isolation_level = previous
 
 
 def _fail(name: str, kind: str, exc: SQLAlchemyError) -> MaterializeError:

@@ -1,0 +1,85 @@
+"""Ctrl-C and SIGTERM while a run is going: the run loop cancels between two steps, never in
+the middle of one (a publish, a ledger write or a cleanup cut short)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+
+import pytest
+from engine_support import migrated, run, task_rows, write_models
+
+from {{ cookiecutter.package_name }}.core.interrupts import signals_call
+from {{ cookiecutter.package_name }}.settings import Settings
+
+__all__ = ["migrated"]
+
+INTERRUPTING = """
+    import os
+    import signal
+    import time
+
+    from {{ cookiecutter.package_name }}.core.task import Task
+
+
+    @Task()
+    def interrupter(run):
+        os.kill(os.getpid(), signal.SIGINT)
+        while not run.should_stop():
+            time.sleep(0.02)
+        raise RuntimeError("asked to stop")
+
+
+    @Task(depends_on=[interrupter])
+    def after():
+        pass
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_inside_the_block_calls_back_instead_of_raising(signum: int) -> None:
+    calls = []
+    with signals_call(lambda: calls.append("stop")):
+        os.kill(os.getpid(), signum)
+    assert calls == ["stop"]
+
+
+def test_a_second_signal_raises_keyboard_interrupt() -> None:
+    with pytest.raises(KeyboardInterrupt), signals_call(lambda: None):
+        os.kill(os.getpid(), signal.SIGINT)
+        os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_the_previous_handlers_are_back_after_the_block() -> None:
+    before = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    with signals_call(lambda: None):
+        assert signal.getsignal(signal.SIGINT) is not before[signal.SIGINT]
+    assert {number: signal.getsignal(number) for number in before} == before
+
+
+def test_off_the_main_thread_the_handlers_are_left_alone() -> None:
+    seen = []
+
+    def body() -> None:
+        with signals_call(lambda: None):
+            seen.append(signal.getsignal(signal.SIGINT))
+
+    thread = threading.Thread(target=body)
+    thread.start()
+    thread.join()
+    assert seen == [signal.getsignal(signal.SIGINT)]
+
+
+def test_a_ctrl_c_during_a_run_cancels_it_and_the_caller_gets_the_report(
+    migrated: Settings,
+) -> None:
+    write_models(migrated.root, INTERRUPTING)
+    report = run(migrated)
+    assert report.status == "cancelled"
+    assert report.exit_code == 130
+    states = {r.task: (r.status, r.reason) for r in task_rows(migrated, report.run_id)}
+    assert states == {
+        "interrupter": ("cancelled", "stopped: the run was cancelled"),
+        "after": ("cancelled", "not started: the run was cancelled"),
+    }
