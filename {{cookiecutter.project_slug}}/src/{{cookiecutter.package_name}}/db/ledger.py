@@ -7,6 +7,7 @@ cost a handful of commits, never one each, and the run never waits for the disk.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -315,13 +316,9 @@ class LedgerWriter:
         old = [c for task, c in changes.items() if task in existing]
         existing.update(changes)
         for keys, group in _by_keys(old):
-            statement = (
-                LATEST.update()
-                .where(LATEST.c.task == bindparam("b_task"))
-                .values({key: bindparam(f"v_{key}") for key in keys})
-            )
             conn.execute(
-                statement, [{"b_task": c["task"], **{f"v_{k}": c[k] for k in keys}} for c in group]
+                _latest_update(keys),
+                [{"b_task": c["task"], **{f"v_{k}": c[k] for k in keys}} for c in group],
             )
 
     def _write_checks(self, conn: Any, rows: Iterable[dict[str, Any]]) -> None:
@@ -343,6 +340,16 @@ class LedgerWriter:
                     for c in row["checks"]
                 ],
             )
+
+
+@functools.cache
+def _latest_update(keys: tuple[str, ...]) -> Any:
+    """The ``task_latest`` update setting ``keys``, built once (a batch runs it per group)."""
+    return (
+        LATEST.update()
+        .where(LATEST.c.task == bindparam("b_task"))
+        .values({key: bindparam(f"v_{key}") for key in keys})
+    )
 
 
 def _by_keys(changes: Iterable[dict[str, Any]]) -> list[tuple[tuple[str, ...], list[dict]]]:
