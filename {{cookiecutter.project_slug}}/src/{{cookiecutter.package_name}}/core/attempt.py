@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from ..db.locks import running_as
 from ..errors import PipelineError
 from .context import RunContext
 from .task import Task
@@ -93,10 +94,11 @@ def run_attempt(call: AttemptCall) -> AttemptOutcome:
     started, clock = utcnow(), time.perf_counter()
     outcome = AttemptOutcome(call.task.name, call.attempt, False, started, started, 0)
     try:
-        result = call.task.func(**_injected(call))
-        if inspect.iscoroutine(result):  # an `async def` task runs to completion here
-            result = asyncio.run(result)
-        _handle_output(call, result, outcome)
+        with running_as(call.run_id):  # its table swaps first check the run still holds the lock
+            result = call.task.func(**_injected(call))
+            if inspect.iscoroutine(result):  # an `async def` task runs to completion here
+                result = asyncio.run(result)
+            _handle_output(call, result, outcome)
     except Exception as exc:  # user code: every failure is recorded, never raised here
         outcome.ok, outcome.error = False, _format_error(exc)
     else:

@@ -4,6 +4,9 @@
 ``lost`` once another process took it). ``TableRunLock`` keeps the holder in the ``run_lock``
 table: a row naming run id, host and pid, refreshed by a heartbeat. A lock whose holder is gone
 (same host: its pid is dead; another host: no heartbeat for ``stale_after_s``) is taken over.
+
+Both kinds keep the holder's row, so any process can tell whether a run still holds the lock:
+``check_run_lock`` does, just before a task's table swap, for the run ``running_as`` names.
 """
 
 from __future__ import annotations
@@ -13,20 +16,32 @@ import os
 import socket
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta, timezone
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Connection, Engine, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import RunLockedError, RunLockLostError
 from .models import RunLock as RunLockRow
 
-__all__ = ["RunLock", "TableRunLock", "pid_alive", "run_lock_for", "verify_lock"]
+__all__ = [
+    "RunLock",
+    "TableRunLock",
+    "check_run_lock",
+    "pid_alive",
+    "run_lock_for",
+    "running_as",
+    "verify_lock",
+]
 
 LOCKS = RunLockRow.__table__
 _log = logging.getLogger("pipeline.lock")
+_running_as: ContextVar[str | None] = ContextVar("pipeline_run_id", default=None)
 
 
 def _now() -> datetime:
@@ -194,3 +209,27 @@ def verify_lock(lock: RunLock) -> None:
         verify()
     elif lock.lost:
         raise RunLockLostError(getattr(lock, "name", "pipeline"))
+
+
+@contextmanager
+def running_as(run_id: str) -> Iterator[None]:
+    """Within the block (a task attempt), table swaps check that ``run_id`` holds the lock."""
+    token = _running_as.set(run_id)
+    try:
+        yield
+    finally:
+        _running_as.reset(token)
+
+
+def check_run_lock(conn: Connection, name: str = "pipeline") -> None:
+    """Raise ``RunLockLostError`` if this attempt's run no longer holds the lock.
+
+    Reads the holder's row, so it works on a worker in another process too; outside a run
+    (no ``running_as``) it does nothing. Called on the connection that is about to swap.
+    """
+    run_id = _running_as.get()
+    if run_id is None:
+        return
+    holder = conn.scalar(select(LOCKS.c.run_id).where(LOCKS.c.name == name))
+    if holder != run_id:
+        raise RunLockLostError(name)

@@ -19,6 +19,7 @@ from sqlalchemy import true
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.sql import Select
 
+from ..db.locks import check_run_lock
 from ..errors import MaterializeError, SQLLayerError
 from .crashpoints import crash_point
 from .ddl import (
@@ -187,6 +188,7 @@ def _table_in_transaction(
         crash_point("materialize.after_build")
         _drop(conn, name, _kind(conn, name, schema), schema)
         crash_point("materialize.before_swap")
+        check_run_lock(conn)
         conn.execute(AlterRename(shadow, name, schema))
         _index(conn, name, name, indexes, schema)
     crash_point("materialize.after_swap")
@@ -220,6 +222,7 @@ def swap_in(engine: Engine, pairs: Sequence[tuple[str, str]], *, schema: str | N
     """
     if _transactional(engine):
         with _write_transaction(engine) as conn:
+            check_run_lock(conn)
             for shadow, target in pairs:
                 _drop(conn, target, _kind(conn, target, schema), schema)
                 conn.execute(AlterRename(shadow, target, schema))
@@ -231,6 +234,7 @@ def swap_in(engine: Engine, pairs: Sequence[tuple[str, str]], *, schema: str | N
             if kinds[target] is not None:
                 moves.append((target, target + OLD_SUFFIX))
             moves.append((shadow, target))
+        check_run_lock(conn)
         # one RENAME TABLE statement: MySQL applies it atomically, so readers never see the
         # table missing
         conn.execute(RenameTables(moves, schema))
@@ -284,12 +288,14 @@ def materialize_view(
     try:
         if _transactional(engine):
             with _write_transaction(engine) as conn:
+                check_run_lock(conn)
                 _drop(conn, name, _kind(conn, name, schema), schema)
                 conn.execute(CreateView(name, select, schema))
             return 0
         with engine.begin() as conn:
             replacing_table = _kind(conn, name, schema) == "table"
             if not replacing_table:
+                check_run_lock(conn)
                 conn.execute(CreateView(name, select, schema, replace=True))
                 return 0
             shadow = name + TMP_SUFFIX
