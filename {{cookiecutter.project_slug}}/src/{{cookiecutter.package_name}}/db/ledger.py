@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, and_, bindparam, func, select, update
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ..errors import DatabaseError
 from .models import CheckResult, PipelineRun, TaskLatest, TaskRun
@@ -176,8 +177,9 @@ class LedgerWriter:
     ``put(row)`` queues the latest state of an attempt (keyed by task and attempt): the first
     time a key is seen it is inserted, later states update it. The thread commits everything
     queued while it was writing the previous batch in one transaction, so the rows of a burst
-    of small tasks share a commit, while a lone row is written within milliseconds.
-    ``close()`` drains and stops.
+    of small tasks share a commit, while a lone row is written within milliseconds. A batch
+    the database refuses for a moment (busy, a dropped connection) is written again for up to
+    ``retry_for_s``. ``close()`` drains and stops.
     """
 
     _STOP = object()
@@ -189,9 +191,11 @@ class LedgerWriter:
         heartbeat_s: float = 5.0,
         interval_s: float = 1.0,
         linger_s: float = 0.005,
+        retry_for_s: float = 30.0,
     ):
         self.engine, self.run_id = engine, run_id
         self.heartbeat_s, self.interval_s, self.linger_s = heartbeat_s, interval_s, linger_s
+        self.retry_for_s = retry_for_s
         self._known: set[str] | None = None  # tasks that have a task_latest row
         self._closing = False
         self._pending: deque[Any] = deque()
@@ -242,7 +246,7 @@ class LedgerWriter:
             stopping = any(item is self._STOP for item in batch)
             rows = [item for item in batch if isinstance(item, dict)]
             if rows:
-                self._safely(lambda: self._write(rows))
+                self._safely(lambda: self._write_retrying(rows))
             for item in batch:
                 if isinstance(item, threading.Event):
                     item.set()
@@ -265,6 +269,25 @@ class LedgerWriter:
                 RUNS.update().where(RUNS.c.id == self.run_id).values(heartbeat_at=utcnow())
             )
 
+    def _write_retrying(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Write a batch; if the database was unreachable or busy, try again on a fresh
+        connection for up to ``retry_for_s``: the failed transaction rolled back, so no row is
+        written twice."""
+        import tenacity  # only a failing write pays for the import
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception(_transient),
+            wait=tenacity.wait_exponential(multiplier=0.1, max=2.0),
+            stop=tenacity.stop_after_delay(self.retry_for_s),
+            before_sleep=lambda state: _log.warning(
+                "run ledger write failed, trying again: %s", state.outcome.exception()
+            ),
+            reraise=True,
+        )
+        for attempt in retrying:
+            with attempt:
+                self._write(rows)
+
     def _write(self, rows: Sequence[dict[str, Any]]) -> None:
         latest: dict[tuple[str, int], dict[str, Any]] = {}
         for row in rows:  # several states of one attempt in a batch: only the last counts
@@ -280,11 +303,15 @@ class LedgerWriter:
             if updates:
                 conn.execute(_UPDATE, [_update_params(r, self.run_id) for r in updates])
             self._write_checks(conn, [r for r in latest.values() if r.get("checks")])
-            self._write_latest(conn, rows)
-        self._inserted.update(k for k in latest)
+            recorded = self._write_latest(conn, rows)
+        self._inserted.update(k for k in latest)  # committed: later states of these update
+        if self._known is not None:
+            self._known.update(recorded)
 
-    def _write_latest(self, conn: Any, rows: Sequence[dict[str, Any]]) -> None:
-        """Keep ``task_latest`` current: the last execution and last success of each task."""
+    def _write_latest(self, conn: Any, rows: Sequence[dict[str, Any]]) -> set[str]:
+        """Keep ``task_latest`` current: the last execution and last success of each task.
+
+        Returns the tasks it wrote, which have a row once the transaction commits."""
         changes: dict[str, dict[str, Any]] = {}
         for row in rows:
             if row.get("started_at") is None or row["status"] == "skipped":
@@ -304,7 +331,7 @@ class LedgerWriter:
                     success_output=row.get("output_fingerprint"),
                 )
         if not changes:
-            return
+            return set()
         if self._known is None:
             self._known = set(conn.scalars(select(LATEST.c.task)))
         existing = self._known
@@ -314,12 +341,12 @@ class LedgerWriter:
                 LATEST.insert(), [{c.name: n.get(c.name) for c in LATEST.columns} for n in new]
             )
         old = [c for task, c in changes.items() if task in existing]
-        existing.update(changes)
         for keys, group in _by_keys(old):
             conn.execute(
                 _latest_update(keys),
                 [{"b_task": c["task"], **{f"v_{k}": c[k] for k in keys}} for c in group],
             )
+        return set(changes)
 
     def _write_checks(self, conn: Any, rows: Iterable[dict[str, Any]]) -> None:
         from ..core.attempt import utcnow
@@ -349,6 +376,13 @@ def _latest_update(keys: tuple[str, ...]) -> Any:
         LATEST.update()
         .where(LATEST.c.task == bindparam("b_task"))
         .values({key: bindparam(f"v_{key}") for key in keys})
+    )
+
+
+def _transient(exc: BaseException) -> bool:
+    """A failure that a later try may not meet: a lost connection, a busy or restarting server."""
+    return isinstance(exc, DBAPIError) and (
+        exc.connection_invalidated or isinstance(exc, OperationalError)
     )
 
 

@@ -1,0 +1,91 @@
+"""The run ledger's background writer: a batch the database refuses for a moment (busy, or a
+dropped connection) is written again, once, instead of being lost."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+
+import pytest
+from engine_support import migrated
+from sqlalchemy import Engine, create_engine, select
+from sqlalchemy.engine import make_url
+
+from {{ cookiecutter.package_name }}.core.attempt import utcnow
+from {{ cookiecutter.package_name }}.db.ledger import Ledger, LedgerWriter
+from {{ cookiecutter.package_name }}.db.models import TaskLatest
+from {{ cookiecutter.package_name }}.errors import DatabaseError
+from {{ cookiecutter.package_name }}.settings import Settings
+
+__all__ = ["migrated"]
+ON_SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+RUN = "20260101T000000-00000000"
+
+
+@pytest.fixture
+def impatient(migrated: Settings) -> Iterator[Engine]:
+    """An engine on the project's SQLite file that gives up on a busy database at once."""
+    engine = create_engine(migrated.database_url, connect_args={"timeout": 0.01})
+    now = utcnow()
+    run = {
+        "id": RUN,
+        "started_at": now,
+        "heartbeat_at": now,
+        "status": "running",
+        "selection": "{}",
+        "host": "here",
+        "pid": 1,
+    }
+    Ledger(engine).open_run(run, now)
+    yield engine
+    engine.dispose()
+
+
+def _busy(engine: Engine) -> sqlite3.Connection:
+    """Another connection holding SQLite's write lock."""
+    blocker = sqlite3.connect(make_url(engine.url).database, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    return blocker
+
+
+def _row(task: str, status: str) -> dict:  # type: ignore[type-arg]
+    return {"task": task, "attempt": 1, "status": status, "started_at": utcnow()}
+
+
+@ON_SQLITE
+def test_a_batch_refused_while_the_database_is_busy_is_written_once_it_is_free(
+    impatient: Engine,
+) -> None:
+    writer = LedgerWriter(impatient, RUN, linger_s=0)
+    writer.put(_row("first", "success"))
+    writer.flush()
+    blocker = _busy(impatient)
+    writer.put(_row("second", "running"))
+    writer.put(_row("first", "running"))  # no: a later state of an already-written attempt
+    writer.put(_row("first", "success"))
+    time.sleep(0.3)  # the writer has been refused at least once by now
+    blocker.rollback()
+    blocker.close()
+    writer.close()
+    rows = Ledger(impatient).task_rows(RUN)
+    assert sorted((r.task, r.attempt, r.status) for r in rows) == [
+        ("first", 1, "success"),
+        ("second", 1, "running"),
+    ]
+    with impatient.connect() as conn:
+        latest = dict(conn.execute(select(TaskLatest.task, TaskLatest.last_status)).all())
+    assert latest == {"first": "success", "second": "running"}
+
+
+@ON_SQLITE
+def test_a_database_busy_for_longer_than_the_retry_window_is_reported(impatient: Engine) -> None:
+    writer = LedgerWriter(impatient, RUN, linger_s=0, retry_for_s=0.2)
+    blocker = _busy(impatient)
+    try:
+        writer.put(_row("first", "running"))
+        with pytest.raises(DatabaseError, match="could not write the run ledger"):
+            writer.close()
+    finally:
+        blocker.rollback()
+        blocker.close()
