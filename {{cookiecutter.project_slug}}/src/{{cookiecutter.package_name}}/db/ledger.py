@@ -273,7 +273,14 @@ class LedgerWriter:
         """Write a batch; if the database was unreachable or busy, try again on a fresh
         connection for up to ``retry_for_s``: the failed transaction rolled back, so no row is
         written twice."""
-        import tenacity  # only a failing write pays for the import
+        try:
+            self._write(rows)
+            return
+        except DBAPIError as exc:
+            if not _transient(exc):
+                raise
+            _log.warning("run ledger write failed, trying again: %s", exc)
+        import tenacity  # only a failed write pays for the import (~0.1 s)
 
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception(_transient),
