@@ -1,0 +1,114 @@
+"""Reading CSV objects: plain text is split in blocks, anything else goes through the csv module.
+
+Both ways must give the same rows, record numbers, line numbers and rejects; the property
+test below compares them on random text full of quotes, line ends and ragged rows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from {{ cookiecutter.package_name }}.ingest import CsvSource
+from {{ cookiecutter.package_name }}.ingest.sources import ObjectProblem, _PlainLines
+
+COLUMNS = ["a", "b", "c"]
+
+
+def read_all(path: Path, size: int = 2, columns: list[str] = COLUMNS) -> list[tuple[Any, ...]]:
+    """Every record of the file as (record, line, values or reason, raw), in record order."""
+    source = CsvSource(str(path))
+    out: list[tuple[Any, ...]] = []
+    try:
+        for batch in source.read(path, columns, set(), size):
+            rows = list(zip(*batch.columns)) if batch.records else []
+            for record, line, values, raw in zip(batch.records, batch.lines, rows, batch.raws):
+                out.append((record, line, tuple(values), source.render(raw)))
+            for refused in batch.refused:
+                out.append((refused.record, refused.line, refused.reason, refused.raw))
+    except ObjectProblem as exc:
+        out.append(("problem", str(exc)))
+    return sorted(out, key=lambda item: (isinstance(item[0], str), item[0]))
+
+
+def read_with_csv_module_only(
+    path: Path, size: int = 2, columns: list[str] = COLUMNS
+) -> list[tuple[Any, ...]]:
+    with mock.patch.object(_PlainLines, "_split", lambda self, text: None):
+        return read_all(path, size, columns)
+
+
+def write(tmp_path: Path, text: str, name: str = "in.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode("utf-8"))
+    return path
+
+
+def test_crlf_and_lf_files_give_the_same_rows_and_lines(tmp_path: Path) -> None:
+    body = ["a,b,c", "1,x,2", "3,y,4", "5,z,6"]
+    lf = read_all(write(tmp_path, "\n".join(body) + "\n", "lf.csv"))
+    crlf = read_all(write(tmp_path, "\r\n".join(body) + "\r\n", "crlf.csv"))
+    assert lf == crlf
+    assert [(record, line) for record, line, *_ in lf] == [(1, 2), (2, 3), (3, 4)]
+    assert lf[0][2] == ("1", "x", "2")
+
+
+def test_rows_after_a_quoted_line_break_keep_their_line_numbers(tmp_path: Path) -> None:
+    text = 'a,b,c\n1,x,2\n3,"two\nlines",4\n5,short\n7,z,8\n'
+    rows = read_all(write(tmp_path, text), size=1)
+    assert rows == read_with_csv_module_only(tmp_path / "in.csv", size=1)
+    assert rows[1][2] == ("3", "two\nlines", "4")
+    assert rows[2][:3] == (3, 5, "malformed line: 2 fields where the header has 3")
+    assert rows[3][:3] == (4, 6, ("7", "z", "8"))
+
+
+def test_a_ragged_line_after_many_plain_ones_is_refused_with_its_line(tmp_path: Path) -> None:
+    lines = [f"{i},v{i},{i * 2}" for i in range(1, 501)]
+    lines[399] = "400,only-two"
+    rows = read_all(write(tmp_path, "a,b,c\n" + "\n".join(lines) + "\n"), size=64)
+    refused = [row for row in rows if isinstance(row[2], str)]
+    assert refused == [
+        (400, 401, "malformed line: 2 fields where the header has 3", "400,only-two")
+    ]
+    assert len(rows) == 500 and rows[-1][:3] == (500, 501, ("500", "v500", "1000"))
+
+
+def test_a_last_line_without_a_line_end_is_read(tmp_path: Path) -> None:
+    rows = read_all(write(tmp_path, "a,b,c\n1,2,3\n4,5,6"))
+    assert [values for _, _, values, _ in rows] == [("1", "2", "3"), ("4", "5", "6")]
+
+
+def test_a_field_over_the_csv_size_limit_fails_the_object_as_the_csv_module_does(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, "a,b,c\n1,2,3\n4," + "x" * 200_000 + ",6\n")
+    rows = read_all(path)
+    assert rows == read_with_csv_module_only(path)
+    assert rows[-1][0] == "problem" and "field larger than field limit" in rows[-1][1]
+
+
+@hypothesis_settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    body=st.lists(
+        st.sampled_from(["1", "x", "", " ", ",", ",,", '"', '""', "\n", "\r\n", "\r", "\0", "é"]),
+        max_size=40,
+    ),
+    width=st.integers(min_value=1, max_value=3),
+    chars=st.integers(min_value=1, max_value=30),
+    size=st.integers(min_value=1, max_value=4),
+)
+def test_block_reading_matches_the_csv_module_on_any_text(
+    tmp_path: Path, body: list[str], width: int, chars: int, size: int
+) -> None:
+    columns = COLUMNS[:width]
+    path = write(tmp_path, ",".join(columns) + "\n" + "".join(body))
+    with mock.patch.object(_PlainLines, "chars", chars):
+        expected = read_with_csv_module_only(path, size, columns)
+        assert read_all(path, size, columns) == expected
