@@ -89,3 +89,27 @@ def test_a_database_busy_for_longer_than_the_retry_window_is_reported(impatient:
     finally:
         blocker.rollback()
         blocker.close()
+
+
+@ON_SQLITE
+def test_a_batch_whose_commit_fails_is_written_whole_on_the_next_try(
+    impatient: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    commit, refused = impatient.dialect.do_commit, []
+
+    def refuse_once(dbapi_connection: sqlite3.Connection) -> None:
+        if not refused:
+            refused.append(True)
+            raise sqlite3.OperationalError("database is locked")
+        commit(dbapi_connection)
+
+    monkeypatch.setattr(impatient.dialect, "do_commit", refuse_once)
+    writer = LedgerWriter(impatient, RUN, linger_s=0)
+    writer.put(_row("first", "success"))
+    writer.close()
+    assert refused
+    rows = Ledger(impatient).task_rows(RUN)
+    assert [(r.task, r.status) for r in rows] == [("first", "success")]
+    with impatient.connect() as conn:
+        latest = dict(conn.execute(select(TaskLatest.task, TaskLatest.last_status)).all())
+    assert latest == {"first": "success"}  # inserted again, not updated: the first never landed
