@@ -6,13 +6,13 @@ test that needs MySQL fails instead of skipping, so CI cannot go green without i
 
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from mysql_support import BACKENDS, mysql_server_url
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -20,18 +20,6 @@ from {{ cookiecutter.package_name }}.db.engine import make_engine
 from {{ cookiecutter.package_name }}.settings import Settings, load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-BACKENDS = ["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)]
-
-
-def mysql_server_url() -> str | None:
-    """The MySQL server to test against, or a skip (a failure under REQUIRE_MYSQL=1)."""
-    url = os.environ.get("MYSQL_URL")
-    if url:
-        return url
-    if os.environ.get("REQUIRE_MYSQL") == "1":
-        pytest.fail("REQUIRE_MYSQL=1 but MYSQL_URL is not set: start MySQL and export MYSQL_URL")
-    pytest.skip("MYSQL_URL is not set; these tests need a MySQL/MariaDB server")
-    return None
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from conftest import BACKENDS, mysql_server_url
+from mysql_support import BACKENDS, mysql_server_url
 from sqlalchemy import (
     Column,
     Date,

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 import streamlit as st
 import yaml
+from mysql_support import BACKENDS, mysql_server_url
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from streamlit.testing.v1 import AppTest
@@ -32,7 +33,6 @@ from {{ cookiecutter.package_name }}.settings import load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "{{ cookiecutter.package_name }}"
-BACKENDS = ["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)]
 APP_TIMEOUT_S = 60
 # Streamlit's script runner installs each app script as ``__main__`` and leaves it there.
 REAL_MAIN = sys.modules["__main__"]
@@ -84,17 +84,6 @@ class Seeded:
     dashboard_url: str | None
     failed_run: str
     ok_run: str
-
-
-def mysql_server_url() -> str | None:
-    """The MySQL server to test against, or a skip (a failure under REQUIRE_MYSQL=1)."""
-    url = os.environ.get("MYSQL_URL")
-    if url:
-        return url
-    if os.environ.get("REQUIRE_MYSQL") == "1":
-        pytest.fail("REQUIRE_MYSQL=1 but MYSQL_URL is not set: start MySQL and export MYSQL_URL")
-    pytest.skip("MYSQL_URL is not set; these tests need a MySQL/MariaDB server")
-    return None
 
 
 def copy_project(root: Path) -> Path:
