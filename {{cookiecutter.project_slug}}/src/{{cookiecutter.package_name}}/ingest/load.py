@@ -13,7 +13,7 @@ import os
 import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from itertools import chain, repeat
+from itertools import repeat
 from typing import Any
 
 import sqlalchemy as sa
@@ -95,9 +95,13 @@ class Loader:
         per = self.per_statement
         whole = count // per * per if per > 1 else 0
         if whole:
-            flat = tuple(chain.from_iterable(zip(*[c[:whole] for c in ready])))
-            width = per * len(ready)
-            groups = [flat[i : i + width] for i in range(0, len(flat), width)]
+            # Rows side by side in one flat list, filled a column at a time by slice
+            # assignment: no tuple per row is ever built.
+            flat: list[Any] = [None] * (whole * len(ready))
+            for offset, column in enumerate(ready):
+                flat[offset :: len(ready)] = column if len(column) == whole else column[:whole]
+            width, params = per * len(ready), tuple(flat)
+            groups = [params[i : i + width] for i in range(0, len(params), width)]
             self.conn.exec_driver_sql(self.multi_sql, groups)
         if whole < count:
             rest = list(zip(*[c[whole:] for c in ready]))
