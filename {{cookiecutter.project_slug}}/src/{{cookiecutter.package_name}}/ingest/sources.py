@@ -161,9 +161,12 @@ class CsvSource(_FileSource):
                     raise ObjectProblem(f"line {failed}: unreadable CSV: {exc}") from None
                 if not chunk:
                     return
-                exact = reader.line_num - start == len(chunk)
-                first = line + start if exact else None
-                batch = self._batch(chunk, record, first, width, checked)
+                first = line + start
+                if reader.line_num - start == len(chunk):  # one line per row
+                    starts: Sequence[int] = range(first + 1, first + len(chunk) + 1)
+                else:
+                    starts = _first_lines(chunk, first, self.delimiter)
+                batch = self._batch(chunk, record, starts, width, checked)
                 record += batch.read
                 yield self._columns(batch, picks, width)
 
@@ -182,22 +185,19 @@ class CsvSource(_FileSource):
         return batch
 
     def _batch(
-        self, chunk: list[list[str]], record: int, start: int | None, width: int, checked: bool
+        self, chunk: list[list[str]], record: int, starts: Sequence[int], width: int, checked: bool
     ) -> Batch:
-        """Split a chunk into good rows and refused ones (the common all-good case in C)."""
+        """Split a chunk into good rows and refused ones (the common all-good case in C).
+
+        ``starts`` holds the line each row of the chunk starts on."""
         if set(map(len, chunk)) == {width} and (checked or _valid_text(chunk)):
-            count = len(chunk)
-            records = range(record + 1, record + count + 1)
-            lines: Sequence[int | None] = (
-                range(start + 1, start + count + 1) if start is not None else [None] * count
-            )
-            return Batch([], records, lines, chunk, texts=True)
+            records = range(record + 1, record + len(chunk) + 1)
+            return Batch([], records, starts, chunk, texts=True)
         batch = Batch([], [], [], [], texts=True)
-        for offset, row in enumerate(chunk):
+        for row, line in zip(chunk, starts):
             if not row:
                 continue  # a blank line holds no record
             record += 1
-            line = start + offset + 1 if start is not None else None
             problem = _row_problem(row, width)
             if problem:
                 batch.refused.append(Refused(record, line, None, problem, self.render(row)))
@@ -309,6 +309,21 @@ class _PlainLines:
         if counts != {self.width - 1} or "" in lines or max(map(len, lines)) > self.limit:
             return None
         return lines
+
+
+def _first_lines(chunk: list[list[str]], before: int, delimiter: str) -> list[int]:
+    """The line each row starts on, when some rows span lines (a quoted line break).
+
+    A row takes one line plus one per line break inside its fields: CRLF, CR or LF, as the
+    file is split into lines."""
+    starts, line = [], before + 1
+    for row in chunk:
+        starts.append(line)
+        text = delimiter.join(row)
+        line += 1
+        if "\n" in text or "\r" in text:
+            line += text.count("\r") + text.count("\n") - text.count("\r\n")
+    return starts
 
 
 def _plain_batch(lines: list[str], record: int, line: int, plain: _PlainLines) -> Batch:
