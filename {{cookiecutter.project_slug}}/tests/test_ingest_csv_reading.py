@@ -1,7 +1,8 @@
-"""Reading CSV objects: plain text is split in blocks, anything else goes through the csv module.
+"""Reading CSV objects: plain text is split in blocks, other blocks go through the csv module.
 
-Both ways must give the same rows, record numbers, line numbers and rejects; the property
-test below compares them on random text full of quotes, line ends and ragged rows.
+That must give the same rows, record numbers, line numbers and rejects as the csv module
+reading the whole file; the property test below compares them on random text full of quotes,
+line ends and ragged rows, cut into blocks of random sizes.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from {{ cookiecutter.package_name }}.ingest import CsvSource
-from {{ cookiecutter.package_name }}.ingest.sources import ObjectProblem, _PlainLines
+from {{ cookiecutter.package_name }}.ingest import CsvSource, sources
+from {{ cookiecutter.package_name }}.ingest.sources import ObjectProblem, _TextBlocks
 
 COLUMNS = ["a", "b", "c"]
 
@@ -40,7 +41,7 @@ def read_all(path: Path, size: int = 2, columns: list[str] = COLUMNS) -> list[tu
 def read_with_csv_module_only(
     path: Path, size: int = 2, columns: list[str] = COLUMNS
 ) -> list[tuple[Any, ...]]:
-    with mock.patch.object(_PlainLines, "_split", lambda self, text: None):
+    with mock.patch.object(sources, "_decodes", lambda path, encoding: False):
         return read_all(path, size, columns)
 
 
@@ -130,7 +131,48 @@ def test_block_reading_matches_the_csv_module_on_any_text(
 ) -> None:
     columns = COLUMNS[:width]
     path = write(tmp_path, ",".join(columns) + "\n" + "".join(body))
-    with mock.patch.object(_PlainLines, "chars", chars):
+    with mock.patch.object(_TextBlocks, "chars", chars):
+        expected = read_with_csv_module_only(path, size, columns)
+        got = read_all(path, size, columns)
+    assert got == expected
+    if expected and expected[0][0] != "problem":
+        assert [line for _, line, *_ in got] == first_lines(path)
+
+
+@st.composite
+def csv_like(draw: st.DrawFn, width: int) -> str:
+    """Mostly plain lines of ``width`` fields, now and then a quoted, ragged or blank one."""
+    out = []
+    for _ in range(draw(st.integers(min_value=0, max_value=30))):
+        kind = draw(st.sampled_from(["plain"] * 6 + ["quoted", "ragged", "blank"]))
+        if kind == "plain":
+            cells = [draw(st.sampled_from(["1", "x", "", "é"])) for _ in range(width)]
+        elif kind == "quoted":
+            quoted = ["1", '"q"', '"a,b"', '"two\nlines"', '"cr\r\nlf"', '""', '"']
+            cells = [draw(st.sampled_from(quoted)) for _ in range(width)]
+        elif kind == "ragged":
+            cells = ["1"] * (width + draw(st.sampled_from([-1, 1])))
+        else:
+            cells = []
+        out.append(",".join(cells) + draw(st.sampled_from(["\n", "\r\n"] * 3 + ["\r", ""])))
+    return "".join(out)
+
+
+@hypothesis_settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    data=st.data(),
+    width=st.integers(min_value=1, max_value=3),
+    chars=st.integers(min_value=1, max_value=40),
+    size=st.integers(min_value=1, max_value=4),
+)
+def test_block_reading_matches_the_csv_module_on_mostly_plain_text(
+    tmp_path: Path, data: st.DataObject, width: int, chars: int, size: int
+) -> None:
+    columns = COLUMNS[:width]
+    path = write(tmp_path, ",".join(columns) + "\n" + data.draw(csv_like(width)))
+    with mock.patch.object(_TextBlocks, "chars", chars):
         expected = read_with_csv_module_only(path, size, columns)
         got = read_all(path, size, columns)
     assert got == expected

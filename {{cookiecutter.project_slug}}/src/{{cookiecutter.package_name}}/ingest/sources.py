@@ -16,7 +16,7 @@ import io
 import itertools
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -144,31 +144,53 @@ class CsvSource(_FileSource):
             reader = self._reader(handle)
             header = self._header(reader, path)
             width, picks = len(header), self._picks(header, columns, required, path)
-            record, line, lines = 0, reader.line_num, handle
-            if checked:
-                plain = _PlainLines(handle, self.delimiter, self.quotechar, width, size)
-                for block in plain:
-                    yield self._columns(_plain_batch(block, record, line, plain), picks, width)
-                    record, line = record + len(block), line + len(block)
-                lines = plain.rest()  # the first text that needs the csv module, then the file
-            reader = self._reader(lines)
-            while True:
-                start = reader.line_num
-                try:
-                    chunk = list(itertools.islice(reader, size))
-                except csv.Error as exc:
-                    failed = line + reader.line_num
-                    raise ObjectProblem(f"line {failed}: unreadable CSV: {exc}") from None
-                if not chunk:
-                    return
-                first = line + start
-                if reader.line_num - start == len(chunk):  # one line per row
-                    starts: Sequence[int] = range(first + 1, first + len(chunk) + 1)
-                else:
-                    starts = _first_lines(chunk, first, self.delimiter)
-                batch = self._batch(chunk, record, starts, width, checked)
-                record += batch.read
-                yield self._columns(batch, picks, width)
+            record, line = 0, reader.line_num
+            if not checked:  # every row is checked for bad bytes: the csv module reads all
+                yield from self._csv_batches(self._reader(handle), record, line, width, picks, size)
+                return
+            plain = _TextBlocks(handle, self.delimiter, self.quotechar, width, size)
+            for block in plain:
+                if isinstance(block, str):  # text the csv module must read, to a record's end
+                    reader = self._reader(itertools.chain(io.StringIO(block, newline=""), handle))
+                    record, line = yield from self._csv_batches(
+                        reader, record, line, width, picks, size, stop=_line_count(block)
+                    )
+                    continue
+                yield self._columns(_plain_batch(block, record, line, plain), picks, width)
+                record, line = record + len(block), line + len(block)
+
+    def _csv_batches(
+        self,
+        reader: Any,
+        record: int,
+        line: int,
+        width: int,
+        picks: list[int | None],
+        size: int,
+        stop: int | None = None,
+    ) -> Generator[Batch, None, tuple[int, int]]:
+        """Batches of the rows ``reader`` reads, until a batch ends on line ``stop`` or later
+        (when given; reading on is harmless); returns the record and line numbers reached."""
+        checked = stop is not None
+        while True:
+            start = reader.line_num
+            try:
+                chunk = list(itertools.islice(reader, size))
+            except csv.Error as exc:
+                failed = line + reader.line_num
+                raise ObjectProblem(f"line {failed}: unreadable CSV: {exc}") from None
+            if not chunk:
+                return record, line + reader.line_num
+            first = line + start
+            if reader.line_num - start == len(chunk):  # one line per row
+                starts: Sequence[int] = range(first + 1, first + len(chunk) + 1)
+            else:
+                starts = _first_lines(chunk, first, self.delimiter)
+            batch = self._batch(chunk, record, starts, width, checked)
+            record += batch.read
+            yield self._columns(batch, picks, width)
+            if stop is not None and reader.line_num >= stop:
+                return record, line + reader.line_num
 
     def _reader(self, lines: Iterable[str]) -> Any:
         return csv.reader(lines, delimiter=self.delimiter, quotechar=self.quotechar, strict=True)
@@ -244,14 +266,14 @@ class CsvSource(_FileSource):
         return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-class _PlainLines:
-    """Blocks of up to ``size`` lines of a CSV file, while its text is plain.
+class _TextBlocks:
+    """A CSV file's text in blocks: up to ``size`` plain lines at a time, or a text to parse.
 
     Plain text has no quote character, lone carriage return, blank line or over-long line,
     and every line has exactly the header's number of fields: there the csv module
     would read each line as ``line.split(delimiter)``, which splitting a whole block at once
-    does several times faster. At the first text that is not plain, iteration stops and
-    ``rest`` hands that text and the rest of the file to the csv module.
+    does several times faster. A block that is not plain is handed to the csv module, which
+    reads it and on to the end of a batch of records; the next block may be plain again.
     """
 
     chars = 1 << 20  # how much text to read at a time
@@ -260,38 +282,29 @@ class _PlainLines:
         self.handle, self.delimiter, self.quote = handle, delimiter, quote
         self.width, self.size = width, size
         self.limit = csv.field_size_limit()
-        self.pending: list[str] = []  # plain lines read ahead of the last block
-        self.unread = ""  # text that is not plain, read but not yet parsed
 
-    def __iter__(self) -> Iterator[list[str]]:
-        pending = self.pending
-        while True:
-            while len(pending) < self.size and not self.unread:
-                lines = self._read_lines()
-                if lines is None:
-                    break
-                pending.extend(lines)
-            if not pending:
-                return
-            block, pending[:] = pending[: self.size], pending[self.size :]
+    def __iter__(self) -> Iterator[list[str] | str]:
+        """Lists of up to ``size`` plain lines; a text that is not plain comes as one string,
+        after every plain line before it."""
+        pending: list[str] = []
+        while text := self.handle.read(self.chars):
+            if text[-1] != "\n":
+                text += self.handle.readline()  # end the block at the end of a line
+            lines = self._split(text)
+            if lines is None:
+                yield from self._take(pending, 1)
+                yield text
+                continue
+            pending.extend(lines)
+            yield from self._take(pending, self.size)
+        yield from self._take(pending, 1)
+
+    def _take(self, pending: list[str], least: int) -> Iterator[list[str]]:
+        """Blocks of up to ``size`` lines off the front of ``pending`` while it holds ``least``."""
+        while pending and len(pending) >= least:
+            block = pending[: self.size]
+            del pending[: self.size]
             yield block
-            if self.unread and not pending:
-                return
-
-    def rest(self) -> Iterator[str]:
-        """What the csv module reads next: the unread text (line by line), then the file."""
-        return itertools.chain(io.StringIO(self.unread, newline=""), self.handle)
-
-    def _read_lines(self) -> list[str] | None:
-        text = self.handle.read(self.chars)
-        if not text:
-            return None
-        if text[-1] != "\n":
-            text += self.handle.readline()  # end the block at the end of a line
-        lines = self._split(text)
-        if lines is None:
-            self.unread = text
-        return lines
 
     def _split(self, text: str) -> list[str] | None:
         if self.quote and self.quote in text:
@@ -311,6 +324,12 @@ class _PlainLines:
         return lines
 
 
+def _line_count(text: str) -> int:
+    """How many lines the file's line iteration makes of ``text`` (CRLF, CR or LF end one)."""
+    ends = text.count("\n") + text.count("\r") - text.count("\r\n")
+    return ends + (not text.endswith(("\n", "\r")))
+
+
 def _first_lines(chunk: list[list[str]], before: int, delimiter: str) -> list[int]:
     """The line each row starts on, when some rows span lines (a quoted line break).
 
@@ -326,7 +345,7 @@ def _first_lines(chunk: list[list[str]], before: int, delimiter: str) -> list[in
     return starts
 
 
-def _plain_batch(lines: list[str], record: int, line: int, plain: _PlainLines) -> Batch:
+def _plain_batch(lines: list[str], record: int, line: int, plain: _TextBlocks) -> Batch:
     """A batch of plain lines: split all at once, each column taken by slicing."""
     count, width = len(lines), plain.width
     fields = plain.delimiter.join(lines).split(plain.delimiter)
