@@ -26,9 +26,36 @@ INTERRUPTING = """
     @Task()
     def interrupter(run):
         os.kill(os.getpid(), signal.SIGINT)
-        while not run.should_stop():
+        deadline = time.monotonic() + 10  # a run that never cancels fails instead of hanging
+        while not run.should_stop() and time.monotonic() < deadline:
             time.sleep(0.02)
-        raise RuntimeError("asked to stop")
+        if run.should_stop():
+            raise RuntimeError("asked to stop")
+
+
+    @Task(depends_on=[interrupter])
+    def after():
+        pass
+"""
+
+
+# The kernel may hand a process's SIGINT to any thread; here it goes to the task's own.
+INTERRUPTING_ON_A_WORKER = """
+    import signal
+    import threading
+    import time
+
+    from {{ cookiecutter.package_name }}.core.task import Task
+
+
+    @Task()
+    def interrupter(run):
+        signal.pthread_kill(threading.get_ident(), signal.SIGINT)
+        deadline = time.monotonic() + 10
+        while not run.should_stop() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if run.should_stop():
+            raise RuntimeError("asked to stop")
 
 
     @Task(depends_on=[interrupter])
@@ -83,3 +110,13 @@ def test_a_ctrl_c_during_a_run_cancels_it_and_the_caller_gets_the_report(
         "interrupter": ("cancelled", "stopped: the run was cancelled"),
         "after": ("cancelled", "not started: the run was cancelled"),
     }
+
+
+def test_a_signal_that_lands_on_a_worker_thread_still_cancels_the_run(
+    migrated: Settings,
+) -> None:
+    write_models(migrated.root, INTERRUPTING_ON_A_WORKER)
+    report = run(migrated)
+    assert report.status == "cancelled"
+    states = {r.task: (r.status, r.reason) for r in task_rows(migrated, report.run_id)}
+    assert states["interrupter"] == ("cancelled", "stopped: the run was cancelled")

@@ -7,6 +7,7 @@ back through a queue, so the ledger, the ready queue and the observer see one ev
 from __future__ import annotations
 
 import heapq
+import math
 import queue
 import time
 from collections import deque
@@ -32,6 +33,7 @@ from .state import SATISFIED, RunState, TaskState
 __all__ = ["Execution"]
 
 INTERRUPTED = object()  # put on the outcome queue by Ctrl-C/SIGTERM to wake the loop
+SIGNAL_POLL_S = 0.2  # the longest the loop waits without running pending signal handlers
 
 
 @dataclass
@@ -312,17 +314,18 @@ class Execution:
                 error = f"TimeoutError: took longer than {info.timeout:g} s"
                 self._finished(info, _failed(info, error))
 
-    def _wakeup(self) -> float | None:
-        """Seconds until the next retry or timeout is due (None: only an outcome can wake us)."""
+    def _wakeup(self) -> float:
+        """Seconds until the next retry or timeout is due, and never more than SIGNAL_POLL_S:
+        a signal the kernel hands to a worker thread runs its handler only once the main
+        thread wakes up."""
         times = [entry[0] for entry in self.retries[:1]]
         for info in self.running.values():
             if info.timeout is not None:
                 times.append(
                     info.deadline if info.deadline is not None else time.monotonic() + 0.05
                 )
-        if not times:
-            return None
-        return max(0.0, min(times) - time.monotonic())
+        due = min(times, default=math.inf) - time.monotonic()
+        return max(0.0, min(due, SIGNAL_POLL_S))
 
     def _record(self, name: str, attempt: int, state: TaskState, **fields: Any) -> None:
         row = {
