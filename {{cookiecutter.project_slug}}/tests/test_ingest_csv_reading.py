@@ -28,6 +28,7 @@ def read_all(path: Path, size: int = 2, columns: list[str] = COLUMNS) -> list[tu
     out: list[tuple[Any, ...]] = []
     try:
         for batch in source.read(path, columns, set(), size):
+            assert batch.read <= size
             rows = list(zip(*batch.columns)) if batch.records else []
             for record, line, values, raw in zip(batch.records, batch.lines, rows, batch.raws):
                 out.append((record, line, tuple(values), source.render(raw)))
@@ -89,6 +90,18 @@ def test_line_breaks_inside_quotes_count_as_the_file_splits_lines(tmp_path: Path
     assert [line for _, line, *_ in rows] == [2, 4, 7] == first_lines(path)
 
 
+def test_a_file_with_every_field_quoted_reads_as_the_csv_module_reads_it(tmp_path: Path) -> None:
+    lines = ['"a","b","c"'] + [f'"{i}","v, {i}","{i * 2}"' for i in range(1, 301)]
+    lines[150] = '"150","say ""hi""","300"'  # an escaped quote: that block goes to the csv module
+    path = write(tmp_path, "\r\n".join(lines) + "\r\n")
+    with mock.patch.object(_TextBlocks, "chars", 2000):
+        rows = read_all(path, size=64)
+    assert rows == read_with_csv_module_only(path, size=64)
+    assert rows[0][:3] == (1, 2, ("1", "v, 1", "2"))
+    assert rows[149][:3] == (150, 151, ("150", 'say "hi"', "300"))
+    assert rows[-1][:3] == (300, 301, ("300", "v, 300", "600"))
+
+
 def test_a_ragged_line_after_many_plain_ones_is_refused_with_its_line(tmp_path: Path) -> None:
     lines = [f"{i},v{i},{i * 2}" for i in range(1, 501)]
     lines[399] = "400,only-two"
@@ -141,12 +154,19 @@ def test_block_reading_matches_the_csv_module_on_any_text(
 
 @st.composite
 def csv_like(draw: st.DrawFn, width: int) -> str:
-    """Mostly plain lines of ``width`` fields, now and then a quoted, ragged or blank one."""
+    """Mostly plain or all-quoted lines of ``width`` fields, now and then a line with some
+    quotes, a ragged or a blank one."""
     out = []
     for _ in range(draw(st.integers(min_value=0, max_value=30))):
-        kind = draw(st.sampled_from(["plain"] * 6 + ["quoted", "ragged", "blank"]))
+        kind = draw(
+            st.sampled_from(["plain"] * 5 + ["all quoted"] * 2 + ["quoted", "ragged", "blank"])
+        )
         if kind == "plain":
             cells = [draw(st.sampled_from(["1", "x", "", "é"])) for _ in range(width)]
+        elif kind == "all quoted":
+            cells = [
+                draw(st.sampled_from(['"1"', '"a,b"', '""', '"é"', '","'])) for _ in range(width)
+            ]
         elif kind == "quoted":
             quoted = ["1", '"q"', '"a,b"', '"two\nlines"', '"cr\r\nlf"', '""', '"']
             cells = [draw(st.sampled_from(quoted)) for _ in range(width)]
