@@ -59,6 +59,16 @@ def first_lines(path: Path) -> list[int]:
     return starts
 
 
+def assert_reads_as_the_csv_module(path: Path, columns: list[str], chars: int, size: int) -> None:
+    """Blocks of ``chars`` give what the csv module gives, and every record's true line."""
+    with mock.patch.object(_TextBlocks, "chars", chars):
+        expected = read_with_csv_module_only(path, size, columns)
+        got = read_all(path, size, columns)
+    assert got == expected
+    if expected and expected[0][0] != "problem":
+        assert [line for _, line, *_ in got] == first_lines(path)
+
+
 def write(tmp_path: Path, text: str, name: str = "in.csv") -> Path:
     path = tmp_path / name
     path.write_bytes(text.encode("utf-8"))
@@ -144,12 +154,7 @@ def test_block_reading_matches_the_csv_module_on_any_text(
 ) -> None:
     columns = COLUMNS[:width]
     path = write(tmp_path, ",".join(columns) + "\n" + "".join(body))
-    with mock.patch.object(_TextBlocks, "chars", chars):
-        expected = read_with_csv_module_only(path, size, columns)
-        got = read_all(path, size, columns)
-    assert got == expected
-    if expected and expected[0][0] != "problem":
-        assert [line for _, line, *_ in got] == first_lines(path)
+    assert_reads_as_the_csv_module(path, columns, chars, size)
 
 
 @st.composite
@@ -192,9 +197,4 @@ def test_block_reading_matches_the_csv_module_on_mostly_plain_text(
 ) -> None:
     columns = COLUMNS[:width]
     path = write(tmp_path, ",".join(columns) + "\n" + data.draw(csv_like(width)))
-    with mock.patch.object(_TextBlocks, "chars", chars):
-        expected = read_with_csv_module_only(path, size, columns)
-        got = read_all(path, size, columns)
-    assert got == expected
-    if expected and expected[0][0] != "problem":
-        assert [line for _, line, *_ in got] == first_lines(path)
+    assert_reads_as_the_csv_module(path, columns, chars, size)

@@ -359,7 +359,7 @@ class _TextBlocks:
 class _Quoted:
     """Rows of a block whose every field was quoted: their fields, side by side in one list.
 
-    ``rows[i]`` is row i as the csv module's row would be rendered (fields joined)."""
+    ``block[i]`` is row i as the csv module's row would be rendered (its fields joined)."""
 
     fields: list[str]
     width: int
@@ -372,10 +372,14 @@ class _Quoted:
         return self.delimiter.join(self.fields[index * self.width : (index + 1) * self.width])
 
 
+def _breaks(text: str) -> int:
+    """How many line ends ``text`` holds as the file is split into lines: CRLF, CR or LF."""
+    return text.count("\n") + text.count("\r") - text.count("\r\n")
+
+
 def _line_count(text: str) -> int:
-    """How many lines the file's line iteration makes of ``text`` (CRLF, CR or LF end one)."""
-    ends = text.count("\n") + text.count("\r") - text.count("\r\n")
-    return ends + (not text.endswith(("\n", "\r")))
+    """How many lines the file's line iteration makes of ``text``."""
+    return _breaks(text) + (not text.endswith(("\n", "\r")))
 
 
 def _first_lines(chunk: list[list[str]], before: int, delimiter: str) -> list[int]:
@@ -389,7 +393,7 @@ def _first_lines(chunk: list[list[str]], before: int, delimiter: str) -> list[in
         text = delimiter.join(row)
         line += 1
         if "\n" in text or "\r" in text:
-            line += text.count("\r") + text.count("\n") - text.count("\r\n")
+            line += _breaks(text)
     return starts
 
 
