@@ -15,32 +15,12 @@ from {{ cookiecutter.package_name }}.settings import Settings
 
 __all__ = ["migrated"]
 
-INTERRUPTING = """
+
+def interrupting(send: str) -> str:
+    """Models whose first task sends SIGINT with ``send``, then waits to be told to stop (for
+    10 s at most: a run that never cancels fails instead of hanging)."""
+    return f"""
     import os
-    import signal
-    import time
-
-    from {{ cookiecutter.package_name }}.core.task import Task
-
-
-    @Task()
-    def interrupter(run):
-        os.kill(os.getpid(), signal.SIGINT)
-        deadline = time.monotonic() + 10  # a run that never cancels fails instead of hanging
-        while not run.should_stop() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        if run.should_stop():
-            raise RuntimeError("asked to stop")
-
-
-    @Task(depends_on=[interrupter])
-    def after():
-        pass
-"""
-
-
-# The kernel may hand a process's SIGINT to any thread; here it goes to the task's own.
-INTERRUPTING_ON_A_WORKER = """
     import signal
     import threading
     import time
@@ -50,7 +30,7 @@ INTERRUPTING_ON_A_WORKER = """
 
     @Task()
     def interrupter(run):
-        signal.pthread_kill(threading.get_ident(), signal.SIGINT)
+        {send}
         deadline = time.monotonic() + 10
         while not run.should_stop() and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -62,6 +42,11 @@ INTERRUPTING_ON_A_WORKER = """
     def after():
         pass
 """
+
+
+INTERRUPTING = interrupting("os.kill(os.getpid(), signal.SIGINT)")
+# The kernel may hand a process's SIGINT to any thread; here it goes to the task's own.
+INTERRUPTING_ON_A_WORKER = interrupting("signal.pthread_kill(threading.get_ident(), signal.SIGINT)")
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
