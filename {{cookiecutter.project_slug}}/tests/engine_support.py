@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from {{ cookiecutter.package_name }}.core.report import RunObserver, RunReport
 from {{ cookiecutter.package_name }}.core.runner import run_pipeline
-from {{ cookiecutter.package_name }}.core.state import TaskState
+from {{ cookiecutter.package_name }}.status import TaskState
 from {{ cookiecutter.package_name }}.db.engine import make_engine
 from {{ cookiecutter.package_name }}.db.models import PipelineRun, TaskRun
 from {{ cookiecutter.package_name }}.db.schema import upgrade

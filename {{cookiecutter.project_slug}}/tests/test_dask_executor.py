@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from {{ cookiecutter.package_name }}.core.dag import Dag
 from {{ cookiecutter.package_name }}.core.discovery import discover_path
-from {{ cookiecutter.package_name }}.core.state import TaskState
+from {{ cookiecutter.package_name }}.status import TaskState
 from {{ cookiecutter.package_name }}.core.task import Task
 from {{ cookiecutter.package_name }}.settings import ExecutorSettings, Settings, TaskSettings
 

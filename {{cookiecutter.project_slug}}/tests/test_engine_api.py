@@ -11,7 +11,7 @@ PACKAGE = "{{ cookiecutter.package_name }}"
 CONTRACT = {
     "core.task": ["Task"],
     "core.schedule": ["Daily", "Weekly", "Monthly", "Cron"],
-    "core.state": ["TaskState", "RunState", "TERMINAL"],
+    "status": ["TaskState", "RunState", "TERMINAL"],
     "core.discovery": ["discover"],
     "core.dag": ["Dag"],
     "core.executors": ["Executor", "ThreadExecutor"],

@@ -10,7 +10,7 @@ import textwrap
 from engine_support import SRC, migrated, reload, run, task_rows, write_models
 
 from {{ cookiecutter.package_name }}.core.cache import normalised_source
-from {{ cookiecutter.package_name }}.core.state import TaskState
+from {{ cookiecutter.package_name }}.status import TaskState
 from {{ cookiecutter.package_name }}.settings import Settings
 
 __all__ = ["migrated"]

@@ -8,7 +8,7 @@ from pathlib import Path
 from engine_support import migrated, run, task_rows
 from sqlalchemy import text
 
-from {{ cookiecutter.package_name }}.core.state import RunState
+from {{ cookiecutter.package_name }}.status import RunState
 from {{ cookiecutter.package_name }}.db.engine import make_engine
 from {{ cookiecutter.package_name }}.settings import Settings
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from engine_support import migrated, run, task_rows, write_models
 
-from {{ cookiecutter.package_name }}.core.state import RunState, TaskState
+from {{ cookiecutter.package_name }}.status import RunState, TaskState
 from {{ cookiecutter.package_name }}.errors import DefinitionError, MigrationsPendingError
 from {{ cookiecutter.package_name }}.settings import Settings
 

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from engine_support import migrated, run, write_models
 
-from {{ cookiecutter.package_name }}.core.state import TaskState
+from {{ cookiecutter.package_name }}.status import TaskState
 from {{ cookiecutter.package_name }}.db.engine import make_engine
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.sql.session import Session

@@ -24,7 +24,7 @@ from faults_support import (
 )
 
 from {{ cookiecutter.package_name }}.settings import Settings
-from {{ cookiecutter.package_name }}.sql.crashpoints import CRASH_ACTION_ENV, CRASH_AT_ENV
+from {{ cookiecutter.package_name }}.faults import CRASH_ACTION_ENV, CRASH_AT_ENV
 
 __all__ = ["migrated"]
 pytestmark = [pytest.mark.faults, pytest.mark.slow]

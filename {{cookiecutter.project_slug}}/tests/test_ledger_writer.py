@@ -12,7 +12,7 @@ from engine_support import migrated
 from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.engine import make_url
 
-from {{ cookiecutter.package_name }}.core.attempt import utcnow
+from {{ cookiecutter.package_name }}.system import utcnow
 from {{ cookiecutter.package_name }}.db.ledger import Ledger, LedgerWriter
 from {{ cookiecutter.package_name }}.db.models import TaskLatest
 from {{ cookiecutter.package_name }}.errors import DatabaseError

@@ -30,7 +30,6 @@ MODULES = [
     "ddl",
     "rows",
     "types",
-    "crashpoints",
 ]
 
 

@@ -10,7 +10,7 @@ from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .core.report import LogObserver, RunObserver, RunReport
-from .core.state import TaskState
+from .status import TaskState
 
 __all__ = ["RichObserver", "configure_logging", "observer_for"]
 

@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 from streamlit.testing.v1 import AppTest
 
 from {{ cookiecutter.package_name }}.core.runner import run_pipeline
-from {{ cookiecutter.package_name }}.core.state import RunState
+from {{ cookiecutter.package_name }}.status import RunState
 from {{ cookiecutter.package_name }}.db.schema import upgrade
 from {{ cookiecutter.package_name }}.settings import load_settings
 

@@ -15,29 +15,22 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
 
 from ..db.locks import running_as
 from ..errors import PipelineError
+from ..system import utcnow
 from .context import RunContext
 from .task import Task
 
-__all__ = ["AttemptCall", "AttemptOutcome", "register_engine", "run_attempt", "utcnow"]
+__all__ = ["AttemptCall", "AttemptOutcome", "register_engine", "run_attempt"]
 
 _engines: dict[str, Engine] = {}
 _settings: dict[str, Any] = {}
 _engines_lock = threading.Lock()
-
-
-_EPOCH = datetime(1970, 1, 1)
-
-
-def utcnow() -> datetime:
-    """Naive UTC now, as the ledger stores times (half the cost of ``datetime.now(utc)``)."""
-    return _EPOCH + timedelta(seconds=time.time())
 
 
 @dataclass(slots=True)

@@ -18,8 +18,8 @@ from datetime import datetime
 from typing import Any
 
 from ..db.ledger import LedgerWriter, TaskHistory
-from ..sql.crashpoints import crash_point
-from .attempt import AttemptCall, AttemptOutcome, run_attempt, utcnow
+from ..faults import crash_point
+from .attempt import AttemptCall, AttemptOutcome, run_attempt
 from .context import request_stop
 from .dag import Dag
 from .executors import Executor
@@ -28,7 +28,8 @@ from .planner import decide
 from .report import RunObserver, RunReport
 from .retry import backoff
 from .scheduler import ReadyQueue
-from .state import SATISFIED, RunState, TaskState
+from ..status import SATISFIED, RunState, TaskState
+from ..system import utcnow
 
 __all__ = ["Execution"]
 

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .state import RunState, TaskState
+from ..status import RunState, TaskState
 
 __all__ = ["LogObserver", "PlannedTask", "RunObserver", "RunReport"]
 

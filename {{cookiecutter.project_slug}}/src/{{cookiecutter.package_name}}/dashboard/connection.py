@@ -13,7 +13,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from ..db.engine import MYSQL_BACKENDS
+from ..system import MYSQL_BACKENDS
 from ..errors import DatabaseError, PipelineError
 from ..settings import Settings
 

@@ -11,8 +11,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..settings import Settings
-
-MYSQL_BACKENDS = frozenset({"mysql", "mariadb"})
+from ..system import MYSQL_BACKENDS
 
 
 def make_engine(url: URL | str, *, pool_recycle: int = 280, echo: bool = False) -> Engine:

@@ -21,6 +21,7 @@ from sqlalchemy import Engine, and_, bindparam, func, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ..errors import DatabaseError
+from ..system import utcnow
 from .models import CheckResult, PipelineRun, TaskLatest, TaskRun
 
 __all__ = ["Ledger", "LedgerWriter", "TaskHistory"]
@@ -262,8 +263,6 @@ class LedgerWriter:
             self._error = exc
 
     def _heartbeat(self) -> None:
-        from ..core.attempt import utcnow
-
         with self.engine.begin() as conn:
             conn.execute(
                 RUNS.update().where(RUNS.c.id == self.run_id).values(heartbeat_at=utcnow())
@@ -356,8 +355,6 @@ class LedgerWriter:
         return set(changes)
 
     def _write_checks(self, conn: Any, rows: Iterable[dict[str, Any]]) -> None:
-        from ..core.attempt import utcnow
-
         for row in rows:
             task_run_id = conn.scalar(
                 select(TASKS.c.id).where(

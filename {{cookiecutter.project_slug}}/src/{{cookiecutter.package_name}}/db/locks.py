@@ -27,13 +27,13 @@ from sqlalchemy import Connection, Engine, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import RunLockedError, RunLockLostError
+from ..system import pid_alive, utcnow
 from .models import RunLock as RunLockRow
 
 __all__ = [
     "RunLock",
     "TableRunLock",
     "check_run_lock",
-    "pid_alive",
     "run_lock_for",
     "running_as",
     "verify_lock",
@@ -42,25 +42,6 @@ __all__ = [
 LOCKS = RunLockRow.__table__
 _log = logging.getLogger("pipeline.lock")
 _running_as: ContextVar[str | None] = ContextVar("pipeline_run_id", default=None)
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process with this pid exists on this machine."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by someone else
-    except OSError:
-        return False
-    return True
 
 
 class RunLock(ABC):
@@ -150,7 +131,7 @@ class TableRunLock(RunLock):
             return conn.execute(select(LOCKS).where(LOCKS.c.name == self.name)).first()
 
     def _insert(self, run_id: str) -> bool:
-        now = _now()
+        now = utcnow()
         row = {
             "name": self.name,
             "run_id": run_id,
@@ -169,7 +150,7 @@ class TableRunLock(RunLock):
     def _is_stale(self, holder: Any) -> bool:
         if holder.host == self.host:
             return not pid_alive(holder.pid)
-        return _now() - holder.heartbeat_at > timedelta(seconds=self.stale_after_s)
+        return utcnow() - holder.heartbeat_at > timedelta(seconds=self.stale_after_s)
 
     def _start_heartbeat(self) -> None:
         self._stop.clear()
@@ -183,7 +164,7 @@ class TableRunLock(RunLock):
                     result = conn.execute(
                         update(LOCKS)
                         .where(LOCKS.c.name == self.name, LOCKS.c.run_id == self.run_id)
-                        .values(heartbeat_at=_now())
+                        .values(heartbeat_at=utcnow())
                     )
                 if result.rowcount == 0:
                     self.lost = True

@@ -17,22 +17,18 @@ import os
 import socket
 import threading
 import time
-from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import RunLockedError, RunLockLostError
+from ..system import utcnow
 from .locks import LOCKS, RunLock
 
 __all__ = ["MySQLRunLock", "lock_name"]
 
 _log = logging.getLogger("pipeline.lock")
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def lock_name(engine: Engine, name: str = "pipeline") -> str:
@@ -64,7 +60,7 @@ class MySQLRunLock(RunLock):
         self.run_id = run_id
         with self.engine.begin() as conn:  # we hold the lock: any row left is a dead holder's
             conn.execute(delete(LOCKS).where(LOCKS.c.name == self.name))
-            now = _now()
+            now = utcnow()
             conn.execute(
                 LOCKS.insert(),
                 [
@@ -200,7 +196,7 @@ class MySQLRunLock(RunLock):
                     conn.execute(
                         update(LOCKS)
                         .where(LOCKS.c.name == self.name, LOCKS.c.run_id == self.run_id)
-                        .values(heartbeat_at=_now())
+                        .values(heartbeat_at=utcnow())
                     )
             except SQLAlchemyError as exc:  # the next beat tries again
                 _log.warning("run lock heartbeat failed: %s", exc)

@@ -11,17 +11,18 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..status import ObjectStatus
+from ..system import pid_alive, utcnow
 from .tables import DataModel, DataObject, Reject
 
 __all__ = [
     "ObjectInfo",
-    "ObjectStatus",
     "add_rejects",
     "claim",
     "find_object",
@@ -30,29 +31,12 @@ __all__ = [
     "new_object",
     "register_version",
     "unfinished_objects",
-    "utcnow",
 ]
 
 HOST = socket.gethostname()
 OBJECTS = DataObject.__table__
 REJECTS = Reject.__table__
 MODELS = DataModel.__table__
-
-
-class ObjectStatus:
-    """Values of ``etl_data_objects.status``."""
-
-    EXTRACTED = "extracted"
-    LOADING = "loading"
-    LOADED = "loaded"
-    FAILED = "failed"
-    CRASHED = "crashed"
-    SUPERSEDED = "superseded"
-
-
-def utcnow() -> datetime:
-    """Naive UTC now, as the ledger stores times."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -335,21 +319,4 @@ def mark_dead_claims(engine: Engine, model: str | None = None) -> int:
 def _alive(pid: int | None) -> bool:
     if pid is None:
         return False
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return _not_zombie(pid)
-
-
-def _not_zombie(pid: int) -> bool:
-    """A killed child its parent has not reaped yet still answers kill(0)."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return True
+    return pid == os.getpid() or pid_alive(pid)

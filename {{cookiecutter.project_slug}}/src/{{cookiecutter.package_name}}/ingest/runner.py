@@ -19,15 +19,17 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, update
 
-from ..db.engine import MYSQL_BACKENDS, engine_from_settings, make_engine
+from ..db.engine import engine_from_settings, make_engine
 from ..db.schema import require_head
 from ..errors import IngestError
 from ..settings import Settings, load_settings
-from ..sql.crashpoints import crash_point
+from ..faults import crash_point
+from ..system import MYSQL_BACKENDS
 from . import ledger
 from .extract import Staged, day_folder, intact, place_raw, stage_input
 from .fields import Method
-from .ledger import ObjectInfo, ObjectStatus
+from ..status import ObjectStatus
+from .ledger import ObjectInfo
 from .load import Loader, ensure_target, target_table
 from .model import IngestModel, hook_methods, required_sources, stage_hashes
 from .sources import ObjectProblem

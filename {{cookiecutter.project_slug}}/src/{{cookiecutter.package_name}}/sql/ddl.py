@@ -17,6 +17,7 @@ from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.types import NullType, UserDefinedType
 
 from ..errors import SQLLayerError
+from ..system import MYSQL_BACKENDS
 
 __all__ = [
     "OLD_SUFFIX",
@@ -46,9 +47,6 @@ SHADOW_SUFFIXES = (TMP_SUFFIX, OLD_SUFFIX, STAGE_SUFFIX)
 def is_shadow(name: str) -> bool:
     """True for the framework's in-progress copies, which readers should not be shown."""
     return name.endswith(SHADOW_SUFFIXES)
-
-
-MYSQL_BACKENDS = frozenset({"mysql", "mariadb"})
 
 
 def table_ref(name: str, schema: str | None = None) -> Table:

@@ -20,8 +20,8 @@ from sqlalchemy.sql.selectable import FromClause
 from sqlalchemy.sql.util import find_tables
 
 from ..errors import SQLLayerError
+from ..system import MYSQL_BACKENDS
 from .columns import adapt, foreign_froms, name_of
-from .ddl import MYSQL_BACKENDS
 
 if TYPE_CHECKING:
     from .dataframe import DataFrame

@@ -21,9 +21,9 @@ from sqlalchemy.sql import Select
 
 from ..db.locks import check_run_lock
 from ..errors import MaterializeError, SQLLayerError
-from .crashpoints import crash_point
+from ..faults import crash_point
+from ..system import MYSQL_BACKENDS
 from .ddl import (
-    MYSQL_BACKENDS,
     OLD_SUFFIX,
     TMP_SUFFIX,
     AlterRename,

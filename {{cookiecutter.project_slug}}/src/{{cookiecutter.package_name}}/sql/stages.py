@@ -23,7 +23,7 @@ from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import DefinitionError, SQLLayerError
-from .crashpoints import crash_point
+from ..faults import crash_point
 from .dataframe import DataFrame
 from .ddl import STAGE_SUFFIX, check_name
 from .materialize import swap_in

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pandas as pd
 import streamlit as st
 
-from ...core.state import RUN_TERMINAL, TERMINAL
+from ...status import RUN_TERMINAL, TERMINAL
 from .. import charts, components
 from ..data import fetch
 from ..queries import ledger

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import signal
 
-from ..errors import InjectedCrash
+from .errors import InjectedCrash
 
 __all__ = ["CRASH_ACTION_ENV", "CRASH_AT_ENV", "crash_point"]
 
