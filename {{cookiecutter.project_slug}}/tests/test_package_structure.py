@@ -117,7 +117,9 @@ def test_no_module_imports_from_a_layer_above_it() -> None:
 
 
 def test_modules_stay_under_400_lines() -> None:
-    sizes = {name: len(path.read_text(encoding="utf-8").splitlines()) for name, path in MODULES.items()}
+    sizes = {
+        name: len(path.read_text(encoding="utf-8").splitlines()) for name, path in MODULES.items()
+    }
     assert {name: n for name, n in sizes.items() if n > MAX_MODULE_LINES} == {}
 
 
@@ -129,7 +131,7 @@ def test_functions_stay_short() -> None:
 
 
 def test_statuses_are_spelt_only_in_the_status_module() -> None:
-    from {{cookiecutter.package_name}}.status import CheckStatus, ObjectStatus, RunState, TaskState
+    from {{ cookiecutter.package_name }}.status import CheckStatus, ObjectStatus, RunState, TaskState
 
     statuses = {s.value for enum in (TaskState, RunState, ObjectStatus) for s in enum}
     statuses |= {"queued", "rejected"}  # words a status vocabulary would take, spelt nowhere
