@@ -19,6 +19,8 @@ from typing import Any
 
 from ..db.ledger import LedgerWriter, TaskHistory
 from ..faults import crash_point
+from ..status import SATISFIED, RunState, TaskState
+from ..system import utcnow
 from .attempt import AttemptCall, AttemptOutcome, run_attempt
 from .context import request_stop
 from .dag import Dag
@@ -28,8 +30,6 @@ from .planner import decide
 from .report import RunObserver, RunReport
 from .retry import backoff
 from .scheduler import ReadyQueue
-from ..status import SATISFIED, RunState, TaskState
-from ..system import utcnow
 
 __all__ = ["Execution"]
 

@@ -25,8 +25,10 @@ from .. import __version__
 from ..db.engine import engine_from_settings
 from ..db.ledger import Ledger, LedgerWriter, TaskHistory, selection_json
 from ..db.locks import run_lock_for, verify_lock
-from ..settings import Settings
 from ..faults import crash_point
+from ..settings import Settings
+from ..status import RunState, TaskState
+from ..system import utcnow
 from .attempt import register_engine
 from .cache import clear_source_cache, fingerprints
 from .context import forget_run
@@ -37,8 +39,6 @@ from .executors import Executor, ThreadExecutor
 from .planner import decide
 from .report import LogObserver, PlannedTask, RunObserver, RunReport
 from .schema_check import require_head_fast
-from ..status import RunState, TaskState
-from ..system import utcnow
 
 __all__ = ["load_dag", "new_run_id", "run_pipeline"]
 

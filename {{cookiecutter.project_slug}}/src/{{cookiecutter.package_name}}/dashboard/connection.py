@@ -13,9 +13,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from ..system import MYSQL_BACKENDS
 from ..errors import DatabaseError, PipelineError
 from ..settings import Settings
+from ..system import MYSQL_BACKENDS
 
 __all__ = ["dashboard_url", "describe_error", "read_only_engine", "shown_url"]
 
