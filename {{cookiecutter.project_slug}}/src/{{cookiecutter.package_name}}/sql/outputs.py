@@ -22,7 +22,7 @@ class OutputResult:
     failed: bool = False
 
 
-def output_fingerprint(result: Any) -> str | None:
+def output_fingerprint(result: object) -> str | None:
     """The compiled SQL of a returned DataFrame (it joins the task's fingerprint), else None."""
     if isinstance(result, DataFrame):
         return result.sql()
@@ -30,7 +30,7 @@ def output_fingerprint(result: Any) -> str | None:
 
 
 def handle_output(
-    result: Any,
+    result: object,
     *,
     task_name: str,
     task_config: Mapping[str, Any],

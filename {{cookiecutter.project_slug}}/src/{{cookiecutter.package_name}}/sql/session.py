@@ -95,7 +95,7 @@ class Session:
             else:
                 self._tables.pop((schema if schema is not None else self.schema, name), None)
 
-    def sql(self, query: str, **params: Any) -> DataFrame:
+    def sql(self, query: str, **params: object) -> DataFrame:
         """A DataFrame over a SQL query; its column names are read from the database once."""
         clause = text(query).bindparams(**params) if params else text(query)
         probe = text(f"SELECT * FROM ({query}) AS q LIMIT 0")
