@@ -44,10 +44,17 @@ _SYNONYMS = {
 ColumnMap = dict[int, tuple[Expr, Expr]]
 
 
-def _kind(how: str) -> str:
+def _kind(how: str, on: object, suffixes: Sequence[str] | None) -> str:
+    """The join kind ``how`` names, once ``on`` and ``suffixes`` are known to fit it."""
     kind = _SYNONYMS.get(str(how).lower(), str(how).lower())
     if kind not in JOIN_KINDS:
         raise SQLLayerError(f"join(how={how!r}) is not a join kind; use one of {JOIN_KINDS}")
+    if suffixes is not None and (len(suffixes) != 2 or suffixes[0] == suffixes[1]):
+        raise SQLLayerError(f"suffixes must be two different strings, got {suffixes!r}")
+    if (kind == "cross") != (on is None):
+        raise SQLLayerError(
+            "a cross join takes no `on`" if on is not None else f"a {kind} join needs `on`"
+        )
     return kind
 
 
@@ -66,6 +73,23 @@ def _side(frame: FrameState) -> tuple[FromClause, ColumnMap, ColumnMap]:
         if id(current) in direct and key not in direct
     }
     return from_, direct, ancestors
+
+
+def _sides(
+    left: FrameState, right: FrameState
+) -> tuple[tuple[FromClause, ColumnMap], tuple[FromClause, ColumnMap]]:
+    """Each side's FROM item, and a map from its columns and its ancestors' columns onto it."""
+    (lside, lmap, lold), (rside, rmap, rold) = _side(left), _side(right)
+    if lside is rside or set(lmap) & set(rmap):
+        raise SQLLayerError(
+            "both sides of the join are the same DataFrame (or come from it); give one side "
+            "an alias first: other = df.alias('other')"
+        )
+    # an ancestor column both sides descend from cannot say which side it means
+    shared = set(lold) & set(rold)
+    lmap.update((k, v) for k, v in lold.items() if k not in shared)
+    rmap.update((k, v) for k, v in rold.items() if k not in shared)
+    return (lside, lmap), (rside, rmap)
 
 
 def _condition(
@@ -149,23 +173,8 @@ def join_frames(
     left: FrameState, right: FrameState, on: object, how: str, suffixes: Sequence[str] | None
 ) -> FrameState:
     """``left JOIN right ON on``, as the state of a new DataFrame."""
-    kind = _kind(how)
-    if suffixes is not None and (len(suffixes) != 2 or suffixes[0] == suffixes[1]):
-        raise SQLLayerError(f"suffixes must be two different strings, got {suffixes!r}")
-    if (kind == "cross") != (on is None):
-        raise SQLLayerError(
-            "a cross join takes no `on`" if on is not None else f"a {kind} join needs `on`"
-        )
-    (lside, lmap, lold), (rside, rmap, rold) = _side(left), _side(right)
-    if lside is rside or set(lmap) & set(rmap):
-        raise SQLLayerError(
-            "both sides of the join are the same DataFrame (or come from it); give one side "
-            "an alias first: other = df.alias('other')"
-        )
-    # an ancestor column both sides descend from cannot say which side it means
-    shared = set(lold) & set(rold)
-    lmap.update((k, v) for k, v in lold.items() if k not in shared)
-    rmap.update((k, v) for k, v in rold.items() if k not in shared)
+    kind = _kind(how, on, suffixes)
+    (lside, lmap), (rside, rmap) = _sides(left, right)
     cond = true() if on is None else _condition(on, left, right, (lside, rside), (lmap, rmap))
     lineage = {**rmap, **lmap}
     if kind in ("semi", "anti"):
