@@ -13,8 +13,8 @@ import streamlit as st
 
 from .. import charts, components, palette
 from ..data import code_dag, fetch
+from ..graph import draw_graph
 from ..queries import ledger
-from .dag import draw_graph
 
 __all__ = ["render"]
 
