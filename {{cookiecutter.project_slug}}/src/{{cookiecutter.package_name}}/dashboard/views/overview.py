@@ -10,6 +10,7 @@ import streamlit as st
 from ...status import RUN_TERMINAL, TERMINAL
 from .. import charts, components
 from ..data import fetch
+from ..pages import open_run
 from ..queries import ledger
 
 __all__ = ["render"]
@@ -83,8 +84,6 @@ def _live_run() -> None:
                 icon=":material/warning:",
             )
         if st.button("Open this run", key="open_live"):
-            from ..navigation import open_run
-
             open_run(run["id"])
 
 
@@ -118,9 +117,7 @@ def _latest_runs() -> None:
         ],
         tasks=[_task_summary(counts, run_id) for run_id in frame["id"]],
     )[["id", "status", "started", "duration", "tasks"]]
-    event = components.status_table(shown, key="latest_runs", on_select="rerun")
-    st.caption("Select a run to open it.")
-    components.follow_selection(event, shown)
+    components.run_table(shown, shown["id"], key="latest_runs", hint="Select a run to open it.")
 
 
 def _task_summary(counts: pd.DataFrame, run_id: str) -> str:

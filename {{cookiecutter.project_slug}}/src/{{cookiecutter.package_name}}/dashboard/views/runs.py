@@ -32,10 +32,11 @@ def render() -> None:
         return
     limit, offset = components.pager(total, key="runs_page")
     frame = fetch(ledger.runs_page, filters, limit, offset)
-    event = components.status_table(
+    components.run_table(
         _shown(frame),
+        frame["id"],
         key="runs_table",
-        on_select="rerun",
+        hint="Select a run to see its tasks, timeline, graph and errors.",
         column_config={
             "run": st.column_config.TextColumn("run", width="medium"),
             "ok": st.column_config.NumberColumn("✓ ok", width="small"),
@@ -43,8 +44,6 @@ def render() -> None:
             "skipped": st.column_config.NumberColumn("↷ skipped", width="small"),
         },
     )
-    st.caption("Select a run to see its tasks, timeline, graph and errors.")
-    components.follow_selection(event, frame)
 
 
 def _filters() -> ledger.RunFilter:
