@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import streamlit as st
 
+from ..status import RunState, TaskState
 from . import palette
 from .pages import open_run
 
@@ -24,6 +25,7 @@ __all__ = [
     "chip",
     "duration",
     "empty_state",
+    "last_line",
     "ledger_ready",
     "legend",
     "pager",
@@ -32,6 +34,7 @@ __all__ = [
     "short",
     "status_table",
     "timestamp",
+    "took",
 ]
 
 PAGE_SIZE = 50
@@ -49,7 +52,7 @@ def chip(status: str | None) -> str:
 
 def legend(statuses: Sequence[str] = palette.STATUS_ORDER) -> None:
     """One chip per status: the key to every colour on the page."""
-    chips = " ".join(chip(status) for status in statuses if status != "pending")
+    chips = " ".join(chip(status) for status in statuses if status != TaskState.PENDING)
     st.markdown(f"<div style='line-height: 2'>{chips}</div>", unsafe_allow_html=True)
 
 
@@ -142,11 +145,25 @@ def duration(seconds: float | None) -> str:
     return f"{hours}h {minutes:02d}m"
 
 
+def took(start: datetime, end: datetime | None) -> str:
+    """How long a run took, or ``running`` while it has no end."""
+    if end is None:
+        return RunState.RUNNING.value
+    return duration((end - start).total_seconds())
+
+
 def timestamp(value: datetime | None) -> str:
     """A ledger time (naive UTC) as ``2026-11-23 17:55:49 UTC``."""
     if value is None or pd.isna(value):
         return "—"
     return f"{pd.Timestamp(value):%Y-%m-%d %H:%M:%S} UTC"
+
+
+def last_line(error: object) -> str:
+    """The last line of an error's traceback (what was raised), or an empty string."""
+    if not isinstance(error, str) or not error.strip():
+        return ""
+    return error.strip().splitlines()[-1]
 
 
 def short(text: str | None, width: int = 12) -> str:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pandas as pd
 import streamlit as st
 
 from ...status import RUN_TERMINAL, TERMINAL
+from ...system import utcnow
 from .. import charts, components
 from ..data import fetch
 from ..pages import open_run
@@ -28,7 +29,7 @@ def render() -> None:
     st.title("Overview")
     if not components.ledger_ready(fetch(ledger.ledger_missing)):
         return
-    now = _utcnow()
+    now = _now()
     summary = fetch(ledger.run_summary, now - timedelta(days=WINDOW_DAYS))
     if not summary["runs"]:
         components.empty_state(
@@ -45,9 +46,10 @@ def render() -> None:
     _last_failures()
 
 
-def _utcnow() -> datetime:
-    # The ledger stores naive UTC; compare like with like.
-    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+def _now() -> datetime:
+    """Naive UTC, as the ledger stores times, to the second: the cached queries it bounds are
+    shared by every redraw within that second."""
+    return utcnow().replace(microsecond=0)
 
 
 def _headline(summary: dict, now: datetime) -> None:
@@ -77,7 +79,7 @@ def _live_run() -> None:
         parts = [f"{n} {status.replace('_', ' ')}" for status, n in sorted(counts.items())]
         st.caption(f"Started {components.timestamp(run['started_at'])} · " + ", ".join(parts))
         heartbeat = run.get("heartbeat_at")
-        if heartbeat is not None and _utcnow() - heartbeat > STALE_HEARTBEAT:
+        if heartbeat is not None and _now() - heartbeat > STALE_HEARTBEAT:
             st.warning(
                 f"No heartbeat since {components.timestamp(heartbeat)}: the process may have "
                 "died. The next `make run` marks this run crashed.",
@@ -112,7 +114,7 @@ def _latest_runs() -> None:
     shown = frame.assign(
         started=frame["started_at"].map(components.timestamp),
         duration=[
-            components.duration((end - start).total_seconds()) if end is not None else "running"
+            components.took(start, end)
             for start, end in zip(frame["started_at"], frame["finished_at"])
         ],
         tasks=[_task_summary(counts, run_id) for run_id in frame["id"]],
