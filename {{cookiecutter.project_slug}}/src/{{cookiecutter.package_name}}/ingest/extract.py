@@ -20,7 +20,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
-from .sources import GeneratorSource, ObjectProblem, Source
+from .batches import ObjectProblem
+from .sources import GeneratorSource, Source
 
 __all__ = ["Staged", "hash_file", "intact", "place_raw", "stage_input"]
 

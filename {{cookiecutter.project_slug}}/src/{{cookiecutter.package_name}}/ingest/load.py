@@ -20,9 +20,9 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine, inspect
 
 from ..errors import IngestError
+from .batches import ObjectProblem
 from .fields import Boolean, Date, DateTime, Decimal, Field, IsoDates, Method
 from .model import OBJECT_ID_COLUMN
-from .sources import ObjectProblem
 
 __all__ = ["Loader", "ensure_target", "target_table"]
 

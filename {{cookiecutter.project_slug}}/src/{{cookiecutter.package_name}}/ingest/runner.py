@@ -27,12 +27,12 @@ from ..settings import Settings, load_settings
 from ..status import ObjectStatus
 from ..system import MYSQL_BACKENDS
 from . import ledger
+from .batches import ObjectProblem
 from .extract import Staged, day_folder, intact, place_raw, stage_input
 from .fields import Method
 from .ledger import ObjectInfo
 from .load import Loader, ensure_target, target_table
 from .model import IngestModel, hook_methods, required_sources, stage_hashes
-from .sources import ObjectProblem
 from .transform import transform_batch
 
 __all__ = ["IngestReport", "ObjectResult", "ingest"]

@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .batches import Batch, Refused
 from .fields import Field, FieldError, Method
-from .sources import Batch, Refused
 
 __all__ = ["Transformed", "transform_batch"]
 
