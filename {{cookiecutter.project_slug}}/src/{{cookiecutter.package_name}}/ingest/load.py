@@ -20,13 +20,14 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine, inspect
 
 from ..errors import IngestError
+from ..system import MYSQL_BACKENDS
 from .batches import ObjectProblem
 from .fields import Boolean, Date, DateTime, Decimal, Field, IsoDates, Method
 from .model import OBJECT_ID_COLUMN
 
 __all__ = ["Loader", "ensure_target", "target_table"]
 
-MYSQL = frozenset({"mysql", "mariadb"})
+
 _PROCESSED = (Boolean, Date, DateTime, Decimal)
 
 
@@ -69,7 +70,7 @@ class Loader:
         self.processors = [_processor(f, dialect) for f in fields]
         quote = dialect.identifier_preparer.quote
         self.names = [quote(column.name) for column in table.columns]
-        self.local_infile = dialect.name in MYSQL and _local_infile_allowed(conn)
+        self.local_infile = dialect.name in MYSQL_BACKENDS and _local_infile_allowed(conn)
         mark = "?" if dialect.paramstyle == "qmark" else "%s"
         # The object id is a hex uuid we made, so it is safe as a literal; binding it on
         # every row would cost as much as a whole column.
