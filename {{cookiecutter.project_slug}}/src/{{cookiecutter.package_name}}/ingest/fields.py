@@ -33,6 +33,7 @@ __all__ = [
     "String",
     "TitlecaseString",
     "UppercaseString",
+    "required_sources",
 ]
 
 _TRUE = frozenset({"true", "t", "yes", "y", "1"})
@@ -150,3 +151,12 @@ class Method(Field):
     def parse(self, value: object) -> object:
         self.type.name = self.name
         return self.type.convert(value)
+
+
+def required_sources(fields: Sequence[Field]) -> set[str]:
+    """Input columns a required field reads (a file without one of them fails)."""
+    return {
+        f.source
+        for f in fields
+        if f.required and f.default is None and not isinstance(f, Method) and f.source
+    }

@@ -23,10 +23,11 @@ from ..errors import IngestError
 from ..system import MYSQL_BACKENDS
 from .batches import ObjectProblem
 from .fields import Boolean, Date, DateTime, Decimal, Field, IsoDates, Method
-from .model import OBJECT_ID_COLUMN
 
-__all__ = ["Loader", "ensure_target", "target_table"]
+__all__ = ["Loader", "OBJECT_ID_COLUMN", "ensure_target", "target_table"]
 
+# The column of every target table naming the data object each row came from.
+OBJECT_ID_COLUMN = "etl_object_id"
 
 _PROCESSED = (Boolean, Date, DateTime, Decimal)
 

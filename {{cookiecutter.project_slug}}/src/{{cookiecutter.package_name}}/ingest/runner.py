@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, delete, update
 
@@ -29,11 +29,15 @@ from ..system import MYSQL_BACKENDS
 from . import ledger
 from .batches import ObjectProblem
 from .extract import Staged, day_folder, intact, place_raw, stage_input
-from .fields import Method
+from .fields import Method, required_sources
+from .hooks import hook_methods
 from .ledger import ObjectInfo
-from .load import Loader, ensure_target, target_table
-from .model import IngestModel, hook_methods, required_sources, stage_hashes
+from .load import OBJECT_ID_COLUMN, Loader, ensure_target, target_table
 from .transform import transform_batch
+from .versioning import stage_hashes
+
+if TYPE_CHECKING:
+    from .model import IngestModel
 
 __all__ = ["IngestReport", "ObjectResult", "ingest"]
 
@@ -291,14 +295,14 @@ def _transform_and_load(
 ) -> dict[str, int]:
     """Stream the raw object through the fields into the target; returns the row counts."""
     if had_rows:  # --force or a new version: this content's earlier rows are replaced
-        conn.execute(delete(ctx.table).where(ctx.table.c.etl_object_id.in_(had_rows)))
+        conn.execute(delete(ctx.table).where(ctx.table.c[OBJECT_ID_COLUMN].in_(had_rows)))
     ledger.clear_rejects(conn, info.id)
     model, source = ctx.model, ctx.model.__source__
     columns = [f.source for f in model.__fields__ if not isinstance(f, Method)]
     hooks = hook_methods(ctx.instance, "post_transform")
     chunk_hooks = hook_methods(ctx.instance, "on_load_chunk")
     read = loaded = rejected = 0
-    path, required = Path(info.raw_path or ""), required_sources(model)
+    path, required = Path(info.raw_path or ""), required_sources(model.__fields__)
     with _gc_paused(), Loader(conn, ctx.table, model.__fields__, info.id) as loader:
         for batch in source.read(path, columns, required, model.__chunk_size__):
             out = transform_batch(ctx.instance, model.__fields__, batch, source.render, hooks)
