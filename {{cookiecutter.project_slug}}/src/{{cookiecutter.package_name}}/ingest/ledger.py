@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..status import ObjectStatus
+from ..status import ObjectStatus, StageStatus
 from ..system import pid_alive, utcnow
 from .tables import DataModel, DataObject, Reject
 
@@ -133,9 +133,9 @@ def new_object(conn: Connection, **values: Any) -> str:
         insert(OBJECTS).values(
             id=object_id,
             status=ObjectStatus.EXTRACTED,
-            extract_status="done",
-            transform_status="pending",
-            load_status="pending",
+            extract_status=StageStatus.DONE,
+            transform_status=StageStatus.PENDING,
+            load_status=StageStatus.PENDING,
             created_at=now,
             extracted_at=now,
             updated_at=now,
@@ -157,8 +157,8 @@ def claim(engine: Engine, seen: ObjectInfo, run_id: str | None) -> str | None:
             .where(_same_claim(seen.claim))
             .values(
                 status=ObjectStatus.LOADING,
-                transform_status="running",
-                load_status="running",
+                transform_status=StageStatus.RUNNING,
+                load_status=StageStatus.RUNNING,
                 claim=token,
                 host=HOST,
                 pid=os.getpid(),
@@ -185,8 +185,8 @@ def finish(conn: Connection, info: ObjectInfo, token: str, counts: dict[str, int
         .where(OBJECTS.c.id == info.id, OBJECTS.c.claim == token)
         .values(
             status=ObjectStatus.LOADED,
-            transform_status="done",
-            load_status="done",
+            transform_status=StageStatus.DONE,
+            load_status=StageStatus.DONE,
             loaded_at=now,
             updated_at=now,
             **counts,
@@ -278,7 +278,11 @@ def clear_rejects(conn: Connection, object_id: str) -> None:
 
 
 def fail(
-    engine: Engine, object_id: str, token: str, error: str, status: str = ObjectStatus.FAILED
+    engine: Engine,
+    object_id: str,
+    token: str,
+    error: str,
+    status: ObjectStatus = ObjectStatus.FAILED,
 ) -> None:
     """Record that this attempt failed (its load transaction was rolled back)."""
     with engine.begin() as conn:

@@ -42,14 +42,16 @@ if TYPE_CHECKING:
 __all__ = ["IngestReport", "ObjectResult", "ingest"]
 
 log = logging.getLogger("pipeline.ingest")
+# What an input can come to, in the order the summary counts them.
+_OUTCOMES = (ObjectStatus.LOADED, ObjectStatus.SKIPPED, ObjectStatus.FAILED)
 
 
 @dataclass(frozen=True)
 class ObjectResult:
-    """What happened to one input: ``loaded``, ``skipped`` or ``failed``, and why."""
+    """What happened to one input: loaded, skipped or failed (an ObjectStatus), and why."""
 
     uri: str
-    status: str
+    status: ObjectStatus
     object_id: str | None = None
     rows_read: int = 0
     rows_loaded: int = 0
@@ -73,19 +75,22 @@ class IngestReport:
     def rows_affected(self) -> int:
         return self.total("rows_loaded")
 
+    def count(self, status: ObjectStatus) -> int:
+        """How many inputs ended in ``status``."""
+        return sum(result.status == status for result in self.objects)
+
     def summary(self) -> str:
         """One line: what was loaded, skipped and failed."""
-        counts = {
-            s: sum(r.status == s for r in self.objects) for s in ("loaded", "skipped", "failed")
-        }
+        name = f"{self.model} v{self.version}"
         if not self.objects:
-            return f"{self.model} v{self.version}: no inputs found"
-        if counts["loaded"] == 0 and counts["failed"] == 0:
-            return f"{self.model} v{self.version}: nothing new to load ({counts['skipped']} already loaded)"
+            return f"{name}: no inputs found"
+        loaded, skipped, failed = map(self.count, _OUTCOMES)
+        if loaded == 0 and failed == 0:
+            return f"{name}: nothing new to load ({skipped} already loaded)"
         return (
-            f"{self.model} v{self.version} -> {self.table}: {counts['loaded']} loaded, "
-            f"{counts['skipped']} skipped, {counts['failed']} failed; rows read "
-            f"{self.total('rows_read')}, loaded {self.rows_affected}, rejected {self.total('rows_rejected')}"
+            f"{name} -> {self.table}: {loaded} loaded, {skipped} skipped, {failed} failed; "
+            f"rows read {self.total('rows_read')}, loaded {self.rows_affected}, "
+            f"rejected {self.total('rows_rejected')}"
         )
 
 
@@ -149,7 +154,7 @@ def ingest(
         if own_engine:
             engine.dispose()
     ctx.logger.info(report.summary())
-    failures = {r.uri: r.message for r in report.objects if r.status == "failed"}
+    failures = {r.uri: r.message for r in report.objects if r.status == ObjectStatus.FAILED}
     if failures:
         raise IngestError(model.__model_name__, failures, report)
     return report
@@ -204,7 +209,7 @@ def _one(ctx: _Context, uri: str, make: Callable[[], Staged]) -> ObjectResult:
         crash_point("ingest.extract.committed")
     except Exception as exc:  # a bad file or a hook's error: this input fails, others go on
         ctx.logger.error("%s: %s", uri, _reason(exc))
-        return ObjectResult(uri, "failed", message=_reason(exc))
+        return ObjectResult(uri, ObjectStatus.FAILED, message=_reason(exc))
     return _load(ctx, info)
 
 
@@ -218,14 +223,14 @@ def _record(ctx: _Context, staged: Staged) -> ObjectInfo | ObjectResult:
                 when = f"{info.loaded_at:%Y-%m-%d %H:%M}" if info.loaded_at else "earlier"
                 return ObjectResult(
                     staged.uri,
-                    "skipped",
+                    ObjectStatus.SKIPPED,
                     info.id,
                     message=f"already loaded {when} by v{ctx.version}",
                 )
             if info is not None and info.status == ObjectStatus.LOADING:
                 return ObjectResult(
                     staged.uri,
-                    "skipped",
+                    ObjectStatus.SKIPPED,
                     info.id,
                     message=f"being loaded by pid {info.pid} on {info.host}",
                 )
@@ -266,7 +271,7 @@ def _load(ctx: _Context, info: ObjectInfo) -> ObjectResult:
     token = ledger.claim(ctx.engine, info, ctx.run_id)
     if token is None:
         return ObjectResult(
-            info.source_uri, "skipped", info.id, message="changed by another process"
+            info.source_uri, ObjectStatus.SKIPPED, info.id, message="changed by another process"
         )
     try:
         with ctx.load_engine.begin() as conn:
@@ -283,11 +288,11 @@ def _load(ctx: _Context, info: ObjectInfo) -> ObjectResult:
         for hook in hook_methods(ctx.instance, "on_failure"):
             hook(info, exc)
         ctx.logger.error("%s: %s", info.source_uri, reason)
-        return ObjectResult(info.source_uri, "failed", info.id, message=reason)
+        return ObjectResult(info.source_uri, ObjectStatus.FAILED, info.id, message=reason)
     done = ObjectInfo(**{**info.__dict__, "status": ObjectStatus.LOADED, **counts})
     for hook in hook_methods(ctx.instance, "on_load_commit"):
         hook(done)
-    return ObjectResult(info.source_uri, "loaded", info.id, **counts)
+    return ObjectResult(info.source_uri, ObjectStatus.LOADED, info.id, **counts)
 
 
 def _transform_and_load(
