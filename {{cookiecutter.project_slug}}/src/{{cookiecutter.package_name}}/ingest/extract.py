@@ -16,10 +16,10 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
+from ..system import utcnow
 from .batches import ObjectProblem
 from .sources import GeneratorSource, Source
 
@@ -84,7 +84,7 @@ def intact(path: str | None, content_hash: str) -> bool:
 
 def day_folder(data_dir: Path, model: str) -> Path:
     """``data/raw/<model>/YYYY/MM/DD`` for today (UTC)."""
-    today = datetime.now(timezone.utc)
+    today = utcnow()
     return data_dir / "raw" / model / f"{today:%Y}" / f"{today:%m}" / f"{today:%d}"
 
 

@@ -12,12 +12,12 @@ import gc
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, delete, update
+from sqlalchemy import Connection, Engine, Table, delete, update
 
 from ..db.engine import engine_from_settings, make_engine
 from ..db.schema import require_head
@@ -96,13 +96,15 @@ class IngestReport:
 
 @dataclass
 class _Context:
+    """What every object of one ingest shares."""
+
     model: type[IngestModel]
     instance: IngestModel
     settings: Settings
     engine: Engine
     load_engine: Engine
     version: int
-    table: Any
+    table: Table
     force: bool
     run_id: str | None
     logger: logging.Logger
@@ -132,21 +134,12 @@ def ingest(
     load_engine = _load_engine(engine)
     try:
         require_head(settings, engine)
-        ctx = _context(model, settings, engine, load_engine, force, run_id, logger or log)
+        ctx = _context(
+            model, settings, engine, load_engine, force=force, run_id=run_id, logger=logger or log
+        )
         report = IngestReport(model.__model_name__, ctx.version, model.__table__)
         ledger.mark_dead_claims(engine, model.__model_name__)
-        try:
-            uris = model.__source__.locate(settings.root, paths)
-        except ObjectProblem as exc:
-            raise IngestError(model.__model_name__, {"<inputs>": str(exc)}, report) from None
-        source, folder = model.__source__, ctx.raw_folder
-        # Objects a dead or failed-mid-way run extracted but never loaded resume from their
-        # raw copy first (their source may be gone, or a generator may now yield other data).
-        inputs = [(o.source_uri, partial(_restaged, o)) for o in _unfinished(ctx, set(uris))]
-        inputs += [(uri, partial(stage_input, source, ctx.instance, uri, folder)) for uri in uris]
-        if reprocess:
-            inputs += [(info.source_uri, partial(_restaged, info)) for info in _earlier(ctx)]
-        for uri, make in inputs:
+        for uri, make in _inputs(ctx, paths, reprocess, report):
             report.objects.append(_one(ctx, uri, make))
     finally:
         if load_engine is not engine:
@@ -167,7 +160,17 @@ def _load_engine(engine: Engine) -> Engine:
     return make_engine(engine.url.update_query_dict({"local_infile": "1"}))
 
 
-def _context(model, settings, engine, load_engine, force, run_id, logger) -> _Context:  # type: ignore[no-untyped-def]
+def _context(
+    model: type[IngestModel],
+    settings: Settings,
+    engine: Engine,
+    load_engine: Engine,
+    *,
+    force: bool,
+    run_id: str | None,
+    logger: logging.Logger,
+) -> _Context:
+    """What every object of this ingest shares: the model's version, its target, an instance."""
     hashes = stage_hashes(model)
     declared = "\n".join(f.declaration() for f in model.__fields__)
     version = ledger.register_version(
@@ -179,6 +182,25 @@ def _context(model, settings, engine, load_engine, force, run_id, logger) -> _Co
     return _Context(
         model, instance, settings, engine, load_engine, version, table, force, run_id, logger
     )
+
+
+def _inputs(
+    ctx: _Context, paths: Sequence[str], reprocess: bool, report: IngestReport
+) -> list[tuple[str, Callable[[], Staged]]]:
+    """Each input to ingest, with how to know its content; a source that cannot name its
+    inputs fails the whole ingest (with the empty ``report``)."""
+    source, folder = ctx.model.__source__, ctx.raw_folder
+    try:
+        uris = source.locate(ctx.settings.root, paths)
+    except ObjectProblem as exc:
+        raise IngestError(ctx.model.__model_name__, {"<inputs>": str(exc)}, report) from None
+    # Objects a dead or failed-mid-way run extracted but never loaded resume from their
+    # raw copy first (their source may be gone, or a generator may now yield other data).
+    inputs = [(o.source_uri, partial(_restaged, o)) for o in _unfinished(ctx, set(uris))]
+    inputs += [(uri, partial(stage_input, source, ctx.instance, uri, folder)) for uri in uris]
+    if reprocess:
+        inputs += [(info.source_uri, partial(_restaged, info)) for info in _earlier(ctx)]
+    return inputs
 
 
 def _unfinished(ctx: _Context, seen: set[str]) -> list[ObjectInfo]:
@@ -219,29 +241,10 @@ def _record(ctx: _Context, staged: Staged) -> ObjectInfo | ObjectResult:
     try:
         with ctx.engine.begin() as conn:
             info = ledger.find_object(conn, name, ctx.version, staged.content_hash)
-            if info is not None and info.status == ObjectStatus.LOADED and not ctx.force:
-                when = f"{info.loaded_at:%Y-%m-%d %H:%M}" if info.loaded_at else "earlier"
-                return ObjectResult(
-                    staged.uri,
-                    ObjectStatus.SKIPPED,
-                    info.id,
-                    message=f"already loaded {when} by v{ctx.version}",
-                )
-            if info is not None and info.status == ObjectStatus.LOADING:
-                return ObjectResult(
-                    staged.uri,
-                    ObjectStatus.SKIPPED,
-                    info.id,
-                    message=f"being loaded by pid {info.pid} on {info.host}",
-                )
-            raw = staged.raw or ledger.known_raw_path(conn, name, staged.content_hash)
-            if not intact(raw, staged.content_hash):
-                if staged.raw is not None:
-                    raise ObjectProblem(
-                        f"its raw copy {raw} is missing or damaged (hash differs) and the "
-                        "input is not at hand; ingest the input again"
-                    )
-                raw = place_raw(ctx.model.__source__, staged, ctx.raw_folder)
+            skipped = _skipped(ctx, staged, info)
+            if skipped is not None:
+                return skipped
+            raw = _raw_copy(ctx, conn, staged)
             if info is None:
                 values = dict(model=name, model_version=ctx.version, source_uri=staged.uri)
                 values.update(content_hash=staged.content_hash, bytes=staged.size, raw_path=raw)
@@ -255,9 +258,34 @@ def _record(ctx: _Context, staged: Staged) -> ObjectInfo | ObjectResult:
                     .where(ledger.OBJECTS.c.id == info.id)
                     .values(raw_path=raw)
                 )
-            return ObjectInfo(**{**info.__dict__, "raw_path": raw})
+            return replace(info, raw_path=raw)
     finally:
         staged.discard()
+
+
+def _skipped(ctx: _Context, staged: Staged, info: ObjectInfo | None) -> ObjectResult | None:
+    """The result of an input this ingest leaves alone: already loaded, or being loaded."""
+    if info is not None and info.status == ObjectStatus.LOADED and not ctx.force:
+        when = f"{info.loaded_at:%Y-%m-%d %H:%M}" if info.loaded_at else "earlier"
+        message = f"already loaded {when} by v{ctx.version}"
+        return ObjectResult(staged.uri, ObjectStatus.SKIPPED, info.id, message=message)
+    if info is not None and info.status == ObjectStatus.LOADING:
+        message = f"being loaded by pid {info.pid} on {info.host}"
+        return ObjectResult(staged.uri, ObjectStatus.SKIPPED, info.id, message=message)
+    return None
+
+
+def _raw_copy(ctx: _Context, conn: Connection, staged: Staged) -> str:
+    """The path of an intact raw copy of the input: one saved earlier, or one made now."""
+    raw = staged.raw or ledger.known_raw_path(conn, ctx.model.__model_name__, staged.content_hash)
+    if not intact(raw, staged.content_hash):
+        if staged.raw is not None:
+            raise ObjectProblem(
+                f"its raw copy {raw} is missing or damaged (hash differs) and the "
+                "input is not at hand; ingest the input again"
+            )
+        raw = place_raw(ctx.model.__source__, staged, ctx.raw_folder)
+    return raw
 
 
 def _gone(object_id: str) -> ObjectInfo:
@@ -289,14 +317,14 @@ def _load(ctx: _Context, info: ObjectInfo) -> ObjectResult:
             hook(info, exc)
         ctx.logger.error("%s: %s", info.source_uri, reason)
         return ObjectResult(info.source_uri, ObjectStatus.FAILED, info.id, message=reason)
-    done = ObjectInfo(**{**info.__dict__, "status": ObjectStatus.LOADED, **counts})
+    done = replace(info, status=ObjectStatus.LOADED, **counts)
     for hook in hook_methods(ctx.instance, "on_load_commit"):
         hook(done)
     return ObjectResult(info.source_uri, ObjectStatus.LOADED, info.id, **counts)
 
 
 def _transform_and_load(
-    ctx: _Context, conn: Any, info: ObjectInfo, had_rows: list[str]
+    ctx: _Context, conn: Connection, info: ObjectInfo, had_rows: list[str]
 ) -> dict[str, int]:
     """Stream the raw object through the fields into the target; returns the row counts."""
     if had_rows:  # --force or a new version: this content's earlier rows are replaced
