@@ -17,7 +17,7 @@ import json
 import os
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Protocol
 
 from .batches import Batch, ObjectProblem, Refused
 from .csv_blocks import (
@@ -29,6 +29,9 @@ from .csv_blocks import (
     row_problem,
     valid_text,
 )
+
+if TYPE_CHECKING:
+    from .model import IngestModel
 
 __all__ = [
     "Batch",
@@ -42,6 +45,16 @@ __all__ = [
 ]
 
 
+class _Rows(Protocol):
+    """What ``csv.reader`` returns: rows of fields, and the line it has read up to."""
+
+    line_num: int
+
+    def __iter__(self) -> Iterator[list[str]]: ...
+
+    def __next__(self) -> list[str]: ...
+
+
 class Source:
     """Base of the sources; ``suffix`` is the raw object's file extension."""
 
@@ -51,7 +64,7 @@ class Source:
         """The inputs to ingest: ``given`` paths/globs, else the source's own pattern."""
         raise NotImplementedError
 
-    def fetch(self, model: Any, uri: str, out: IO[bytes]) -> None:
+    def fetch(self, model: IngestModel, uri: str, out: IO[bytes]) -> None:
         """Write the input ``uri`` as received into ``out``."""
         with open(uri, "rb") as handle:
             while block := handle.read(1 << 20):
@@ -63,7 +76,7 @@ class Source:
         """Read a raw object back as batches holding ``columns`` in that order."""
         raise NotImplementedError
 
-    def render(self, raw: Any) -> str:
+    def render(self, raw: object) -> str:
         """A record as text, for the rejects table."""
         return str(raw)
 
@@ -143,7 +156,7 @@ class CsvSource(_FileSource):
 
     def _csv_batches(
         self,
-        reader: Any,
+        reader: _Rows,
         record: int,
         line: int,
         width: int,
@@ -174,7 +187,7 @@ class CsvSource(_FileSource):
             if stop is not None and reader.line_num >= stop:
                 return record, line + reader.line_num
 
-    def _reader(self, lines: Iterable[str]) -> Any:
+    def _reader(self, lines: Iterable[str]) -> _Rows:
         return csv.reader(lines, delimiter=self.delimiter, quotechar=self.quotechar, strict=True)
 
     @staticmethod
@@ -211,7 +224,7 @@ class CsvSource(_FileSource):
             batch.lines.append(line)
         return batch
 
-    def _header(self, reader: Any, path: Path) -> list[str]:
+    def _header(self, reader: _Rows, path: Path) -> list[str]:
         try:
             header = next((row for row in reader if any(cell.strip() for cell in row)), None)
         except csv.Error as exc:
@@ -243,13 +256,13 @@ class CsvSource(_FileSource):
             )
         return [header.index(name) if name in header else None for name in columns]
 
-    def render(self, raw: Any) -> str:
+    def render(self, raw: object) -> str:
         text = raw if isinstance(raw, str) else self.delimiter.join(raw)
         return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _split_batch(
-    fields: list[str], raws: Sequence[Any], record: int, line: int, width: int
+    fields: list[str], raws: Sequence[object], record: int, line: int, width: int
 ) -> Batch:
     """A batch of one-line rows whose fields are side by side in ``fields``: each column is
     a slice of it."""
@@ -290,13 +303,13 @@ class JsonLinesSource(_FileSource):
                 batch.columns = [[row.get(name) for row in batch.raws] for name in columns]
                 yield batch
 
-    def render(self, raw: Any) -> str:
+    def render(self, raw: object) -> str:
         if isinstance(raw, bytes):
             return raw.decode("utf-8", "replace").rstrip("\r\n")
         return json.dumps(raw, default=str, ensure_ascii=False)
 
 
-def _json_record(line: bytes) -> tuple[dict[str, Any], str | None]:
+def _json_record(line: bytes) -> tuple[dict[str, object], str | None]:
     try:
         value = json.loads(line.decode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -344,7 +357,7 @@ class ParquetSource(_FileSource):
             cols = [data[name] if name in data else [None] * count for name in columns]
             yield Batch(cols, numbers, [n - 1 for n in numbers], numbers)
 
-    def render(self, raw: Any) -> str:
+    def render(self, raw: object) -> str:
         return f"row {raw}"
 
 
@@ -361,8 +374,8 @@ class GeneratorSource(JsonLinesSource):
     def locate(self, root: Path, given: Sequence[str] = ()) -> list[str]:
         return [f"generator:{self.method}"]
 
-    def fetch(self, model: Any, uri: str, out: IO[bytes]) -> None:
-        produce: Callable[[], Iterable[Any]] = getattr(model, self.method)
+    def fetch(self, model: IngestModel, uri: str, out: IO[bytes]) -> None:
+        produce: Callable[[], Iterable[object]] = getattr(model, self.method)
         for item in produce():
             for row in item if isinstance(item, list) else [item]:
                 out.write(json.dumps(row, default=str, ensure_ascii=False).encode("utf-8") + b"\n")
