@@ -118,6 +118,21 @@ def _collect_hooks(cls: type) -> dict[str, tuple[str, ...]]:
 
 
 def _problems(cls: type[IngestModel], task_options: dict[str, object]) -> list[str]:
+    """Everything wrong with a model's declaration, each said as how to fix it."""
+    problems = _source_problems(cls) + _field_problems(cls)
+    unknown = sorted(set(task_options) - _TASK_OPTIONS)
+    if unknown:
+        problems.append(
+            f"unknown class keyword {', '.join(unknown)}; "
+            f"task options are: {', '.join(sorted(_TASK_OPTIONS))}"
+        )
+    if not isinstance(cls.__chunk_size__, int) or cls.__chunk_size__ < 1:
+        problems.append(f"__chunk_size__ must be a whole number >= 1, got {cls.__chunk_size__!r}")
+    return problems
+
+
+def _source_problems(cls: type[IngestModel]) -> list[str]:
+    """Problems with where the model reads from and writes to."""
     problems = []
     table = cls.__dict__.get("__table__", getattr(cls, "__table__", None))
     if not isinstance(table, str) or not _IDENTIFIER.match(table):
@@ -133,22 +148,22 @@ def _problems(cls: type[IngestModel], task_options: dict[str, object]) -> list[s
         problems.append(
             f"GeneratorSource names {cls.__source__.method!r}, which is not a method of the model"
         )
+    return problems
+
+
+def _field_problems(cls: type[IngestModel]) -> list[str]:
+    """Problems with the model's fields: none, a bad name, a missing computing method."""
     if not cls.__fields__:
-        problems.append("declare at least one field, e.g. id = fields.Integer(required=True)")
+        return ["declare at least one field, e.g. id = fields.Integer(required=True)"]
+    problems = []
     for fld in cls.__fields__:
         if fld.name == OBJECT_ID_COLUMN or not _IDENTIFIER.match(fld.name):
             problems.append(f"field name {fld.name!r} is reserved or not a valid column name")
         if isinstance(fld, Method) and not callable(getattr(cls, fld.method, None)):
             problems.append(
-                f"field {fld.name!r} computes from {fld.method!r}, which is not a method of the model"
+                f"field {fld.name!r} computes from {fld.method!r}, "
+                "which is not a method of the model"
             )
-    unknown = sorted(set(task_options) - _TASK_OPTIONS)
-    if unknown:
-        problems.append(
-            f"unknown class keyword {', '.join(unknown)}; task options are: {', '.join(sorted(_TASK_OPTIONS))}"
-        )
-    if not isinstance(cls.__chunk_size__, int) or cls.__chunk_size__ < 1:
-        problems.append(f"__chunk_size__ must be a whole number >= 1, got {cls.__chunk_size__!r}")
     return problems
 
 
