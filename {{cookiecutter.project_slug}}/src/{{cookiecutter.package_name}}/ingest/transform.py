@@ -30,10 +30,6 @@ class Transformed:
     columns: list[Sequence[object]]
     refused: list[Refused]
 
-    @property
-    def count(self) -> int:
-        return len(self.columns[0]) if self.columns else 0
-
 
 def transform_batch(
     instance: IngestModel,
