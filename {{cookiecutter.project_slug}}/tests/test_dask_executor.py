@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 
 from {{ cookiecutter.package_name }}.core.dag import Dag
 from {{ cookiecutter.package_name }}.core.discovery import discover_path
-from {{ cookiecutter.package_name }}.status import TaskState
 from {{ cookiecutter.package_name }}.core.task import Task
 from {{ cookiecutter.package_name }}.settings import ExecutorSettings, Settings, TaskSettings
+from {{ cookiecutter.package_name }}.status import TaskState
 
 distributed = pytest.importorskip("distributed")
 from {{ cookiecutter.package_name }}.core.dask_executor import (  # noqa: E402
