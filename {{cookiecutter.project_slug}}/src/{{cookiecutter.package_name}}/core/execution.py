@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from ..db.ledger import LedgerWriter
 from ..faults import crash_point
 from ..status import SATISFIED, RunState, TaskState
 from ..system import utcnow
@@ -31,6 +30,7 @@ from .retry import backoff
 from .scheduler import ReadyQueue
 
 if TYPE_CHECKING:
+    from ..db.ledger import LedgerWriter
     from .stages import StageDecision, StageRun
 
 __all__ = ["Execution"]

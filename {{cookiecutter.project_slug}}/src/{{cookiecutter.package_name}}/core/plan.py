@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, TypedDict, Unpack
 
-from ..db.ledger import TaskHistory
-
 if TYPE_CHECKING:
+    from ..db.ledger import TaskHistory
     from ..settings import Settings
     from .dag import Dag
 
