@@ -25,5 +25,5 @@ done
 if [ "${1:-}" = "--print" ]; then
     sed -e "$script" "$sql_file"
 else
-    sed -e "$script" "$sql_file" | mysql --protocol=socket -uroot -p"${MYSQL_ROOT_PASSWORD}"
+    sed -e "$script" "$sql_file" | MYSQL_PWD="${MYSQL_ROOT_PASSWORD}" mysql --protocol=socket -uroot
 fi

@@ -22,13 +22,13 @@ from sqlalchemy import Engine, delete, update
 from ..db.engine import engine_from_settings, make_engine
 from ..db.schema import require_head
 from ..errors import IngestError
-from ..settings import Settings, load_settings
 from ..faults import crash_point
+from ..settings import Settings, load_settings
+from ..status import ObjectStatus
 from ..system import MYSQL_BACKENDS
 from . import ledger
 from .extract import Staged, day_folder, intact, place_raw, stage_input
 from .fields import Method
-from ..status import ObjectStatus
 from .ledger import ObjectInfo
 from .load import Loader, ensure_target, target_table
 from .model import IngestModel, hook_methods, required_sources, stage_hashes
