@@ -24,7 +24,7 @@ from sqlalchemy import Engine, inspect
 from .. import __version__
 from ..db.engine import engine_from_settings
 from ..db.ledger import Ledger, LedgerWriter, TaskHistory, selection_json
-from ..db.locks import run_lock_for, verify_lock
+from ..db.locks import run_lock_for
 from ..faults import crash_point
 from ..settings import Settings
 from ..status import RunState, TaskState
@@ -235,7 +235,7 @@ def _publisher(engine: Engine, lock: Any) -> Any:
     """Publishes a stage's tables, re-checking the run lock just before the swap."""
     from ..sql.stages import publish_stage
 
-    return lambda targets: publish_stage(engine, targets, check_lock=lambda: verify_lock(lock))
+    return lambda targets: publish_stage(engine, targets, check_lock=lock.verify)
 
 
 def _clean_leftovers(engine: Engine, stages_only: bool = False) -> None:
