@@ -182,23 +182,27 @@ def list_tasks(
     console.print(table)
 
 
-def _last_statuses(settings: Settings, run_id: str | None = None, per_task: bool = False) -> dict:
+def _last_statuses(
+    settings: Settings, run_id: str | None = None, per_task: bool = False
+) -> dict[str, str]:
     """Task states of one run (``run_id``, default the last run) or, with ``per_task``, each
     task's latest state over all runs; empty when the database has no ledger yet."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from .db import ledger_reads as reads
     from .db.engine import engine_from_settings
-    from .db.ledger import Ledger
 
     engine = engine_from_settings(settings)
     try:
-        ledger = Ledger(engine)
-        if per_task:
-            return ledger.last_statuses()
-        run = ledger.get_run(run_id) if run_id else ledger.last_run()
-        if run is None and run_id:
-            raise PipelineError(f"no run {run_id!r} in the ledger; `runs` lists the recent ones")
-        return ledger.final_states(run.id) if run is not None else {}
+        with engine.connect() as conn:
+            if per_task:
+                return reads.latest_states(conn)
+            run = reads.run_row(conn, run_id) if run_id else reads.newest_run(conn)
+            if run is None and run_id:
+                raise PipelineError(
+                    f"no run {run_id!r} in the ledger; `runs` lists the recent ones"
+                )
+            return reads.final_states(conn, run.id) if run is not None else {}
     except SQLAlchemyError:
         return {}
     finally:

@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from dotenv import dotenv_values
@@ -21,8 +21,14 @@ from sqlalchemy.engine import URL, make_url
 
 from .errors import SettingsError
 
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
+
 SETTINGS_FILE = "settings.yml"
 SETTINGS_ENV = "PIPELINE_SETTINGS"
+DATABASE_ENV = "DATABASE_URL"
+# Where a value sits in settings.yml: keys and list indexes from the top.
+YamlPath = tuple[str | int, ...]
 _VAR = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
 
 
@@ -80,7 +86,7 @@ class TaskSettings(BaseModel):
 
     @field_validator("materialize", mode="before")
     @classmethod
-    def _lower(cls, value: Any) -> Any:
+    def _lower(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
 
 
@@ -95,13 +101,16 @@ class Settings(_Frozen):
     sources: dict[str, SourceSettings] = Field(default_factory=dict)
     stages: dict[str, list[str]] = Field(default_factory=dict)
     root: Path = Path(".")
+    # ``DATABASE_URL`` as the environment held it when the file was loaded (never shown: it may
+    # hold a password).
+    database_url_env: str | None = Field(default=None, repr=False)
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     @property
     def database_url(self) -> URL:
-        """The project database: ``DATABASE_URL`` if set, else the ``connection`` block."""
-        override = os.environ.get("DATABASE_URL")
+        """The project database: ``DATABASE_URL`` if it was set, else the ``connection`` block."""
+        override = self.database_url_env
         if override:
             return _absolute_sqlite(make_url(override), self.root)
         conn = self.connection
@@ -174,9 +183,9 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
     if not isinstance(raw, dict):
         raise SettingsError(shown, ["line 1: the file must be a mapping with a 'project' key"])
     env = {**_dotenv(file.parent), **os.environ}
-    unset: list[tuple[tuple[Any, ...], str]] = []
+    unset: list[tuple[YamlPath, str]] = []
     data = _interpolate(raw, (), env, unset)
-    if env.get("DATABASE_URL"):  # it replaces the connection block, so that block may be unset
+    if env.get(DATABASE_ENV):  # it replaces the connection block, so that block may be unset
         unset = [(path, name) for path, name in unset if path[:1] != ("connection",)]
     problems = [
         f"{_where(path, node)}: ${{{name}}} is not set; define it in the environment or .env, "
@@ -184,7 +193,8 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
         for path, name in unset
     ]
     try:
-        settings = Settings.model_validate({**data, "root": file.parent.resolve()})
+        fixed = {"root": file.parent.resolve(), "database_url_env": os.environ.get(DATABASE_ENV)}
+        settings = Settings.model_validate({**data, **fixed})
     except ValidationError as exc:
         problems += [_pydantic_problem(err, node) for err in exc.errors()]
         settings = None
@@ -201,8 +211,8 @@ def _dotenv(folder: Path) -> dict[str, str]:
 
 
 def _interpolate(
-    value: Any, path: tuple[Any, ...], env: Mapping[str, str], unset: list[tuple[Any, str]]
-) -> Any:
+    value: object, path: YamlPath, env: Mapping[str, str], unset: list[tuple[YamlPath, str]]
+) -> object:
     """Replace ``${VAR}``/``${VAR:-default}`` in every string; unset names go to ``unset``."""
     if isinstance(value, dict):
         return {k: _interpolate(v, (*path, k), env, unset) for k, v in value.items()}
@@ -223,7 +233,7 @@ def _interpolate(
     return _VAR.sub(replace, value)
 
 
-def _pydantic_problem(error: Mapping[str, Any], node: Any) -> str:
+def _pydantic_problem(error: ErrorDetails, node: yaml.Node | None) -> str:
     loc = tuple(part for part in error["loc"] if part != "root")
     if error["type"] == "extra_forbidden":
         return f"{_where(loc, node)}: unknown key; remove it or check its spelling"
@@ -235,14 +245,14 @@ def _pydantic_problem(error: Mapping[str, Any], node: Any) -> str:
     return f"{_where(loc, node)}: {error['msg']}{shown}"
 
 
-def _where(path: tuple[Any, ...], node: Any) -> str:
+def _where(path: YamlPath, node: yaml.Node | None) -> str:
     """``key.path (line N)`` for a location in the YAML tree, as close as the tree allows."""
     dotted = ".".join(str(part) for part in path) or "<top>"
     line = _line_of(path, node)
     return f"{dotted} (line {line})" if line else dotted
 
 
-def _line_of(path: tuple[Any, ...], node: Any) -> int | None:
+def _line_of(path: YamlPath, node: yaml.Node | None) -> int | None:
     line = node.start_mark.line + 1 if node is not None else None
     for part in path:
         if isinstance(node, yaml.MappingNode):

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from sqlalchemy import Connection, Row
 
+from .db import ledger_reads as reads
 from .db.engine import engine_from_settings
-from .db.ledger import Ledger
+from .db.models import CHECKS
 from .db.schema import require_head
 from .errors import PipelineError
 from .settings import Settings
+from .status import RUN_FAILURES, TASK_FAILURES, RunState, TaskState
 
 __all__ = ["runs_view", "show_run_view"]
 
@@ -30,12 +35,13 @@ _TASK_FIELDS = (
     "fingerprint",
     "error",
 )
+_CHECK_FIELDS = ("task", "attempt", "name", "severity", "status", "failing_rows", "sample")
 
 
 def runs_view(settings: Settings, console: Console, *, as_json: bool, limit: int) -> None:
     """Print the most recent runs."""
-    with _ledger(settings) as ledger:
-        rows = [_plain(row, _RUN_FIELDS) for row in ledger.runs(limit)]
+    with _ledger(settings) as conn:
+        rows = [_plain(row, _RUN_FIELDS) for row in reads.recent_runs(conn, limit)]
     if as_json:
         console.print_json(json.dumps(rows, default=str))
         return
@@ -56,20 +62,14 @@ def runs_view(settings: Settings, console: Console, *, as_json: bool, limit: int
 
 def show_run_view(settings: Settings, console: Console, run_id: str, *, as_json: bool) -> None:
     """Print one run with every attempt and data check."""
-    with _ledger(settings) as ledger:
-        run = ledger.last_run() if run_id == "last" else ledger.get_run(run_id)
+    with _ledger(settings) as conn:
+        run = reads.newest_run(conn) if run_id == "last" else reads.run_row(conn, run_id)
         if run is None:
             raise PipelineError(f"no run {run_id!r} in the ledger; `runs` lists the recent ones")
-        tasks = [_plain(row, _TASK_FIELDS) for row in ledger.task_rows(run.id)]
-        checks = [dict(row._mapping) for row in ledger.check_rows(run.id)]
-    detail = {**_plain(run, (*_RUN_FIELDS, "selection", "code_version")), "tasks": tasks}
-    detail["checks"] = [
-        {
-            k: c[k]
-            for k in ("task", "attempt", "name", "severity", "status", "failing_rows", "sample")
-        }
-        for c in checks
-    ]
+        tasks = [_plain(row, _TASK_FIELDS) for row in reads.attempt_rows(conn, run.id)]
+        checks = conn.execute(reads.checks_query(run.id).order_by(CHECKS.c.id))
+        detail = {**_plain(run, (*_RUN_FIELDS, "selection", "code_version")), "tasks": tasks}
+        detail["checks"] = [_plain(row, _CHECK_FIELDS) for row in checks]
     if as_json:
         console.print_json(json.dumps(detail, default=str))
         return
@@ -97,27 +97,28 @@ def show_run_view(settings: Settings, console: Console, run_id: str, *, as_json:
         )
 
 
-class _ledger:
-    """A ledger on a migrated database, with the engine disposed afterwards."""
-
-    def __init__(self, settings: Settings):
-        self.engine = engine_from_settings(settings)
-        self.settings = settings
-
-    def __enter__(self) -> Ledger:
-        require_head(self.settings, self.engine)
-        return Ledger(self.engine)
-
-    def __exit__(self, *exc: Any) -> None:
-        self.engine.dispose()
+@contextmanager
+def _ledger(settings: Settings) -> Iterator[Connection]:
+    """A connection to a migrated database, with the engine disposed afterwards."""
+    engine = engine_from_settings(settings)
+    try:
+        require_head(settings, engine)
+        with engine.connect() as conn:
+            yield conn
+    finally:
+        engine.dispose()
 
 
-def _plain(row: Any, fields: tuple[str, ...]) -> dict[str, Any]:
-    mapping = row._mapping
+def _plain(row: Row, fields: tuple[str, ...]) -> dict[str, object]:
+    mapping: Mapping[str, object] = row._mapping
     return {name: mapping[name] for name in fields}
 
 
-_COLOURS = {"success": "green", "failed": "red", "crashed": "red", "running": "cyan"}
+_COLOURS = {
+    **{status: "red" for status in (*TASK_FAILURES, *RUN_FAILURES)},
+    TaskState.SUCCESS: "green",
+    RunState.RUNNING: "cyan",
+}
 
 
 def _coloured(status: str) -> str:
@@ -125,7 +126,7 @@ def _coloured(status: str) -> str:
     return f"[{colour}]{status}[/{colour}]"
 
 
-def _duration(start: Any, end: Any) -> str:
+def _duration(start: datetime | None, end: datetime | None) -> str:
     if start is None or end is None:
         return ""
     return f"{(end - start).total_seconds():.1f} s"

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..db.locks import RunLock, verify_lock
+from ..db.locks import RunLock
 from ..errors import DefinitionError, SQLLayerError
 from ..sql.ddl import check_name
 from ..sql.stage_tables import publish_stage, shadow_name
@@ -87,7 +87,7 @@ def plan_stages(
     members = stage_members(dag.tasks, settings.stages)
     if not any(name in members for name in names):
         return None
-    publish = partial(publish_stage, engine, check_lock=partial(verify_lock, lock))
+    publish = partial(publish_stage, engine, check_lock=lock.verify)
     stages = StageRun(members, names, publish=publish)
     stages.check(engine, settings.task_config)
     stages.upstream({name: dag.upstream(name) for name in names})

@@ -122,3 +122,11 @@ class TaskLatest(Base):
     success_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     success_fingerprint: Mapped[str | None] = mapped_column(String(64))
     success_output: Mapped[str | None] = mapped_column(String(64))
+
+
+# The tables, for SQLAlchemy Core statements (the ledger, its reads and the run lock).
+RUNS = PipelineRun.__table__
+TASKS = TaskRun.__table__
+CHECKS = CheckResult.__table__
+LATEST = TaskLatest.__table__
+LOCKS = RunLock.__table__

@@ -13,18 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import socket
 import threading
 import time
-from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, select, text, update
+from sqlalchemy import Connection, Engine, delete, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..errors import RunLockedError, RunLockLostError
-from ..system import utcnow
-from .locks import LOCKS, RunLock
+from ..errors import RunLockLostError
+from .lock_base import LOCKS, LockHolder, RunLock, refused
 
 __all__ = ["MySQLRunLock", "lock_name"]
 
@@ -43,16 +39,12 @@ class MySQLRunLock(RunLock):
     """``GET_LOCK(name, 0)`` on a connection kept open for the whole run."""
 
     def __init__(self, engine: Engine, name: str = "pipeline", *, heartbeat_s: float = 5.0):
-        self.engine, self.name, self.heartbeat_s = engine, name, heartbeat_s
+        super().__init__(engine, name, heartbeat_s)
         self.key = lock_name(engine, name)
-        self.host, self.pid = socket.gethostname(), os.getpid()
-        self.run_id: str | None = None
         self.lost = False
         self._conn: Connection | None = None
         self._conn_id: int | None = None
         self._guard = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def acquire(self, run_id: str) -> None:
         if not self._take():
@@ -60,23 +52,8 @@ class MySQLRunLock(RunLock):
         self.run_id = run_id
         with self.engine.begin() as conn:  # we hold the lock: any row left is a dead holder's
             conn.execute(delete(LOCKS).where(LOCKS.c.name == self.name))
-            now = utcnow()
-            conn.execute(
-                LOCKS.insert(),
-                [
-                    {
-                        "name": self.name,
-                        "run_id": run_id,
-                        "host": self.host,
-                        "pid": self.pid,
-                        "acquired_at": now,
-                        "heartbeat_at": now,
-                    }
-                ],
-            )
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._beat, name="run-lock-heartbeat", daemon=True)
-        self._thread.start()
+            self._insert_row(conn, run_id)
+        self._start_heartbeat()
 
     def verify(self) -> None:
         """Raise ``RunLockLostError`` unless this run still holds the lock (see module doc)."""
@@ -99,28 +76,20 @@ class MySQLRunLock(RunLock):
             return False
 
     def release(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        self._stop_heartbeat()
         with self._guard:
             if self.run_id is not None and not self.lost:
                 try:
                     with self.engine.begin() as conn:
-                        conn.execute(
-                            delete(LOCKS).where(
-                                LOCKS.c.name == self.name, LOCKS.c.run_id == self.run_id
-                            )
-                        )
+                        self._delete_row(conn, self.run_id)
                 except SQLAlchemyError as exc:  # the server frees GET_LOCK with the connection
                     _log.warning("could not remove the run lock row: %s", exc)
             self._close()
             self.run_id = None
 
-    def holder(self) -> Any:
-        """The row naming whoever holds the lock, or None."""
-        with self.engine.connect() as conn:
-            return conn.execute(select(LOCKS).where(LOCKS.c.name == self.name)).first()
+    def holder(self) -> LockHolder | None:
+        """The row naming whoever holds the lock (it may lag its ``GET_LOCK`` a moment)."""
+        return self._holder_row()
 
     def _take(self) -> bool:
         """Open the dedicated connection and try the lock without waiting."""
@@ -146,11 +115,7 @@ class MySQLRunLock(RunLock):
         while holder is None and time.monotonic() < deadline:
             time.sleep(0.05)
             holder = self.holder()
-        raise RunLockedError(
-            getattr(holder, "run_id", None),
-            getattr(holder, "host", None),
-            getattr(holder, "pid", None),
-        )
+        raise refused(holder)
 
     def _still_held(self) -> bool:
         if self._conn is None:
@@ -192,11 +157,6 @@ class MySQLRunLock(RunLock):
                 _log.warning("run lock: the database cannot be reached; trying again")
                 continue
             try:
-                with self.engine.begin() as conn:
-                    conn.execute(
-                        update(LOCKS)
-                        .where(LOCKS.c.name == self.name, LOCKS.c.run_id == self.run_id)
-                        .values(heartbeat_at=utcnow())
-                    )
+                self._touch_row()
             except SQLAlchemyError as exc:  # the next beat tries again
                 _log.warning("run lock heartbeat failed: %s", exc)

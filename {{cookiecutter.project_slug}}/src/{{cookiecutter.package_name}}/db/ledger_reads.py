@@ -1,0 +1,262 @@
+"""The read model of the run ledger: the queries on runs, task attempts and data checks that the
+engine, the CLI and the dashboard share, so that each word means one thing everywhere.
+
+- Newest run: by ``started_at``, then id.
+- A task's final state in a run: the status of its last attempt.
+- A task's latest state: the row the ledger recorded last for it (the highest id), whatever its
+  status; ``task_latest`` is kept in that same order, for executions only (see ``TaskHistory``).
+- Failed: ``TASK_FAILURES`` for a task, ``RUN_FAILURES`` for a run.
+
+Functions ending in ``_query`` return a statement (the dashboard turns its results into frames);
+the others take an open connection and return rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    Select,
+    Subquery,
+    and_,
+    case,
+    func,
+    select,
+)
+
+from ..status import RUN_FAILURES, TASK_FAILURES, RunState
+from .models import CHECKS, LATEST, RUNS, TASKS
+
+__all__ = [
+    "NEWEST_FIRST",
+    "RunFilter",
+    "TaskHistory",
+    "attempt_rows",
+    "attempts_query",
+    "checks_query",
+    "daily_outcomes_query",
+    "failed_tasks_query",
+    "final_attempts",
+    "final_counts_query",
+    "final_states",
+    "latest_states",
+    "latest_states_query",
+    "newest_run",
+    "recent_durations_query",
+    "recent_runs",
+    "run_row",
+    "run_summary_query",
+    "running_run",
+    "runs_query",
+    "task_history",
+]
+
+NEWEST_FIRST = (RUNS.c.started_at.desc(), RUNS.c.id.desc())
+
+
+class TaskHistory(NamedTuple):
+    """What the ledger knows of a task before a run: its last execution and last success."""
+
+    last_status: str | None = None
+    last_fingerprint: str | None = None
+    success_at: datetime | None = None
+    success_fingerprint: str | None = None
+    success_output: str | None = None
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    """Which runs to list; empty fields filter nothing."""
+
+    statuses: tuple[str, ...] = ()
+    start: date | None = None
+    end: date | None = None
+    task: str | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        """The WHERE conditions on ``pipeline_runs`` (dates are whole days, ``end`` included)."""
+        conditions: list[ColumnElement[bool]] = []
+        if self.statuses:
+            conditions.append(RUNS.c.status.in_(self.statuses))
+        if self.start:
+            conditions.append(RUNS.c.started_at >= datetime.combine(self.start, time.min))
+        if self.end:
+            after = datetime.combine(self.end + timedelta(days=1), time.min)
+            conditions.append(RUNS.c.started_at < after)
+        if self.task:
+            with_task = select(TASKS.c.run_id).where(TASKS.c.task == self.task)
+            conditions.append(RUNS.c.id.in_(with_task))
+        return conditions
+
+
+# --- runs -------------------------------------------------------------------------------------
+
+
+def runs_query(*columns: ColumnElement[object]) -> Select:
+    """Runs (whole rows, or ``columns``), newest first."""
+    return select(*(columns or (RUNS,))).order_by(*NEWEST_FIRST)
+
+
+def newest_run(conn: Connection, exclude: str | None = None) -> Row | None:
+    """The most recent run, or None; ``exclude`` leaves one run out (the one starting)."""
+    query = runs_query().limit(1)
+    if exclude:
+        query = query.where(RUNS.c.id != exclude)
+    return conn.execute(query).first()
+
+
+def run_row(conn: Connection, run_id: str) -> Row | None:
+    """One run, or None."""
+    return conn.execute(select(RUNS).where(RUNS.c.id == run_id)).first()
+
+
+def recent_runs(conn: Connection, limit: int) -> list[Row]:
+    """The most recent runs, newest first."""
+    return list(conn.execute(runs_query().limit(limit)))
+
+
+def running_run(conn: Connection) -> Row | None:
+    """The newest run still marked running, or None."""
+    return conn.execute(runs_query().where(RUNS.c.status == RunState.RUNNING).limit(1)).first()
+
+
+def run_summary_query(since: datetime) -> Select:
+    """One row: runs in all, the last start, and since ``since`` the runs, successes, failures."""
+    recent = RUNS.c.started_at >= since
+
+    def recent_count(*condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.sum(case((and_(recent, *condition), 1), else_=0))
+
+    return select(
+        func.count().label("runs"),
+        func.max(RUNS.c.started_at).label("last_started"),
+        recent_count().label("recent"),
+        recent_count(RUNS.c.status == RunState.SUCCESS).label("ok"),
+        recent_count(RUNS.c.status.in_(RUN_FAILURES)).label("bad"),
+    )
+
+
+def daily_outcomes_query(since: datetime) -> Select:
+    """Runs per day and status since ``since`` (columns day, status, runs)."""
+    day = func.date(RUNS.c.started_at).label("day")
+    return (
+        select(day, RUNS.c.status, func.count().label("runs"))
+        .where(RUNS.c.started_at >= since)
+        .group_by(day, RUNS.c.status)
+        .order_by(day)
+    )
+
+
+def recent_durations_query(limit: int) -> Select:
+    """The newest finished runs (id, status, start, end), newest first."""
+    columns = (RUNS.c.id, RUNS.c.status, RUNS.c.started_at, RUNS.c.finished_at)
+    return runs_query(*columns).where(RUNS.c.finished_at.is_not(None)).limit(limit)
+
+
+# --- task attempts and checks -----------------------------------------------------------------
+
+
+def attempts_query(run_id: str) -> Select:
+    """Every attempt row of a run (unordered: the CLI lists them as recorded, the dashboard as
+    they started)."""
+    return select(TASKS).where(TASKS.c.run_id == run_id)
+
+
+def attempt_rows(conn: Connection, run_id: str) -> list[Row]:
+    """Every attempt row of a run, in the order they were recorded."""
+    return list(conn.execute(attempts_query(run_id).order_by(TASKS.c.id)))
+
+
+def checks_query(run_id: str) -> Select:
+    """The data-check results of a run's attempts, with the task and attempt (unordered)."""
+    return (
+        select(
+            TASKS.c.task,
+            TASKS.c.attempt,
+            CHECKS.c.name,
+            CHECKS.c.severity,
+            CHECKS.c.status,
+            CHECKS.c.failing_rows,
+            CHECKS.c.sample,
+            CHECKS.c.checked_at,
+        )
+        .join(TASKS, TASKS.c.id == CHECKS.c.task_run_id)
+        .where(TASKS.c.run_id == run_id)
+    )
+
+
+def final_attempts(run_ids: Sequence[str]) -> Subquery:
+    """The last attempt of each task of these runs (whole rows), on the unique index."""
+    last = (
+        select(TASKS.c.run_id, TASKS.c.task, func.max(TASKS.c.attempt).label("attempt"))
+        .where(TASKS.c.run_id.in_(run_ids))
+        .group_by(TASKS.c.run_id, TASKS.c.task)
+        .subquery()
+    )
+    same = and_(
+        TASKS.c.run_id == last.c.run_id,
+        TASKS.c.task == last.c.task,
+        TASKS.c.attempt == last.c.attempt,
+    )
+    return select(TASKS).join(last, same).subquery()
+
+
+def final_states(conn: Connection, run_id: str) -> dict[str, str]:
+    """Each task's final state in a run."""
+    final = final_attempts((run_id,))
+    query = select(final.c.task, final.c.status).order_by(final.c.id)
+    return {row.task: row.status for row in conn.execute(query)}
+
+
+def final_counts_query(run_ids: Sequence[str]) -> Select:
+    """Tasks per run and final state (columns run_id, status, tasks, rows)."""
+    final = final_attempts(run_ids)
+    return select(
+        final.c.run_id,
+        final.c.status,
+        func.count().label("tasks"),
+        func.sum(final.c.rows_affected).label("rows"),
+    ).group_by(final.c.run_id, final.c.status)
+
+
+def failed_tasks_query(run_id: str) -> Select:
+    """The tasks of a run that failed (their final state), in the order they finished."""
+    final = final_attempts((run_id,))
+    return (
+        select(final.c.task, final.c.status, final.c.attempt, final.c.reason, final.c.error)
+        .where(final.c.status.in_(TASK_FAILURES))
+        .order_by(final.c.finished_at, final.c.task)
+    )
+
+
+# --- tasks over all runs ----------------------------------------------------------------------
+
+
+def latest_states_query(tasks: Sequence[str] | None = None) -> Select:
+    """Each task's latest state and when that row finished (columns task, status,
+    finished_at); only ``tasks`` when given."""
+    newest = select(func.max(TASKS.c.id).label("id")).group_by(TASKS.c.task)
+    if tasks is not None:
+        newest = newest.where(TASKS.c.task.in_(tasks))
+    last = newest.subquery()
+    return select(TASKS.c.task, TASKS.c.status, TASKS.c.finished_at).join(
+        last, TASKS.c.id == last.c.id
+    )
+
+
+def latest_states(conn: Connection) -> dict[str, str]:
+    """Each task's latest state over all runs."""
+    return {row.task: row.status for row in conn.execute(latest_states_query())}
+
+
+def task_history(conn: Connection) -> dict[str, TaskHistory]:
+    """Per task: the last execution (skips excluded) and the last success, from ``task_latest``
+    (one row per task, however long the history)."""
+    columns = (LATEST.c.task, *(LATEST.c[name] for name in TaskHistory._fields))
+    return {row.task: TaskHistory(*row[1:]) for row in conn.execute(select(*columns))}

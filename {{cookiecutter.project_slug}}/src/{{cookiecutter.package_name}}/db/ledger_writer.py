@@ -1,0 +1,328 @@
+"""The run ledger's writer of task rows: a background thread with group commit.
+
+Task rows go through ``LedgerWriter``, which commits whatever has queued up in one transaction:
+a thousand tiny tasks cost a handful of commits, never one each, and the run never waits for the
+disk. It also keeps ``task_latest`` (each task's last execution and last success) current.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Required, TypedDict
+
+from sqlalchemy import Connection, Engine, Update, bindparam, select, update
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from ..errors import DatabaseError
+from ..status import TaskState
+from ..system import utcnow
+from .models import CHECKS, LATEST, RUNS, TASKS
+
+__all__ = ["CheckRow", "LedgerWriter", "TaskRowState"]
+
+_log = logging.getLogger("pipeline.ledger")
+
+
+class CheckRow(TypedDict, total=False):
+    """One data-check result of an attempt, as ``check_results`` stores it."""
+
+    name: Required[str]
+    severity: Required[str]
+    status: Required[str]
+    failing_rows: int
+    sample: str | None
+
+
+class TaskRowState(TypedDict, total=False):
+    """The state of one attempt as the run reports it; keys left out keep their stored value."""
+
+    task: Required[str]
+    attempt: Required[int]
+    status: Required[str]
+    reason: str | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_ms: int | None
+    error: str | None
+    fingerprint: str | None
+    output_fingerprint: str | None
+    rows_affected: int | None
+    checks: list[CheckRow]
+
+
+class LedgerWriter:
+    """Writes task rows from a background thread, one transaction per batch.
+
+    ``put(row)`` queues the latest state of an attempt (keyed by task and attempt): the first
+    time a key is seen it is inserted, later states update it. The thread commits everything
+    queued while it was writing the previous batch in one transaction, so the rows of a burst
+    of small tasks share a commit, while a lone row is written within milliseconds. A batch
+    the database refuses for a moment (busy, a dropped connection) is written again for up to
+    ``retry_for_s``. ``close()`` drains and stops.
+    """
+
+    _STOP = object()
+
+    def __init__(
+        self,
+        engine: Engine,
+        run_id: str,
+        heartbeat_s: float = 5.0,
+        interval_s: float = 1.0,
+        linger_s: float = 0.005,
+        retry_for_s: float = 30.0,
+    ):
+        self.engine, self.run_id = engine, run_id
+        self.heartbeat_s, self.interval_s, self.linger_s = heartbeat_s, interval_s, linger_s
+        self.retry_for_s = retry_for_s
+        self._known: set[str] | None = None  # tasks that have a task_latest row
+        self._closing = False
+        self._pending: deque[TaskRowState | threading.Event | object] = deque()
+        self._wake = threading.Event()
+        self._inserted: set[tuple[str, int]] = set()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._loop, name="ledger-writer", daemon=True)
+        self._thread.start()
+
+    def put(self, row: TaskRowState) -> None:
+        """Queue an attempt's current state (``checks`` may hold check-result dicts)."""
+        self._pending.append(row)
+        if not self._wake.is_set():
+            self._wake.set()  # write soon: a kill right after a success must not lose it
+
+    def flush(self) -> None:
+        """Wait until everything queued so far is committed."""
+        done = threading.Event()
+        self._pending.append(done)
+        self._wake.set()
+        while not done.wait(0.5):
+            if not self._thread.is_alive():
+                break
+        self._raise()
+
+    def close(self) -> None:
+        """Write everything queued, then stop the thread."""
+        self._closing = True
+        self._pending.append(self._STOP)
+        self._wake.set()
+        self._thread.join()
+        self._raise()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise DatabaseError(f"could not write the run ledger: {self._error}") from self._error
+
+    def _loop(self) -> None:
+        last_beat = time.monotonic()
+        stopping = False
+        while not stopping:
+            if self._wake.wait(self.interval_s) and self.linger_s and not self._closing:
+                time.sleep(self.linger_s)  # let a burst of small tasks join this batch
+            self._wake.clear()
+            batch = []
+            while self._pending:
+                batch.append(self._pending.popleft())
+            stopping = any(item is self._STOP for item in batch)
+            rows = [item for item in batch if isinstance(item, dict)]
+            if rows:
+                self._safely(lambda: self._write_retrying(rows))
+            for item in batch:
+                if isinstance(item, threading.Event):
+                    item.set()
+            if time.monotonic() - last_beat >= self.heartbeat_s:
+                self._safely(self._heartbeat)
+                last_beat = time.monotonic()
+
+    def _safely(self, action: Callable[[], None]) -> None:
+        try:
+            action()
+        except Exception as exc:  # reported by flush()/close() on the run's thread
+            _log.error("run ledger write failed: %s", exc)
+            self._error = exc
+
+    def _heartbeat(self) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                RUNS.update().where(RUNS.c.id == self.run_id).values(heartbeat_at=utcnow())
+            )
+
+    def _write_retrying(self, rows: Sequence[TaskRowState]) -> None:
+        """Write a batch; if the database was unreachable or busy, try again on a fresh
+        connection for up to ``retry_for_s``: the failed transaction rolled back, so no row is
+        written twice."""
+        try:
+            self._write(rows)
+            return
+        except DBAPIError as exc:
+            if not _transient(exc):
+                raise
+            _log.warning("run ledger write failed, trying again: %s", exc)
+        import tenacity  # only a failed write pays for the import (~0.1 s)
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception(_transient),
+            wait=tenacity.wait_exponential(multiplier=0.1, max=2.0),
+            stop=tenacity.stop_after_delay(self.retry_for_s),
+            before_sleep=lambda state: _log.warning(
+                "run ledger write failed, trying again: %s", state.outcome.exception()
+            ),
+            reraise=True,
+        )
+        for attempt in retrying:
+            with attempt:
+                self._write(rows)
+
+    def _write(self, rows: Sequence[TaskRowState]) -> None:
+        latest: dict[tuple[str, int], TaskRowState] = {}
+        for row in rows:  # several states of one attempt in a batch: only the last counts
+            latest[(row["task"], row["attempt"])] = {
+                **latest.get((row["task"], row["attempt"]), {}),
+                **row,
+            }
+        inserts = [r for k, r in latest.items() if k not in self._inserted]
+        updates = [r for k, r in latest.items() if k in self._inserted]
+        with self.engine.begin() as conn:
+            if inserts:
+                conn.execute(TASKS.insert(), [_columns(r, self.run_id) for r in inserts])
+            if updates:
+                conn.execute(_UPDATE, [_update_params(r, self.run_id) for r in updates])
+            self._write_checks(conn, [r for r in latest.values() if r.get("checks")])
+            recorded = self._write_latest(conn, rows)
+        self._inserted.update(k for k in latest)  # committed: later states of these update
+        if self._known is not None:
+            self._known.update(recorded)
+
+    def _write_latest(self, conn: Connection, rows: Sequence[TaskRowState]) -> set[str]:
+        """Keep ``task_latest`` current: the last execution and last success of each task.
+
+        Returns the tasks it wrote, which have a row once the transaction commits."""
+        changes: dict[str, dict[str, object]] = {}
+        for row in rows:
+            if row.get("started_at") is None or row["status"] == TaskState.SKIPPED:
+                continue  # skips and never-started rows are not executions
+            change = changes.setdefault(row["task"], {"task": row["task"]})
+            change.update(
+                last_run_id=self.run_id,
+                last_status=row["status"],
+                last_fingerprint=row.get("fingerprint"),
+                last_at=row.get("finished_at") or row["started_at"],
+            )
+            if row["status"] == TaskState.SUCCESS:
+                change.update(
+                    success_run_id=self.run_id,
+                    success_at=row.get("finished_at"),
+                    success_fingerprint=row.get("fingerprint"),
+                    success_output=row.get("output_fingerprint"),
+                )
+        if not changes:
+            return set()
+        if self._known is None:
+            self._known = set(conn.scalars(select(LATEST.c.task)))
+        existing = self._known
+        new = [c for task, c in changes.items() if task not in existing]
+        if new:
+            conn.execute(
+                LATEST.insert(), [{c.name: n.get(c.name) for c in LATEST.columns} for n in new]
+            )
+        old = [c for task, c in changes.items() if task in existing]
+        for keys, group in _by_keys(old):
+            conn.execute(
+                _latest_update(keys),
+                [{"b_task": c["task"], **{f"v_{k}": c[k] for k in keys}} for c in group],
+            )
+        return set(changes)
+
+    def _write_checks(self, conn: Connection, rows: Iterable[TaskRowState]) -> None:
+        for row in rows:
+            task_run_id = conn.scalar(
+                select(TASKS.c.id).where(
+                    TASKS.c.run_id == self.run_id,
+                    TASKS.c.task == row["task"],
+                    TASKS.c.attempt == row["attempt"],
+                )
+            )
+            checked_at = row.get("finished_at") or utcnow()
+            conn.execute(
+                CHECKS.insert(),
+                [
+                    {**c, "task_run_id": task_run_id, "checked_at": checked_at}
+                    for c in row["checks"]
+                ],
+            )
+
+
+@functools.cache
+def _latest_update(keys: tuple[str, ...]) -> Update:
+    """The ``task_latest`` update setting ``keys``, built once (a batch runs it per group)."""
+    return (
+        LATEST.update()
+        .where(LATEST.c.task == bindparam("b_task"))
+        .values({key: bindparam(f"v_{key}") for key in keys})
+    )
+
+
+def _transient(exc: BaseException) -> bool:
+    """A failure that a later try may not meet: a lost connection, a busy or restarting server."""
+    return isinstance(exc, DBAPIError) and (
+        exc.connection_invalidated or isinstance(exc, OperationalError)
+    )
+
+
+def _by_keys(
+    changes: Iterable[dict[str, object]],
+) -> list[tuple[tuple[str, ...], list[dict[str, object]]]]:
+    """Group changes by the columns they set, so each group is one executemany."""
+    groups: dict[tuple[str, ...], list[dict[str, object]]] = {}
+    for change in changes:
+        keys = tuple(sorted(k for k in change if k != "task"))
+        groups.setdefault(keys, []).append(change)
+    return list(groups.items())
+
+
+_FIELDS = (
+    "status",
+    "reason",
+    "started_at",
+    "finished_at",
+    "duration_ms",
+    "error",
+    "fingerprint",
+    "output_fingerprint",
+    "rows_affected",
+)
+_UPDATE = (
+    update(TASKS)
+    .where(
+        TASKS.c.run_id == bindparam("b_run_id"),
+        TASKS.c.task == bindparam("b_task"),
+        TASKS.c.attempt == bindparam("b_attempt"),
+    )
+    .values({name: bindparam(f"v_{name}") for name in _FIELDS})
+)
+
+
+# Longest text kept per column: MySQL's TEXT holds 64 KiB, and a traceback can be longer.
+_LIMITS = {"reason": 255, "error": 60_000, "fingerprint": 64, "output_fingerprint": 64}
+
+
+def _clip(name: str, value: object) -> object:
+    limit = _LIMITS.get(name)
+    if limit is None or not isinstance(value, str) or len(value) <= limit:
+        return value
+    return value[: limit - 15] + " ...[truncated]"
+
+
+def _columns(row: Mapping[str, object], run_id: str) -> dict[str, object]:
+    values = {name: _clip(name, row.get(name)) for name in _FIELDS}
+    return {"run_id": run_id, "task": row["task"], "attempt": row["attempt"], **values}
+
+
+def _update_params(row: Mapping[str, object], run_id: str) -> dict[str, object]:
+    params = {f"v_{name}": _clip(name, row.get(name)) for name in _FIELDS}
+    return {"b_run_id": run_id, "b_task": row["task"], "b_attempt": row["attempt"], **params}
