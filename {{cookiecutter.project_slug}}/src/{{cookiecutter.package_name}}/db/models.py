@@ -69,6 +69,8 @@ class TaskRun(Base):
         UniqueConstraint("run_id", "task", "attempt", name="uq_task_runs_run_task_attempt"),
         Index("ix_task_runs_task_status_finished_at", "task", "status", "finished_at"),
         Index("ix_task_runs_status_started_at", "status", "started_at"),
+        # each task's latest row (max id per task) without scanning its whole history
+        Index("ix_task_runs_task_id", "task", "id"),
     )
 
 
