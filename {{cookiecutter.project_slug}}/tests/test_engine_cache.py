@@ -10,8 +10,8 @@ import textwrap
 from engine_support import SRC, migrated, reload, run, task_rows, write_models
 
 from {{ cookiecutter.package_name }}.core.cache import normalised_source
-from {{ cookiecutter.package_name }}.status import TaskState
 from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.status import TaskState
 
 __all__ = ["migrated"]
 
