@@ -112,6 +112,8 @@ class MySQLRunLock(RunLock):
                                 LOCKS.c.name == self.name, LOCKS.c.run_id == self.run_id
                             )
                         )
+                    if self._conn is not None:  # now, not when the server sees the socket close
+                        self._conn.execute(text("SELECT RELEASE_LOCK(:key)"), {"key": self.key})
                 except SQLAlchemyError as exc:  # the server frees GET_LOCK with the connection
                     _log.warning("could not remove the run lock row: %s", exc)
             self._close()
