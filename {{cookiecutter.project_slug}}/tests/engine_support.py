@@ -16,11 +16,11 @@ from sqlalchemy import select
 
 from {{ cookiecutter.package_name }}.core.report import RunObserver, RunReport
 from {{ cookiecutter.package_name }}.core.runner import run_pipeline
-from {{ cookiecutter.package_name }}.status import TaskState
 from {{ cookiecutter.package_name }}.db.engine import make_engine
 from {{ cookiecutter.package_name }}.db.models import PipelineRun, TaskRun
 from {{ cookiecutter.package_name }}.db.schema import upgrade
 from {{ cookiecutter.package_name }}.settings import Settings, load_settings
+from {{ cookiecutter.package_name }}.status import TaskState
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = RunReport.__module__.split(".")[0]

@@ -8,9 +8,9 @@ from pathlib import Path
 from engine_support import migrated, run, task_rows
 from sqlalchemy import text
 
-from {{ cookiecutter.package_name }}.status import RunState
 from {{ cookiecutter.package_name }}.db.engine import make_engine
 from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.status import RunState
 
 __all__ = ["migrated"]
 

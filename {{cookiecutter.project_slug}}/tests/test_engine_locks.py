@@ -12,9 +12,9 @@ from engine_support import migrated
 from sqlalchemy import Engine, insert, select
 
 from {{ cookiecutter.package_name }}.db.locks import LOCKS, TableRunLock
-from {{ cookiecutter.package_name }}.system import pid_alive
 from {{ cookiecutter.package_name }}.errors import RunLockedError
 from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.system import pid_alive
 
 __all__ = ["migrated"]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from engine_support import migrated, run, task_rows, write_models
 from sqlalchemy import select
 
-from {{ cookiecutter.package_name }}.status import TaskState
 from {{ cookiecutter.package_name }}.db.engine import make_engine
 from {{ cookiecutter.package_name }}.db.models import CheckResult
 from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.status import TaskState
 
 __all__ = ["migrated"]
 

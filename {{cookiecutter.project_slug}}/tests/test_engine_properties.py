@@ -16,9 +16,9 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from {{ cookiecutter.package_name }}.core.dag import Dag
-from {{ cookiecutter.package_name }}.status import TaskState
 from {{ cookiecutter.package_name }}.core.task import Task
 from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.status import TaskState
 
 __all__ = ["migrated"]
 

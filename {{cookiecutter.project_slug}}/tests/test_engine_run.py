@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from engine_support import migrated, run, task_rows, write_models
 
-from {{ cookiecutter.package_name }}.status import RunState, TaskState
 from {{ cookiecutter.package_name }}.errors import DefinitionError, MigrationsPendingError
 from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.status import RunState, TaskState
 
 __all__ = ["migrated"]
 

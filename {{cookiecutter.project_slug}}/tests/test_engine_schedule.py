@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 import pytest
 from engine_support import migrated, run, task_rows, write_models
 
-from {{ cookiecutter.package_name }}.system import utcnow
 from {{ cookiecutter.package_name }}.core.schedule import Cron, Daily, Monthly, Weekly
 from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.system import utcnow
 
 __all__ = ["migrated"]
 

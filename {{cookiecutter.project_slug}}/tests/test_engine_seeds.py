@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 from engine_support import migrated, run, write_models
 
-from {{ cookiecutter.package_name }}.status import TaskState
 from {{ cookiecutter.package_name }}.db.engine import make_engine
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.sql.session import Session
+from {{ cookiecutter.package_name }}.status import TaskState
 
 __all__ = ["migrated"]
 

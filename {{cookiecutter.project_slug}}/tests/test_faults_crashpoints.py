@@ -23,8 +23,8 @@ from faults_support import (
     versions,
 )
 
-from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.faults import CRASH_ACTION_ENV, CRASH_AT_ENV
+from {{ cookiecutter.package_name }}.settings import Settings
 
 __all__ = ["migrated"]
 pytestmark = [pytest.mark.faults, pytest.mark.slow]

@@ -17,7 +17,8 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from {{ cookiecutter.package_name }}.ingest import CsvSource, sources
-from {{ cookiecutter.package_name }}.ingest.sources import ObjectProblem, _TextBlocks
+from {{ cookiecutter.package_name }}.ingest.csv_blocks import TextBlocks
+from {{ cookiecutter.package_name }}.ingest.sources import ObjectProblem
 
 COLUMNS = ["a", "b", "c"]
 
@@ -42,7 +43,7 @@ def read_all(path: Path, size: int = 2, columns: list[str] = COLUMNS) -> list[tu
 def read_with_csv_module_only(
     path: Path, size: int = 2, columns: list[str] = COLUMNS
 ) -> list[tuple[Any, ...]]:
-    with mock.patch.object(sources, "_decodes", lambda path, encoding: False):
+    with mock.patch.object(sources, "decodes", lambda path, encoding: False):
         return read_all(path, size, columns)
 
 
@@ -61,7 +62,7 @@ def first_lines(path: Path) -> list[int]:
 
 def assert_reads_as_the_csv_module(path: Path, columns: list[str], chars: int, size: int) -> None:
     """Blocks of ``chars`` give what the csv module gives, and every record's true line."""
-    with mock.patch.object(_TextBlocks, "chars", chars):
+    with mock.patch.object(TextBlocks, "chars", chars):
         expected = read_with_csv_module_only(path, size, columns)
         got = read_all(path, size, columns)
     assert got == expected
@@ -104,7 +105,7 @@ def test_a_file_with_every_field_quoted_reads_as_the_csv_module_reads_it(tmp_pat
     lines = ['"a","b","c"'] + [f'"{i}","v, {i}","{i * 2}"' for i in range(1, 301)]
     lines[150] = '"150","say ""hi""","300"'  # an escaped quote: that block goes to the csv module
     path = write(tmp_path, "\r\n".join(lines) + "\r\n")
-    with mock.patch.object(_TextBlocks, "chars", 2000):
+    with mock.patch.object(TextBlocks, "chars", 2000):
         rows = read_all(path, size=64)
     assert rows == read_with_csv_module_only(path, size=64)
     assert rows[0][:3] == (1, 2, ("1", "v, 1", "2"))

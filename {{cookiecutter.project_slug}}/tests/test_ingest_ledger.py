@@ -12,9 +12,9 @@ from sqlalchemy import Engine, select
 
 from {{ cookiecutter.package_name }}.db.schema import upgrade
 from {{ cookiecutter.package_name }}.ingest import CsvSource, IngestModel, fields
-from {{ cookiecutter.package_name }}.ingest.model import stage_hashes
 from {{ cookiecutter.package_name }}.ingest.runner import ingest
 from {{ cookiecutter.package_name }}.ingest.tables import DataModel
+from {{ cookiecutter.package_name }}.ingest.versioning import stage_hashes
 from {{ cookiecutter.package_name }}.settings import Settings
 
 

@@ -6,11 +6,11 @@ from engine_support import migrated, run, task_rows, write_models
 from ingest_support import HEADER, good_rows, objects, trades_model, write
 
 from {{ cookiecutter.package_name }}.core.dag import Dag
-from {{ cookiecutter.package_name }}.status import RunState, TaskState
 from {{ cookiecutter.package_name }}.core.task import Task
 from {{ cookiecutter.package_name }}.db.engine import make_engine
 from {{ cookiecutter.package_name }}.ingest import CsvSource, IngestModel, fields
 from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.status import RunState, TaskState
 
 __all__ = ["migrated"]
 

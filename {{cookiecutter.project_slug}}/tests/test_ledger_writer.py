@@ -12,11 +12,11 @@ from engine_support import migrated
 from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.engine import make_url
 
-from {{ cookiecutter.package_name }}.system import utcnow
 from {{ cookiecutter.package_name }}.db.ledger import Ledger, LedgerWriter
 from {{ cookiecutter.package_name }}.db.models import TaskLatest
 from {{ cookiecutter.package_name }}.errors import DatabaseError
 from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.system import utcnow
 
 __all__ = ["migrated"]
 ON_SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -362,7 +362,7 @@ def test_copy_and_deepcopy_keep_the_frame(orders):
 def test_pickle_round_trip_gives_same_rows(orders):
     clone = pickle.loads(pickle.dumps(orders.where(orders.status == "paid")))
     assert rows_of(clone.collect()) == rows_of(ORDERS[ORDERS.status == "paid"])
-    clone._engine.dispose()
+    clone._state.engine.dispose()
 
 
 def test_dataframes_are_immutable(orders):

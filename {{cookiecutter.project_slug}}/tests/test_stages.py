@@ -14,10 +14,10 @@ from faults_support import (
     versions,
 )
 
+from {{ cookiecutter.package_name }}.core.stages import StageRun, shadow_name
 from {{ cookiecutter.package_name }}.db.engine import make_engine
 from {{ cookiecutter.package_name }}.errors import DefinitionError
 from {{ cookiecutter.package_name }}.settings import Settings
-from {{ cookiecutter.package_name }}.sql.stages import StageRun, shadow_name
 
 __all__ = ["migrated"]
 

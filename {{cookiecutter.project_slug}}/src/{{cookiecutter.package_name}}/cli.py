@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -26,6 +27,9 @@ from rich.table import Table
 
 from .errors import PipelineError
 from .settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from .core.report import RunReport
 
 __all__ = ["app", "main"]
 
@@ -65,54 +69,57 @@ SelectOpt = Annotated[
 ExcludeOpt = Annotated[
     Optional[list[str]], typer.Option("--exclude", "-x", help="Tasks to leave out (same syntax).")
 ]
+WorkersOpt = Annotated[Optional[int], typer.Option(min=1, help="Tasks at once.")]
+FullRefreshOpt = Annotated[
+    bool, typer.Option("--full-refresh", help="Run every selected task: no cache, ttl or schedule.")
+]
+ResumeOpt = Annotated[
+    bool,
+    typer.Option("--resume", help="Run only the failed and never-started tasks of the last run."),
+]
+FailFastOpt = Annotated[
+    bool, typer.Option("--fail-fast", help="Start nothing new after the first failure.")
+]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Print what would run and why; run nothing.")
+]
+ExecutorOpt = Annotated[
+    Optional[ExecutorKind],
+    typer.Option(help="Where tasks run (default: executor.kind in settings.yml)."),
+]
 
 
 @app.command()
 def run(
     select: SelectOpt = None,
     exclude: ExcludeOpt = None,
-    workers: Annotated[Optional[int], typer.Option(min=1, help="Tasks at once.")] = None,
-    full_refresh: Annotated[
-        bool,
-        typer.Option("--full-refresh", help="Run every selected task: no cache, ttl or schedule."),
-    ] = False,
-    resume: Annotated[
-        bool,
-        typer.Option(
-            "--resume", help="Run only the failed and never-started tasks of the last run."
-        ),
-    ] = False,
-    fail_fast: Annotated[
-        bool, typer.Option("--fail-fast", help="Start nothing new after the first failure.")
-    ] = False,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print what would run and why; run nothing.")
-    ] = False,
-    executor: Annotated[
-        Optional[ExecutorKind],
-        typer.Option(help="Where tasks run (default: executor.kind in settings.yml)."),
-    ] = None,
+    workers: WorkersOpt = None,
+    full_refresh: FullRefreshOpt = False,
+    resume: ResumeOpt = False,
+    fail_fast: FailFastOpt = False,
+    dry_run: DryRunOpt = False,
+    executor: ExecutorOpt = None,
 ) -> None:
     """Run the pipeline (the tasks under models/)."""
     from .console import observer_for
+    from .core.plan import RunRequest
     from .core.runner import run_pipeline
 
+    request = RunRequest(
+        select=tuple(select or ()),
+        exclude=tuple(exclude or ()),
+        workers=workers,
+        full_refresh=full_refresh,
+        resume=resume,
+        fail_fast=fail_fast,
+        dry_run=dry_run,
+        executor=executor.value if executor else None,
+    )
     settings = _settings()
     observer = None if dry_run else observer_for(console)
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        report = run_pipeline(
-            settings,
-            select=select,
-            exclude=exclude,
-            workers=workers,
-            full_refresh=full_refresh,
-            resume=resume,
-            fail_fast=fail_fast,
-            dry_run=dry_run,
-            observer=observer,
-            executor=executor.value if executor else None,
-        )
+        report = run_pipeline(settings, request, observer=observer)
     finally:
         signal.signal(signal.SIGTERM, previous)
     if report.dry_run:
@@ -123,11 +130,11 @@ def run(
     raise typer.Exit(report.exit_code)
 
 
-def _interrupt(signum: int, frame: Any) -> None:
+def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # SIGTERM (docker stop, CI timeouts) cancels like Ctrl-C
 
 
-def _print_plan(report: Any) -> None:
+def _print_plan(report: RunReport) -> None:
     table = Table("task", "action", "why", title="dry run: nothing was run")
     for item in report.plan:
         table.add_row(item.name, "run" if item.run else "skip", item.reason)

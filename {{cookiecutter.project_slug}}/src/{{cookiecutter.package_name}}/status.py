@@ -21,6 +21,7 @@ __all__ = [
     "ObjectStatus",
     "RunState",
     "Severity",
+    "StageStatus",
     "TaskState",
 ]
 
@@ -97,3 +98,13 @@ RUN_TERMINAL = frozenset({RunState.SUCCESS, RunState.FAILED, RunState.CANCELLED,
 RUN_FAILURES = frozenset({RunState.FAILED, RunState.CRASHED})
 # Check results that fail their task.
 CHECK_FAILURES = frozenset({CheckStatus.FAIL, CheckStatus.ERROR})
+
+
+# -- ingest ---------------------------------------------------------------------------------
+class StageStatus(StrEnum):
+    """The state of one stage (extract, transform, load) of an ingested object; a stage that
+    fails or crashes takes the object's ``failed`` or ``crashed`` instead."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"

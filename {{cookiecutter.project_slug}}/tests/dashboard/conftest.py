@@ -27,9 +27,9 @@ from sqlalchemy.engine import make_url
 from streamlit.testing.v1 import AppTest
 
 from {{ cookiecutter.package_name }}.core.runner import run_pipeline
-from {{ cookiecutter.package_name }}.status import RunState
 from {{ cookiecutter.package_name }}.db.schema import upgrade
 from {{ cookiecutter.package_name }}.settings import load_settings
+from {{ cookiecutter.package_name }}.status import RunState
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "{{ cookiecutter.package_name }}"

@@ -11,26 +11,25 @@ import asyncio
 import hashlib
 import inspect
 import logging
-import threading
 import time
 import traceback
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING, Any
 
 from ..db.locks import running_as
-from ..errors import PipelineError
+from ..status import CHECK_FAILURES
 from ..system import utcnow
 from .context import RunContext
+from .engines import engine_for
 from .task import Task
 
-__all__ = ["AttemptCall", "AttemptOutcome", "register_engine", "run_attempt"]
+if TYPE_CHECKING:
+    from ..settings import Settings
+    from ..sql.checks import CheckOutcome
+    from ..sql.session import Session
 
-_engines: dict[str, Engine] = {}
-_settings: dict[str, Any] = {}
-_engines_lock = threading.Lock()
+__all__ = ["AttemptCall", "AttemptOutcome", "run_attempt"]
 
 
 @dataclass(slots=True)
@@ -40,12 +39,12 @@ class AttemptCall:
     task: Task
     run_id: str
     attempt: int
-    config: dict[str, Any]
+    config: dict[str, Any]  # the task's block of settings.yml, as written there
     database_url: str
     previous_output: str | None = None  # output fingerprint of the last success, when reusable
     target: str | None = None  # the table to build instead of the task's name (a stage's shadow)
     reads: tuple[tuple[str, str], ...] = ()  # (table, shadow) its stage built so far in this run
-    settings_path: str | None = None  # settings.yml, for sessions that read ``sources:``
+    settings: Settings | None = None  # the run's settings, for sessions that read ``sources:``
 
 
 @dataclass
@@ -62,24 +61,7 @@ class AttemptOutcome:
     rows_affected: int | None = None
     output_fingerprint: str | None = None
     reused: bool = False
-    checks: list[dict[str, Any]] = field(default_factory=list)
-
-
-def register_engine(database_url: str, engine: Engine) -> None:
-    """Let attempts in this process share ``engine`` instead of building their own."""
-    with _engines_lock:
-        _engines[database_url] = engine
-
-
-def engine_for(database_url: str) -> Engine:
-    """The engine registered for this URL, or a new one (on a worker in another process)."""
-    with _engines_lock:
-        engine = _engines.get(database_url)
-        if engine is None:
-            from ..db.engine import make_engine
-
-            engine = _engines[database_url] = make_engine(database_url)
-        return engine
+    checks: list[dict[str, object]] = field(default_factory=list)
 
 
 def run_attempt(call: AttemptCall) -> AttemptOutcome:
@@ -102,11 +84,11 @@ def run_attempt(call: AttemptCall) -> AttemptOutcome:
     return outcome
 
 
-def _injected(call: AttemptCall) -> dict[str, Any]:
+def _injected(call: AttemptCall) -> dict[str, object]:
     wanted = call.task.injected
     if not wanted:
         return {}
-    values: dict[str, Any] = {}
+    values: dict[str, object] = {}
     if "config" in wanted:
         values["config"] = dict(call.config)
     if "engine" in wanted:
@@ -119,41 +101,24 @@ def _injected(call: AttemptCall) -> dict[str, Any]:
     return values
 
 
-def _session(call: AttemptCall) -> Any:
+def _session(call: AttemptCall) -> Session:
     from ..sql.session import Session
 
-    settings = _settings_for(call.settings_path)
     if call.reads:  # a staged task reads the tables its stage built so far from their shadows
-        from ..sql.stages import StageSession
+        from ..sql.stage_tables import StageSession
 
-        return StageSession(engine_for(call.database_url), dict(call.reads), settings=settings)
-    return Session(engine_for(call.database_url), settings=settings)
-
-
-def _settings_for(path: str | None) -> Any:
-    if path is None:
-        return None
-    with _engines_lock:
-        settings = _settings.get(path)
-        if settings is None:
-            from ..settings import load_settings
-
-            settings = _settings[path] = load_settings(path)
-        return settings
+        engine = engine_for(call.database_url)
+        return StageSession(engine, dict(call.reads), settings=call.settings)
+    return Session(engine_for(call.database_url), settings=call.settings)
 
 
-def _handle_output(call: AttemptCall, result: Any, outcome: AttemptOutcome) -> None:
+def _handle_output(call: AttemptCall, result: object, outcome: AttemptOutcome) -> None:
     """Give a returned value (and the task's checks) to the SQL layer's output hook."""
     has_checks = bool(call.task.checks or call.config.get("checks"))
     if result is None and not has_checks:
         return
-    try:
-        from ..sql import outputs
-    except ImportError as exc:
-        raise PipelineError(
-            f"task '{call.task.name}' returned {type(result).__name__} or has checks, but the "
-            "SQL layer (sql/outputs.py) is not available to store it"
-        ) from exc
+    from ..sql import outputs  # loaded only when a task hands the SQL layer something
+
     query = outputs.output_fingerprint(result)
     fingerprint = hashlib.sha256(query.encode()).hexdigest() if query is not None else None
     outcome.output_fingerprint = fingerprint
@@ -170,11 +135,11 @@ def _handle_output(call: AttemptCall, result: Any, outcome: AttemptOutcome) -> N
     outcome.rows_affected = handled.rows_affected
     outcome.checks = [_check_row(check) for check in handled.checks]
     if handled.failed:
-        failing = [c["name"] for c in outcome.checks if c["status"] in ("fail", "error")]
+        failing = [str(c["name"]) for c in outcome.checks if c["status"] in CHECK_FAILURES]
         outcome.error = "data checks failed: " + ", ".join(failing or ["(see check results)"])
 
 
-def _check_row(check: Any) -> dict[str, Any]:
+def _check_row(check: CheckOutcome) -> dict[str, object]:
     return {
         "name": str(check.name),
         "severity": str(check.severity),

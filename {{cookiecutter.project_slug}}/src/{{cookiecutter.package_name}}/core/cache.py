@@ -15,7 +15,8 @@ import json
 import linecache
 import textwrap
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from types import CodeType
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .dag import Dag
@@ -25,7 +26,7 @@ __all__ = ["combine", "fingerprints", "normalised_source"]
 _source_cache: dict[tuple[str, int, str], str] = {}
 
 
-def fingerprints(dag: Dag, config_of: Callable[[str], Mapping[str, Any]]) -> dict[str, str]:
+def fingerprints(dag: Dag, config_of: Callable[[str], Mapping[str, object]]) -> dict[str, str]:
     """Every task's fingerprint, upstream first."""
     result: dict[str, str] = {}
     for name in dag.names:
@@ -42,7 +43,7 @@ def combine(fingerprint: str, output: str | None) -> str:
     return hashlib.sha256(f"{fingerprint}\0{output}".encode()).hexdigest()
 
 
-def normalised_source(func: Callable[..., Any]) -> str:
+def normalised_source(func: Callable[..., object]) -> str:
     """The function's AST dump: comments, formatting, docstring and decorators do not count."""
     code = getattr(func, "__code__", None)
     if code is None:
@@ -59,7 +60,7 @@ def clear_source_cache() -> None:
     _source_cache.clear()
 
 
-def _normalise(func: Callable[..., Any], code: Any) -> str:
+def _normalise(func: Callable[..., object], code: CodeType) -> str:
     linecache.checkcache(code.co_filename)
     try:
         source = textwrap.dedent(inspect.getsource(func))
@@ -78,7 +79,7 @@ def _normalise(func: Callable[..., Any], code: Any) -> str:
     return ast.dump(node, include_attributes=False)
 
 
-def _hash(name: str, source: str, config: Mapping[str, Any], parents: list[str]) -> str:
+def _hash(name: str, source: str, config: Mapping[str, object], parents: list[str]) -> str:
     digest = hashlib.sha256(name.encode())
     digest.update(b"\0" + source.encode())
     if config:

@@ -1,8 +1,9 @@
 """Run task attempts on a ``dask.distributed`` cluster: an existing scheduler, or a LocalCluster.
 
 Only plain data crosses the wire: the engine submits ``run_attempt(AttemptCall)``, in which the
-task travels as a reference (module and name) and the database as a URL; every worker imports
-the project's models and builds its own engine on first use. The run loop, the ledger and the
+task travels as a reference (module and name), the database as a URL and the run's resolved
+settings as a value (a worker never reads settings.yml or .env); every worker imports the
+project's models and builds its own engine on first use. The run loop, the ledger and the
 retry policy stay in the process that started the run, so they behave exactly as with threads.
 
 A worker that dies in the middle of an attempt fails that attempt (the scheduler is told not to
@@ -19,9 +20,11 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from types import ModuleType
+from typing import TYPE_CHECKING, TypeVar
 
 from ..errors import SettingsError
+from .attempt import AttemptCall
 from .context import forget_run, request_stop, stop_requested
 from .executors import Executor
 
@@ -34,6 +37,8 @@ except ImportError:  # pragma: no cover - reported when the executor is chosen
 
 if TYPE_CHECKING:
     from distributed import Client
+    from distributed import Future as RemoteFuture
+    from distributed import LocalCluster, as_completed
 
     from ..settings import Settings
 
@@ -41,9 +46,10 @@ __all__ = ["DaskExecutor", "ProjectOnWorker", "executor_from_settings"]
 
 _log = logging.getLogger("pipeline.dask")
 _STOP_POLL_S = 0.2
+R = TypeVar("R")
 
 
-def _distributed() -> Any:
+def _distributed() -> ModuleType:
     """The ``distributed`` module, or a message saying how to install it."""
     if distributed is None:
         raise SettingsError(
@@ -69,7 +75,7 @@ class ProjectOnWorker(WorkerPlugin):  # type: ignore[misc,valid-type]
         self.root = str(Path(root).resolve())
         self.package = ".".join(Path(models_dir).parts)
 
-    def setup(self, worker: Any = None) -> None:
+    def setup(self, worker: object = None) -> None:
         """Called by Dask on every worker, current and future."""
         if self.root in sys.path:
             sys.path.remove(self.root)
@@ -103,12 +109,13 @@ class DaskExecutor(Executor):
         self.models_dir = models_dir
         self.client = client
         self._own_client = client is None
-        self._cluster: Any = None
-        self._futures: dict[Future[Any], tuple[Any, Any]] = {}
+        self._cluster: LocalCluster | None = None
+        # ours -> (Dask's, the call it runs: None for a call that is not an attempt)
+        self._futures: dict[Future[object], tuple[RemoteFuture, AttemptCall | None]] = {}
         self._lock = threading.Lock()
         self._run_ids: set[str] = set()
-        self._local: dict[str, Future[Any]] = {}
-        self._completed: Any = None
+        self._local: dict[str, Future[object]] = {}
+        self._completed: as_completed | None = None
         self._halt = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -132,7 +139,7 @@ class DaskExecutor(Executor):
         for thread in self._threads:
             thread.start()
 
-    def _connect(self, distributed: Any, workers: int) -> Client:
+    def _connect(self, distributed: ModuleType, workers: int) -> Client:
         if self.address:
             return distributed.Client(self.address, set_as_default=False)
         # allowed_failures=0: an attempt whose worker died fails instead of re-running
@@ -147,12 +154,12 @@ class DaskExecutor(Executor):
         )
         return distributed.Client(self._cluster, set_as_default=False)
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+    def submit(self, fn: Callable[..., R], *args: object) -> Future[R]:
         if self.client is None:
             self.start(self.workers)
-        call = args[0] if args else None
-        key = f"{getattr(getattr(call, 'task', None), 'name', 'call')}-{uuid.uuid4().hex[:12]}"
-        future: Future[Any] = Future()
+        call = args[0] if args and isinstance(args[0], AttemptCall) else None
+        key = f"{call.task.name if call else 'call'}-{uuid.uuid4().hex[:12]}"
+        future: Future[R] = Future()
         remote = self.client.submit(fn, *args, key=key, pure=False, retries=0)
         with self._lock:
             self._futures[future] = (remote, call)
@@ -178,7 +185,7 @@ class DaskExecutor(Executor):
                 continue
             self._settle(remote, result)
 
-    def _settle(self, remote: Any, result: Any) -> None:
+    def _settle(self, remote: RemoteFuture, result: object) -> None:
         with self._lock:
             future = self._local.pop(remote.key, None)
             if future is not None:
@@ -193,7 +200,7 @@ class DaskExecutor(Executor):
             future.cancel()
         remote.release()
 
-    def cancel(self, future: Future[Any]) -> bool:
+    def cancel(self, future: Future[R]) -> bool:
         """False: a Dask task may already be running and cannot be withdrawn for sure.
 
         A running attempt stops through ``run.should_stop()``, which the stop relay sets on
@@ -240,7 +247,7 @@ class DaskExecutor(Executor):
                     relayed.add(key)
                     self._broadcast(request_stop, *key)
 
-    def _broadcast(self, fn: Callable[..., Any], *args: Any) -> None:
+    def _broadcast(self, fn: Callable[..., object], *args: object) -> None:
         """Call ``fn(*args)`` in every worker process; a failure only costs the relay."""
         try:
             self.client.run(fn, *args)  # type: ignore[union-attr]

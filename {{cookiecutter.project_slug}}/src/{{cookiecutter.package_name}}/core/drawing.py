@@ -6,20 +6,22 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from ..status import TaskState
+
 if TYPE_CHECKING:
     from .dag import Dag
 
 __all__ = ["COLOURS", "to_dot", "to_mermaid"]
 
 # Fill colours per state; tasks without a state stay white.
-COLOURS = {
-    "success": "#b7e4c7",
-    "failed": "#f4a3a3",
-    "upstream_failed": "#f9d5a7",
-    "skipped": "#d9d9d9",
-    "cancelled": "#e0c3f0",
-    "crashed": "#c9184a",
-    "running": "#a8d8f0",
+COLOURS: dict[str, str] = {
+    TaskState.SUCCESS: "#b7e4c7",
+    TaskState.FAILED: "#f4a3a3",
+    TaskState.UPSTREAM_FAILED: "#f9d5a7",
+    TaskState.SKIPPED: "#d9d9d9",
+    TaskState.CANCELLED: "#e0c3f0",
+    TaskState.CRASHED: "#c9184a",
+    TaskState.RUNNING: "#a8d8f0",
 }
 _NO_STATE = "#ffffff"
 

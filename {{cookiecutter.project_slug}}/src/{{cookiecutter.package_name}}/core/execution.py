@@ -11,29 +11,32 @@ import math
 import queue
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
-from ..db.ledger import LedgerWriter, TaskHistory
 from ..faults import crash_point
+from ..status import SATISFIED, RunState, TaskState
+from ..system import utcnow
 from .attempt import AttemptCall, AttemptOutcome, run_attempt
 from .context import request_stop
-from .dag import Dag
 from .executors import Executor
 from .interrupts import signals_call
+from .plan import RunPlan
 from .planner import decide
 from .report import RunObserver, RunReport
 from .retry import backoff
 from .scheduler import ReadyQueue
-from ..status import SATISFIED, RunState, TaskState
-from ..system import utcnow
+
+if TYPE_CHECKING:
+    from ..db.ledger import LedgerWriter
+    from .stages import StageDecision, StageRun
 
 __all__ = ["Execution"]
 
-INTERRUPTED = object()  # put on the outcome queue by Ctrl-C/SIGTERM to wake the loop
+# Put on the outcome queue by Ctrl-C/SIGTERM to wake the loop (a future no attempt returns).
+INTERRUPTED: Future[AttemptOutcome] = Future()
 SIGNAL_POLL_S = 0.2  # the longest the loop waits without running pending signal handlers
 
 
@@ -46,44 +49,38 @@ class _Running:
     deadline: float | None = None  # set once the attempt is seen running
 
 
-@dataclass(kw_only=True)
 class Execution:
-    """One run of the selected tasks of ``dag``; ``run()`` returns the report."""
+    """One run of a ``RunPlan``'s tasks on ``executor``; ``run()`` returns the report.
 
-    dag: Dag
-    names: list[str]
-    fingerprints: Mapping[str, str]
-    history: Mapping[str, TaskHistory]
-    config_of: Callable[[str], dict[str, Any]]
-    run_id: str
-    database_url: str
-    executor: Executor
-    workers: int
-    writer: LedgerWriter
-    observer: RunObserver
-    now: datetime
-    full_refresh: bool = False
-    fail_fast: bool = False
-    cancel_grace_s: float = 10.0
-    stages: Any = None  # a sql.stages.StageRun when selected tasks belong to stages
-    settings_path: str | None = None
+    Every attempt and decision goes to the ledger through ``writer``; ``stages`` (when selected
+    tasks belong to stages) decides when their tables publish.
+    """
 
-    def __post_init__(self) -> None:
-        selected = set(self.names)
-        upstream = {n: [p for p in self.dag.upstream(n) if p in selected] for n in self.names}
-        if self.stages is not None:
-            upstream = self.stages.upstream(upstream)
-            self.stages.record = self._stage_decided
-        self.queue = ReadyQueue(upstream)
+    def __init__(
+        self,
+        plan: RunPlan,
+        *,
+        executor: Executor,
+        writer: LedgerWriter,
+        observer: RunObserver,
+        stages: StageRun | None = None,
+        cancel_grace_s: float = 10.0,
+    ):
+        self.plan, self.dag, self.stages = plan, plan.dag, stages
+        self.executor, self.writer, self.observer = executor, writer, observer
+        self.cancel_grace_s = cancel_grace_s
+        selected = set(plan.names)
+        upstream = {n: [p for p in self.dag.upstream(n) if p in selected] for n in plan.names}
+        self.queue = ReadyQueue(stages.upstream(upstream) if stages is not None else upstream)
         self.ready: deque[str] = deque()
-        self.running: dict[Future[Any], _Running] = {}
+        self.running: dict[Future[AttemptOutcome], _Running] = {}
         self.retries: list[tuple[float, int, str, int]] = []
-        self.done: queue.SimpleQueue[Any] = queue.SimpleQueue()  # futures, or INTERRUPTED
+        self.done: queue.SimpleQueue[Future[AttemptOutcome]] = queue.SimpleQueue()
         self.produced: set[str] = set()
         self.reuse: dict[str, str | None] = {}
         self.stopping: str | None = None
         self.cancelled = False
-        self.report = RunReport(self.run_id, RunState.RUNNING, started_at=utcnow())
+        self.report = RunReport(plan.run_id, RunState.RUNNING, started_at=utcnow())
 
     def run(self) -> RunReport:
         """Run to the end (or until cancelled) and return the report."""
@@ -94,7 +91,7 @@ class Execution:
             except KeyboardInterrupt:
                 self._cancel()
         if self.stages is not None:
-            self.stages.abandon("the run ended before the stage was complete")
+            self._decided(self.stages.abandon("the run ended before the stage was complete"))
         self.report.status = self._final_status()
         self.report.finished_at = utcnow()
         return self.report
@@ -105,7 +102,7 @@ class Execution:
             if not (self.running or self.ready or self.retries):
                 return
             try:
-                future: Future[Any] | None = self.done.get(timeout=self._wakeup())
+                future: Future[AttemptOutcome] | None = self.done.get(timeout=self._wakeup())
             except queue.Empty:
                 future = None
             while future is not None:
@@ -121,7 +118,8 @@ class Execution:
     def _launch(self) -> None:
         # One call queued behind each busy worker hides the hand-off between threads; with
         # --fail-fast nothing may wait in the queue, so a failure stops every later start.
-        limit = self.workers if self.fail_fast else self.workers * 2
+        workers = self.plan.workers
+        limit = workers if self.plan.fail_fast else workers * 2
         while len(self.running) < limit and not self.stopping:
             if self.retries and self.retries[0][0] <= time.monotonic():
                 _, _, name, attempt = heapq.heappop(self.retries)
@@ -134,19 +132,19 @@ class Execution:
     def _consider(self, name: str) -> None:
         decision = decide(
             self.dag.tasks[name],
-            fingerprint=self.fingerprints[name],
-            history=self.history,
+            fingerprint=self.plan.fingerprints[name],
+            history=self.plan.history,
             upstream=self.dag.upstream(name),
             produced=self.produced,
-            now=self.now,
-            full_refresh=self.full_refresh,
+            now=self.plan.now,
+            full_refresh=self.plan.full_refresh,
         )
         self.report.reasons[name] = decision.reason
         if not decision.run:
             self._record(name, 1, TaskState.SKIPPED, reason=decision.reason)
             self._satisfied(name)
             return
-        past = self.history.get(name)
+        past = self.plan.history.get(name)
         self.reuse[name] = past.success_output if decision.reuse_output and past else None
         self._start(name, 1)
 
@@ -154,14 +152,14 @@ class Execution:
         task = self.dag.tasks[name]
         call = AttemptCall(
             task=task,
-            run_id=self.run_id,
+            run_id=self.plan.run_id,
             attempt=attempt,
-            config=self.config_of(name),
-            database_url=self.database_url,
+            config=self.plan.settings.task_config(name),
+            database_url=self.plan.database_url,
             previous_output=self.reuse.get(name),
             target=self.stages.target(name) if self.stages is not None else None,
             reads=self.stages.reads(name) if self.stages is not None else (),
-            settings_path=self.settings_path,
+            settings=self.plan.settings,
         )
         crash_point("runner.before_attempt")
         started = utcnow()
@@ -172,10 +170,10 @@ class Execution:
         self.running[future] = _Running(name, attempt, started, task.timeout)
         future.add_done_callback(self.done.put)
 
-    def _collect(self, future: Future[Any]) -> None:
+    def _collect(self, future: Future[AttemptOutcome]) -> None:
         info = self.running.pop(future, None)
         if info is None:
-            return  # an attempt that already timed out
+            return  # an attempt that already timed out (or INTERRUPTED)
         try:
             outcome = future.result()
         except BaseException as exc:  # the executor could not run the call at all
@@ -183,79 +181,81 @@ class Execution:
         self._finished(info, outcome)
 
     def _finished(self, info: _Running, outcome: AttemptOutcome) -> None:
-        name, attempt = info.name, info.attempt
-        row = {
-            "started_at": outcome.started_at,
-            "finished_at": outcome.finished_at,
-            "duration_ms": outcome.duration_ms,
-            "rows_affected": outcome.rows_affected,
-            "output_fingerprint": outcome.output_fingerprint,
-            "checks": outcome.checks,
-        }
+        name, attempt, error = info.name, info.attempt, outcome.error
+        fields = _fields(outcome)
         if outcome.ok:
-            reason = "query unchanged: kept the stored output" if outcome.reused else None
-            if self.stages is not None and self.stages.stage_of(name):
-                self._stage_built(name, attempt, reason, row)
-            else:
-                self._record(name, attempt, TaskState.SUCCESS, reason=reason, **row)
-            crash_point("runner.after_success")
-            if not outcome.reused:
-                self.produced.add(name)
-            self._satisfied(name)
-            return
-        if self.cancelled:
+            self._succeeded(name, attempt, outcome, fields)
+        elif self.cancelled:
             reason = "stopped: the run was cancelled"
-            self._record(
-                name, attempt, TaskState.CANCELLED, reason=reason, error=outcome.error, **row
-            )
-            return
+            self._record(name, attempt, TaskState.CANCELLED, reason=reason, error=error, **fields)
+        elif not self._retry(name, attempt, error, fields):
+            self._record(name, attempt, TaskState.FAILED, error=error, **fields)
+            self.report.errors[name] = error or ""
+            self._blocked(name, f"'{name}' failed")
+
+    def _succeeded(
+        self, name: str, attempt: int, outcome: AttemptOutcome, fields: dict[str, object]
+    ) -> None:
+        reason = "query unchanged: kept the stored output" if outcome.reused else None
+        if self.stages is not None and self.stages.stage_of(name):
+            self._stage_built(name, attempt, reason, fields)
+        else:
+            self._record(name, attempt, TaskState.SUCCESS, reason=reason, **fields)
+        crash_point("runner.after_success")
+        if not outcome.reused:
+            self.produced.add(name)
+        self._satisfied(name)
+
+    def _retry(self, name: str, attempt: int, error: str | None, fields: dict[str, object]) -> bool:
+        """Schedule the next attempt of a failed one if its task has retries left."""
         task = self.dag.tasks[name]
-        if attempt <= task.retry and not self.stopping:
-            delay = backoff(task)(attempt)
-            self.report.retry_delays.setdefault(name, []).append(delay)
-            reason = f"retry {attempt}/{task.retry} in {delay:.2f} s"
-            self._record(name, attempt, TaskState.FAILED, reason=reason, error=outcome.error, **row)
-            entry = (time.monotonic() + delay, len(self.retries) + attempt, name, attempt + 1)
-            heapq.heappush(self.retries, entry)
-            return
-        self._record(name, attempt, TaskState.FAILED, error=outcome.error, **row)
-        self.report.errors[name] = outcome.error or ""
-        self._blocked(name, f"'{name}' failed")
+        if attempt > task.retry or self.stopping:
+            return False
+        delay = backoff(task)(attempt)
+        self.report.retry_delays.setdefault(name, []).append(delay)
+        reason = f"retry {attempt}/{task.retry} in {delay:.2f} s"
+        self._record(name, attempt, TaskState.FAILED, reason=reason, error=error, **fields)
+        entry = (time.monotonic() + delay, len(self.retries) + attempt, name, attempt + 1)
+        heapq.heappush(self.retries, entry)
+        return True
 
     def _blocked(self, name: str, why: str) -> None:
         """``name`` will not succeed: its descendants never run, its stage is abandoned."""
         if self.stages is not None:
-            self.stages.failed(name, why)
+            self._decided(self.stages.failed(name, why))
         for child in self.queue.failed(name):
             self._record(child, 1, TaskState.UPSTREAM_FAILED, reason=f"upstream '{name}' failed")
             if self.stages is not None:
-                self.stages.failed(child, why)
-        if self.fail_fast and not self.stopping:
+                self._decided(self.stages.failed(child, why))
+        if self.plan.fail_fast and not self.stopping:
             self._stop_starting(f"not started: --fail-fast after '{name}' failed")
 
     def _satisfied(self, name: str) -> None:
-        if self.stages is not None and not self.stages.satisfied(name):
-            self._blocked(name, f"stage '{self.stages.stage_of(name)}' was not published")
-            return
+        if self.stages is not None:
+            self._decided(self.stages.satisfied(name))
+            if self.stages.abandoned(name):
+                self._blocked(name, f"stage '{self.stages.stage_of(name)}' was not published")
+                return
         self.queue.succeeded(name)
         self.ready.extend(self.queue.take_ready())
 
-    def _stage_built(self, name: str, attempt: int, reason: str | None, row: dict) -> None:
+    def _stage_built(
+        self, name: str, attempt: int, reason: str | None, fields: dict[str, object]
+    ) -> None:
         """A staged task's table is built: it stays 'running' until its stage is published."""
+        assert self.stages is not None
         stage = self.stages.stage_of(name)
         waiting = f"built; waiting for stage '{stage}' to be published"
-        self._record(name, attempt, TaskState.RUNNING, reason=waiting, **row)
-        kept = {k: v for k, v in row.items() if k != "checks"}  # check rows are written once
-        self.stages.built(name, attempt, {**kept, "reason": reason})
+        self._record(name, attempt, TaskState.RUNNING, reason=waiting, **fields)
+        kept = {k: v for k, v in fields.items() if k != "checks"}  # check rows are written once
+        self._decided(self.stages.built(name, attempt, kept, reason))
 
-    def _stage_decided(
-        self, name: str, attempt: int, status: str, reason: str | None, row: dict
-    ) -> None:
-        """Record a staged task's final state once its stage is published or abandoned."""
-        state = TaskState(status)
-        if state == TaskState.FAILED:
-            self.report.errors[name] = reason or ""
-        self._record(name, attempt, state, reason=reason, **row)
+    def _decided(self, decisions: list[StageDecision]) -> None:
+        """Record staged tasks' final states once their stage is published or abandoned."""
+        for name, attempt, state, reason, fields in decisions:
+            if state == TaskState.FAILED:
+                self.report.errors[name] = reason or ""
+            self._record(name, attempt, state, reason=reason, **fields)
 
     def _stop_starting(self, reason: str) -> None:
         """Start nothing more: every task not running yet is recorded cancelled."""
@@ -275,7 +275,7 @@ class Execution:
     def _cancel(self) -> None:
         """Ctrl-C: tell running tasks to stop, start nothing, wait a little, record the rest."""
         self.cancelled = True
-        request_stop(self.run_id)
+        request_stop(self.plan.run_id)
         self._stop_starting("not started: the run was cancelled")
         deadline = time.monotonic() + self.cancel_grace_s
         try:
@@ -305,12 +305,12 @@ class Execution:
             if info.timeout is None:
                 continue
             if info.deadline is None:
-                if getattr(future, "running", lambda: True)() or future.done():
+                if future.running() or future.done():
                     info.deadline = now + info.timeout
                 continue
             if now > info.deadline:
                 del self.running[future]
-                request_stop(self.run_id, info.name, info.attempt)
+                request_stop(self.plan.run_id, info.name, info.attempt)
                 self.executor.cancel(future)
                 error = f"TimeoutError: took longer than {info.timeout:g} s"
                 self._finished(info, _failed(info, error))
@@ -328,21 +328,20 @@ class Execution:
         due = min(times, default=math.inf) - time.monotonic()
         return max(0.0, min(due, SIGNAL_POLL_S))
 
-    def _record(self, name: str, attempt: int, state: TaskState, **fields: Any) -> None:
+    def _record(self, name: str, attempt: int, state: TaskState, **fields: object) -> None:
         row = {
             "task": name,
             "attempt": attempt,
             "status": state.value,
-            "fingerprint": self.fingerprints.get(name),
+            "fingerprint": self.plan.fingerprints.get(name),
             **fields,
         }
         if state != TaskState.RUNNING:
             if "finished_at" not in fields:
                 row["finished_at"] = utcnow()
             self.report.tasks[name] = state
-            self.observer.task_finished(
-                name, state, attempt, fields.get("reason"), fields.get("error")
-            )
+            reason, error = fields.get("reason"), fields.get("error")
+            self.observer.task_finished(name, state, attempt, _text(reason), _text(error))
         self.writer.put(row)
 
     def _final_status(self) -> RunState:
@@ -351,6 +350,22 @@ class Execution:
         if any(state not in SATISFIED for state in self.report.tasks.values()):
             return RunState.FAILED
         return RunState.SUCCESS
+
+
+def _fields(outcome: AttemptOutcome) -> dict[str, object]:
+    """An attempt's columns of its ledger row."""
+    return {
+        "started_at": outcome.started_at,
+        "finished_at": outcome.finished_at,
+        "duration_ms": outcome.duration_ms,
+        "rows_affected": outcome.rows_affected,
+        "output_fingerprint": outcome.output_fingerprint,
+        "checks": outcome.checks,
+    }
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def _failed(info: _Running, error: str) -> AttemptOutcome:

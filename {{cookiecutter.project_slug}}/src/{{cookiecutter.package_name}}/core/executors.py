@@ -10,12 +10,13 @@ from __future__ import annotations
 import queue
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future
-from concurrent.futures import wait as futures_wait
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import TypeVar
 
 __all__ = ["Executor", "ThreadExecutor"]
+
+R = TypeVar("R")
 
 
 class Executor(ABC):
@@ -28,15 +29,10 @@ class Executor(ABC):
         self.workers = workers
 
     @abstractmethod
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+    def submit(self, fn: Callable[..., R], *args: object) -> Future[R]:
         """Start ``fn(*args)`` soon; the future completes with its result or exception."""
 
-    def wait(self, futures: Iterable[Future[Any]], timeout: float | None = None) -> set[Any]:
-        """The futures that are done, waiting up to ``timeout`` for at least one."""
-        done, _ = futures_wait(list(futures), timeout=timeout, return_when=FIRST_COMPLETED)
-        return set(done)
-
-    def cancel(self, future: Future[Any]) -> bool:
+    def cancel(self, future: Future[R]) -> bool:
         """Withdraw a call that has not started; True if it will not run."""
         return future.cancel()
 
@@ -45,12 +41,16 @@ class Executor(ABC):
         """Stop accepting work; with ``wait`` let running calls finish first."""
 
 
+# A submitted call waiting for a worker thread: its future, the function and its arguments.
+_Call = tuple[Future[object], Callable[..., object], tuple[object, ...]]
+
+
 class ThreadExecutor(Executor):
     """A fixed pool of daemon threads, so an interrupted run never hangs on a stuck task."""
 
     def __init__(self, workers: int | None = None):
         self.workers = workers or 4
-        self._queue: queue.SimpleQueue[tuple[Future[Any], Callable[..., Any], tuple] | None]
+        self._queue: queue.SimpleQueue[_Call | None]
         self._queue = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
 
@@ -61,11 +61,11 @@ class ThreadExecutor(Executor):
             thread.start()
             self._threads.append(thread)
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+    def submit(self, fn: Callable[..., R], *args: object) -> Future[R]:
         if not self._threads:
             self.start(self.workers)
-        future: Future[Any] = Future()
-        self._queue.put((future, fn, args))
+        future: Future[R] = Future()
+        self._queue.put((future, fn, args))  # type: ignore[arg-type]
         return future
 
     def shutdown(self, wait: bool = True) -> None:

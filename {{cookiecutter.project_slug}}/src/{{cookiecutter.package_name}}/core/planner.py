@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..db.ledger import TaskHistory
+from ..status import TaskState
 from .task import Task
 
 __all__ = ["Decision", "decide"]
@@ -46,7 +47,7 @@ def decide(
         return Decision(True, "due: never succeeded")
     if not task.runs_on.is_due(now, past.success_at):
         return Decision(False, f"not scheduled ({task.runs_on.describe()})")
-    if past.last_status != "success":
+    if past.last_status != TaskState.SUCCESS:
         return Decision(True, f"due: last attempt ended {past.last_status}")
     if past.last_fingerprint != fingerprint:
         fresh = _fresh_upstream(task, history, upstream, produced)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
 
 from .task import Task
 
@@ -27,7 +26,7 @@ def backoff(task: Task) -> Callable[[int], float]:
     )
 
     def delay(attempt: int) -> float:
-        state: Any = tenacity.RetryCallState(None, None, (), {})  # type: ignore[arg-type]
+        state = tenacity.RetryCallState(None, None, (), {})  # type: ignore[arg-type]
         state.attempt_number = attempt
         return float(strategy(state))
 

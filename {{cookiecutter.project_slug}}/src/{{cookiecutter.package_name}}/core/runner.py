@@ -1,11 +1,13 @@
-"""``run_pipeline``: discover, validate, lock, plan and run, with every step in the ledger.
+"""``run_pipeline``: gather, plan, lock and run, with every step in the ledger.
 
-    report = run_pipeline(load_settings(), select=["task_two+"], workers=8)
+    report = run_pipeline(load_settings(), RunRequest(select=("task_two+",), workers=8))
     sys.exit(report.exit_code)
 
-The order matters: definitions and the schema are checked before the lock is taken (a bad
-model never blocks anyone), and runs left 'running' by a dead process are marked crashed only
-once this run holds the lock (so they cannot be alive).
+It reads top-down: first gather what the run needs (definitions, engine, schema state,
+fingerprints), then check the plan (stages), then take the lock and execute. Definitions and
+the schema are checked before the lock is taken (a bad model never blocks anyone), and runs
+left 'running' by a dead process are marked crashed only once this run holds the lock (so they
+cannot be alive); the ledger history the plan decides on is read after that.
 """
 
 from __future__ import annotations
@@ -14,33 +16,36 @@ import json
 import os
 import socket
 import uuid
-from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Unpack
 
 from sqlalchemy import Engine, inspect
 
 from .. import __version__
-from ..db.engine import engine_from_settings
-from ..db.ledger import Ledger, LedgerWriter, TaskHistory, selection_json
-from ..db.locks import run_lock_for, verify_lock
-from ..settings import Settings
+from ..db.ledger import Ledger, LedgerWriter, selection_json
+from ..db.locks import RunLock, run_lock_for
 from ..faults import crash_point
-from .attempt import register_engine
+from ..settings import Settings
+from ..status import SATISFIED, RunState
+from ..system import utcnow
 from .cache import clear_source_cache, fingerprints
 from .context import forget_run
 from .dag import Dag
 from .discovery import discover
+from .engines import run_engine, url_of
 from .execution import Execution
 from .executors import Executor, ThreadExecutor
+from .plan import RunOptions, RunPlan, RunRequest
 from .planner import decide
 from .report import LogObserver, PlannedTask, RunObserver, RunReport
 from .schema_check import require_head_fast
-from ..status import RunState, TaskState
-from ..system import utcnow
 
-__all__ = ["load_dag", "new_run_id", "run_pipeline"]
+if TYPE_CHECKING:
+    from .stages import StageRun
+
+__all__ = ["RunRequest", "load_dag", "new_run_id", "run_pipeline"]
 
 
 def load_dag(settings: Settings) -> Dag:
@@ -55,129 +60,114 @@ def new_run_id(now: datetime | None = None) -> str:
     return f"{stamp}-{uuid.uuid4().hex[:8]}"
 
 
+@dataclass(frozen=True)
+class _Gathered:
+    """What the run reads before deciding anything."""
+
+    settings: Settings
+    dag: Dag
+    names: list[str]
+    executor: Executor | None  # None: a thread pool of the run's size
+    engine: Engine
+    ledger: Ledger
+    fingerprints: dict[str, str]
+    now: datetime
+
+
 def run_pipeline(
     settings: Settings,
+    request: RunRequest | None = None,
     *,
-    select: Iterable[str] | None = None,
-    exclude: Iterable[str] | None = None,
-    workers: int | None = None,
-    full_refresh: bool = False,
-    resume: bool = False,
-    fail_fast: bool = False,
-    dry_run: bool = False,
     executor: Executor | str | None = None,
-    now: datetime | None = None,
     observer: RunObserver | None = None,
+    now: datetime | None = None,
     dag: Dag | None = None,
+    **options: Unpack[RunOptions],
 ) -> RunReport:
-    """Run the selected tasks of the project and return the report (see module docstring)."""
-    dag = dag or load_dag(settings)
-    names = dag.select(select, exclude)
-    executor = _executor(settings, executor)
-    engine = _engine(settings)
-    require_head_fast(settings, engine)
-    ledger = Ledger(engine)
-    now = now or utcnow()
-    prints = fingerprints(dag, settings.task_config)
-    if dry_run:
-        return _dry_run(dag, names, prints, ledger, now, full_refresh, resume)
-    options = {
-        "select": list(select or ()),
-        "exclude": list(exclude or ()),
-        "full_refresh": full_refresh,
-        "resume": resume,
-        "fail_fast": fail_fast,
-    }
-    return _locked_run(
-        settings,
-        engine,
-        dag,
-        names,
-        prints,
-        now,
-        options,
-        workers or settings.executor.workers,
-        executor,
-        observer or LogObserver(),
-    )
+    """Run the selected tasks of the project and return the report (see module docstring).
 
-
-_engines: dict[str, Engine] = {}
-
-
-def _engine(settings: Settings) -> Engine:
-    """The engine of the last run when this run is on the same database, else a new one.
-
-    Reusing it saves reconnecting (and, on SQLite, a WAL checkpoint when the last connection
-    closes) on every run of a long-lived process; the previous database's engine is closed.
+    ``request`` is what the CLI builds; the same options may be given as keywords instead
+    (``select=``, ``workers=``, ``resume=``, ...). ``executor`` is an executor or its kind.
     """
-    url = settings.database_url.render_as_string(hide_password=False)
-    engine = _engines.get(url)
-    if engine is None:
-        for old in _engines.values():
-            old.dispose()
-        _engines.clear()
-        engine = _engines[url] = engine_from_settings(settings)
-    return engine
-
-
-def _locked_run(
-    settings: Settings,
-    engine: Engine,
-    dag: Dag,
-    names: list[str],
-    prints: dict[str, str],
-    now: datetime,
-    options: dict[str, Any],
-    workers: int,
-    executor: Executor | None,
-    observer: RunObserver,
-) -> RunReport:
-    ledger, run_id = Ledger(engine), new_run_id()
-    stages = _stages(settings, engine, dag, names)
-    with run_lock_for(engine) as lock:
-        lock.acquire(run_id)
-        _clean_leftovers(engine)
-        if stages is not None:
-            stages.publish = _publisher(engine, lock)
-        message = None
-        if options["resume"]:
-            ledger.mark_crashed(utcnow(), keep=run_id)  # the run to resume may have crashed
-            names, message = _resume_names(ledger, dag, names, run_id)
-        ledger.open_run(_run_row(run_id, names, options, settings.root), utcnow())
-        url = settings.database_url.render_as_string(hide_password=False)
-        register_engine(url, engine)
-        execution = {
-            "dag": dag,
-            "names": names,
-            "fingerprints": prints,
-            "history": ledger.history(),
-            "config_of": settings.task_config,
-            "run_id": run_id,
-            "database_url": url,
-            "workers": workers,
-            "observer": observer,
-            "now": now,
-            "full_refresh": options["full_refresh"],
-            "fail_fast": options["fail_fast"],
-            "settings_path": str(settings.root / "settings.yml"),
-            "stages": stages,
-        }
-        report = _execute(ledger, executor or ThreadExecutor(workers), execution)
-        report.message = message
+    if request is None:
+        kind = executor if isinstance(executor, str) else None
+        request = RunRequest.from_options(executor=kind, **options)
+    pool = executor if isinstance(executor, Executor) else None
+    run = _gather(settings, request, pool, dag, now or utcnow())
+    if request.dry_run:
+        return _dry_run(run, request)
+    observer = observer or LogObserver()
+    report = _locked_run(run, request, observer)
     observer.run_finished(report)
     return report
 
 
-def _execute(ledger: Ledger, pool: Executor, execution: dict[str, Any]) -> RunReport:
+def _gather(
+    settings: Settings,
+    request: RunRequest,
+    executor: Executor | None,
+    dag: Dag | None,
+    now: datetime,
+) -> _Gathered:
+    """Definitions, the executor, the engine (the schema checked at head) and fingerprints."""
+    dag = dag or load_dag(settings)
+    names = dag.select(request.select, request.exclude)
+    executor = executor or _executor(settings, request.executor)
+    engine = run_engine(settings)
+    require_head_fast(settings, engine)
+    prints = fingerprints(dag, settings.task_config)
+    return _Gathered(settings, dag, names, executor, engine, Ledger(engine), prints, now)
+
+
+def _locked_run(run: _Gathered, request: RunRequest, observer: RunObserver) -> RunReport:
+    """Check the stages, take the lock, settle what earlier runs left, then execute."""
+    lock = run_lock_for(run.engine)
+    stages = _stages(run, lock)
+    run_id = new_run_id()
+    with lock:
+        lock.acquire(run_id)
+        _clean_leftovers(run.engine)
+        names, message = _resumed(run, request, run_id)
+        run.ledger.open_run(_run_row(run_id, names, request, run.settings.root), utcnow())
+        plan = _plan(run, request, run_id, names)
+        pool = run.executor or ThreadExecutor(plan.workers)
+        report = _execute(run.ledger, plan, pool, stages, observer)
+        report.message = message
+    return report
+
+
+def _plan(run: _Gathered, request: RunRequest, run_id: str, names: list[str]) -> RunPlan:
+    """The run resolved; the history is read now, once earlier runs are settled."""
+    return RunPlan(
+        run_id=run_id,
+        dag=run.dag,
+        names=names,
+        fingerprints=run.fingerprints,
+        history=run.ledger.history(),
+        settings=run.settings,
+        database_url=url_of(run.settings),
+        workers=request.workers or run.settings.executor.workers,
+        now=run.now,
+        full_refresh=request.full_refresh,
+        fail_fast=request.fail_fast,
+    )
+
+
+def _execute(
+    ledger: Ledger,
+    plan: RunPlan,
+    pool: Executor,
+    stages: StageRun | None,
+    observer: RunObserver,
+) -> RunReport:
     """Run the loop with its executor and ledger writer, and close the run whatever happens."""
-    run_id = execution["run_id"]
-    pool.start(execution["workers"])
-    writer = LedgerWriter(ledger.engine, run_id)
+    pool.start(plan.workers)
+    writer = LedgerWriter(ledger.engine, plan.run_id)
     status = RunState.CRASHED
     try:
-        execution["observer"].run_started(run_id, len(execution["names"]))
-        report = Execution(executor=pool, writer=writer, **execution).run()
+        observer.run_started(plan.run_id, len(plan.names))
+        execution = Execution(plan, executor=pool, writer=writer, observer=observer, stages=stages)
+        report = execution.run()
         crash_point("runner.before_finish")
         _clean_leftovers(ledger.engine, stages_only=True)  # abandoned stages' shadows
         status = report.status
@@ -185,19 +175,19 @@ def _execute(ledger: Ledger, pool: Executor, execution: dict[str, Any]) -> RunRe
         pool.shutdown(wait=False)  # idle by now, or left with tasks told to stop
         writer.close()
         if status == RunState.CRASHED:
-            ledger.close_open_rows(run_id, utcnow())
-        ledger.finish_run(run_id, status.value, utcnow())
-        forget_run(run_id)
+            ledger.close_open_rows(plan.run_id, utcnow())
+        ledger.finish_run(plan.run_id, status.value, utcnow())
+        forget_run(plan.run_id)
     return report
 
 
-def _run_row(run_id: str, names: list[str], options: dict[str, Any], root: Path) -> dict[str, Any]:
+def _run_row(run_id: str, names: list[str], request: RunRequest, root: Path) -> dict[str, object]:
     return {
         "id": run_id,
         "started_at": utcnow(),
         "heartbeat_at": utcnow(),
         "status": RunState.RUNNING.value,
-        "selection": selection_json(tasks=names, **options),
+        "selection": selection_json(tasks=names, **request.selection()),
         "host": socket.gethostname(),
         "pid": os.getpid(),
         "code_version": _code_version(root),
@@ -205,37 +195,22 @@ def _run_row(run_id: str, names: list[str], options: dict[str, Any], root: Path)
     }
 
 
-def _executor(settings: Settings, executor: Executor | str | None) -> Executor | None:
-    """An executor object, from ``executor`` itself or the kind it (or settings.yml) names."""
-    if isinstance(executor, Executor):
-        return executor
-    if (executor or settings.executor.kind) == "threads":
+def _executor(settings: Settings, kind: str | None) -> Executor | None:
+    """The executor ``kind`` (or settings.yml) names; None for the thread pool."""
+    if (kind or settings.executor.kind) == "threads":
         return None
     from .dask_executor import executor_from_settings  # dask is an optional extra
 
-    return executor_from_settings(settings, executor)
+    return executor_from_settings(settings, kind)
 
 
-def _stages(settings: Settings, engine: Engine, dag: Dag, names: list[str]) -> Any:
+def _stages(run: _Gathered, lock: RunLock) -> StageRun | None:
     """The run's ``StageRun``, checked before anything runs (None when no task has a stage)."""
-    if not settings.stages and not any(dag.tasks[name].stage for name in names):
+    if not run.settings.stages and not any(run.dag.tasks[name].stage for name in run.names):
         return None  # the usual case: no need to load the SQL layer
-    from ..sql.stages import StageRun, stage_members
+    from .stages import plan_stages
 
-    members = stage_members(dag.tasks, settings.stages)
-    if not any(name in members for name in names):
-        return None
-    stages = StageRun(members, names, publish=lambda targets: [])
-    stages.check(engine, settings.task_config)
-    stages.upstream({name: dag.upstream(name) for name in names})
-    return stages
-
-
-def _publisher(engine: Engine, lock: Any) -> Any:
-    """Publishes a stage's tables, re-checking the run lock just before the swap."""
-    from ..sql.stages import publish_stage
-
-    return lambda targets: publish_stage(engine, targets, check_lock=lambda: verify_lock(lock))
+    return plan_stages(run.settings, run.engine, run.dag, run.names, lock)
 
 
 def _clean_leftovers(engine: Engine, stages_only: bool = False) -> None:
@@ -245,7 +220,7 @@ def _clean_leftovers(engine: Engine, stages_only: bool = False) -> None:
     if not any("__pl_" in name for name in names):
         return  # the usual case: no need to load the SQL layer
     from ..sql.materialize import clean_leftovers
-    from ..sql.stages import clean_stage_leftovers
+    from ..sql.stage_tables import clean_stage_leftovers
 
     if not stages_only:
         clean_leftovers(engine)
@@ -274,6 +249,14 @@ def _code_version(root: Path) -> str:
         return __version__
 
 
+def _resumed(run: _Gathered, request: RunRequest, run_id: str) -> tuple[list[str], str | None]:
+    """The tasks this run executes: the selection, or with ``--resume`` what the last run left."""
+    if not request.resume:
+        return run.names, None
+    run.ledger.mark_crashed(utcnow(), keep=run_id)  # the run to resume may have crashed
+    return _resume_names(run.ledger, run.dag, run.names, run_id)
+
+
 def _resume_names(
     ledger: Ledger, dag: Dag, names: list[str], run_id: str
 ) -> tuple[list[str], str | None]:
@@ -283,38 +266,28 @@ def _resume_names(
         return names, "no earlier run to resume: running the selection"
     asked = json.loads(last.selection or "{}").get("tasks") or []
     states = ledger.final_states(last.id)
-    done = {TaskState.SUCCESS.value, TaskState.SKIPPED.value}
     wanted = set(names)
-    again = [n for n in dag.names if n in asked and n in wanted and states.get(n) not in done]
+    again = [n for n in dag.names if n in asked and n in wanted and states.get(n) not in SATISFIED]
     return again, f"resuming run {last.id} ({last.status}): {len(again)} tasks to run"
 
 
-def _dry_run(
-    dag: Dag,
-    names: list[str],
-    prints: dict[str, str],
-    ledger: Ledger,
-    now: datetime,
-    full_refresh: bool,
-    resume: bool,
-) -> RunReport:
+def _dry_run(run: _Gathered, request: RunRequest) -> RunReport:
     """What a run would do, task by task, assuming every task that runs succeeds."""
-    if resume:
-        last = ledger.last_run()
-        if last is not None:
-            names, _ = _resume_names(ledger, dag, names, "")
-    history: dict[str, TaskHistory] = ledger.history()
+    names = run.names
+    if request.resume and run.ledger.last_run() is not None:
+        names, _ = _resume_names(run.ledger, run.dag, names, "")
+    history = run.ledger.history()
     produced: set[str] = set()
     plan = []
     for name in names:
         decision = decide(
-            dag.tasks[name],
-            fingerprint=prints[name],
+            run.dag.tasks[name],
+            fingerprint=run.fingerprints[name],
             history=history,
-            upstream=dag.upstream(name),
+            upstream=run.dag.upstream(name),
             produced=produced,
-            now=now,
-            full_refresh=full_refresh,
+            now=run.now,
+            full_refresh=request.full_refresh,
         )
         if decision.run:
             produced.add(name)

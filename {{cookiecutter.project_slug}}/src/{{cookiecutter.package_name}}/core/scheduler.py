@@ -52,8 +52,3 @@ class ReadyQueue:
         left = sorted(self._open)
         self._open.clear()
         return left
-
-    @property
-    def open(self) -> frozenset[str]:
-        """Tasks not finished and not withdrawn."""
-        return frozenset(self._open)

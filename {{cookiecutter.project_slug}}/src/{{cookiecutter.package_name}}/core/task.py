@@ -14,9 +14,12 @@ import importlib
 import inspect
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .schedule import Daily, Schedule
+
+if TYPE_CHECKING:
+    from ..sql.checks import Check
 
 __all__ = ["INJECTABLE", "Task", "collect_defined", "import_task"]
 
@@ -30,7 +33,7 @@ _defined_lock = threading.Lock()
 class Task:
     """A unit of work in the DAG: ``@Task``, ``@Task()`` or ``@Task(depends_on=[...], ...)``."""
 
-    func: Callable[..., Any]
+    func: Callable[..., object]
 
     def __init__(
         self,
@@ -42,26 +45,26 @@ class Task:
         tags: Iterable[str] = (),
         name: str | None = None,
         timeout: float | None = None,
-        checks: Sequence[Any] = (),
+        checks: Sequence[Check] = (),
         stage: str | None = None,
     ):
         bare = callable(depends_on) and not isinstance(depends_on, (Task, list, tuple))
         func, depends_on = (depends_on, None) if bare else (None, depends_on)
-        self.depends_on: tuple[Any, ...] = tuple(depends_on or ())
+        self.depends_on: tuple[Task | str, ...] = tuple(depends_on or ())
         self.retry = retry
         self.retry_delay = retry_delay
         self.ttl_minutes = ttl_minutes
         self.runs_on: Schedule = runs_on if runs_on is not None else Daily()
         self.tags: tuple[str, ...] = tuple(tags)
         self.timeout = timeout
-        self.checks: tuple[Any, ...] = tuple(checks or ())
+        self.checks: tuple[Check, ...] = tuple(checks or ())
         self.stage = stage
         self._name = name
         self.problems = self._option_problems()
         if func is not None:  # written `@Task` without parentheses
             self._bind(func)
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, *args: object, **kwargs: object) -> Any:
         """First call decorates the function; later calls run it (the task stays callable)."""
         if "func" not in self.__dict__:
             if len(args) != 1 or kwargs or not callable(args[0]):
@@ -69,7 +72,7 @@ class Task:
             return self._bind(args[0])
         return self.func(*args, **kwargs)
 
-    def _bind(self, func: Callable[..., Any]) -> Task:
+    def _bind(self, func: Callable[..., object]) -> Task:
         self.func = func
         self.name = self._name or func.__name__
         self.__name__ = self.name
@@ -112,7 +115,7 @@ class Task:
         name = self.__dict__.get("name", "<undecorated>")
         return f"<Task {name}>"
 
-    def __reduce__(self) -> tuple[Any, ...]:
+    def __reduce__(self) -> tuple[Callable[[str, str], Task], tuple[str, str]]:
         # A task pickles as a reference, so that it can cross to another process that
         # imports the same models.
         return (import_task, (self.__module__, self.name))
@@ -140,18 +143,18 @@ def defined_count() -> int:
         return len(_defined)
 
 
-def _positive(value: Any) -> bool:
+def _positive(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
 
 
-def _parameters(func: Callable[..., Any]) -> set[str]:
+def _parameters(func: Callable[..., object]) -> set[str]:
     try:
         return set(inspect.signature(func).parameters)
     except (TypeError, ValueError):
         return set()
 
 
-def _location(func: Callable[..., Any]) -> str:
+def _location(func: Callable[..., object]) -> str:
     """``path:line`` where the function is defined, for error messages."""
     code = getattr(func, "__code__", None)
     if code is None:

@@ -1,33 +1,40 @@
-"""Small building blocks every page shares: status badges, tables, pagers, empty states, times."""
+"""Small building blocks every page shares: status chips, tables, pagers, empty states, times."""
 
 from __future__ import annotations
 
 import html
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
 
+from ..status import RunState, TaskState
 from . import palette
+from .pages import open_run
+
+if TYPE_CHECKING:
+    from pandas.io.formats.style import Styler
+    from streamlit.elements.lib.column_types import ColumnConfig
 
 __all__ = [
     "PAGE_SIZE",
     "chip",
     "duration",
     "empty_state",
-    "follow_selection",
+    "last_line",
     "ledger_ready",
     "legend",
     "pager",
+    "run_table",
     "selection",
     "short",
-    "status_badge",
     "status_table",
     "timestamp",
+    "took",
 ]
 
 PAGE_SIZE = 50
@@ -43,14 +50,9 @@ def chip(status: str | None) -> str:
     )
 
 
-def status_badge(status: str | None) -> None:
-    """The status as a coloured chip."""
-    st.markdown(chip(status), unsafe_allow_html=True)
-
-
 def legend(statuses: Sequence[str] = palette.STATUS_ORDER) -> None:
     """One chip per status: the key to every colour on the page."""
-    chips = " ".join(chip(status) for status in statuses if status != "pending")
+    chips = " ".join(chip(status) for status in statuses if status != TaskState.PENDING)
     st.markdown(f"<div style='line-height: 2'>{chips}</div>", unsafe_allow_html=True)
 
 
@@ -58,26 +60,45 @@ def status_table(
     frame: pd.DataFrame,
     *,
     status_columns: Sequence[str] = ("status",),
-    column_config: dict[str, Any] | None = None,
-    key: str | None = None,
-    height: int | str = "auto",
-    on_select: str = "ignore",
-) -> Any:
+    column_config: Mapping[str, ColumnConfig] | None = None,
+) -> None:
     """A dataframe whose status cells carry the status colours of every other page."""
-    columns = [name for name in status_columns if name in frame.columns]
-    shown = frame.style.map(palette.cell_style, subset=columns) if columns else frame
-    options: dict[str, Any] = {}
-    if on_select != "ignore":
-        options = {"on_select": on_select, "selection_mode": "single-row"}
-    return st.dataframe(
-        shown,
+    st.dataframe(
+        _coloured(frame, status_columns),
+        hide_index=True,
+        column_config=column_config,
+        width="stretch",
+    )
+
+
+def run_table(
+    frame: pd.DataFrame,
+    run_ids: pd.Series,
+    *,
+    key: str,
+    hint: str,
+    column_config: Mapping[str, ColumnConfig] | None = None,
+) -> None:
+    """A status table of runs with ``hint`` under it; selecting a row opens the Run detail page
+    of its run (``run_ids`` holds each row's run id)."""
+    event = st.dataframe(
+        _coloured(frame, ("status",)),
         hide_index=True,
         column_config=column_config,
         key=key,
-        height=height,
         width="stretch",
-        **options,
+        on_select="rerun",
+        selection_mode="single-row",
     )
+    st.caption(hint)
+    rows = event.selection.rows
+    if rows:
+        open_run(str(run_ids.iloc[rows[0]]))
+
+
+def _coloured(frame: pd.DataFrame, status_columns: Sequence[str]) -> Styler | pd.DataFrame:
+    columns = [name for name in status_columns if name in frame.columns]
+    return frame.style.map(palette.cell_style, subset=columns) if columns else frame
 
 
 def pager(total: int, *, key: str, page_size: int = PAGE_SIZE) -> tuple[int, int]:
@@ -124,6 +145,13 @@ def duration(seconds: float | None) -> str:
     return f"{hours}h {minutes:02d}m"
 
 
+def took(start: datetime, end: datetime | None) -> str:
+    """How long a run took, or ``running`` while it has no end."""
+    if end is None:
+        return RunState.RUNNING.value
+    return duration((end - start).total_seconds())
+
+
 def timestamp(value: datetime | None) -> str:
     """A ledger time (naive UTC) as ``2026-11-23 17:55:49 UTC``."""
     if value is None or pd.isna(value):
@@ -131,20 +159,18 @@ def timestamp(value: datetime | None) -> str:
     return f"{pd.Timestamp(value):%Y-%m-%d %H:%M:%S} UTC"
 
 
+def last_line(error: object) -> str:
+    """The last line of an error's traceback (what was raised), or an empty string."""
+    if not isinstance(error, str) or not error.strip():
+        return ""
+    return error.strip().splitlines()[-1]
+
+
 def short(text: str | None, width: int = 12) -> str:
     """The first ``width`` characters of a long id or fingerprint."""
     if not isinstance(text, str):
         return ""
     return text if len(text) <= width else text[:width] + "…"
-
-
-def follow_selection(event: Any, frame: pd.DataFrame, column: str = "id") -> None:
-    """Open the Run detail page of the row selected in a ``status_table``."""
-    rows = event.selection.rows if event is not None else []
-    if rows:
-        from .navigation import open_run  # the navigation imports every page, pages import us
-
-        open_run(str(frame.iloc[rows[0]][column]))
 
 
 _RUN_FLAGS = ("full_refresh", "resume", "fail_fast", "dry_run")

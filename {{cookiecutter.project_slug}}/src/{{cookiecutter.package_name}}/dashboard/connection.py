@@ -13,9 +13,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from ..system import MYSQL_BACKENDS
 from ..errors import DatabaseError, PipelineError
 from ..settings import Settings
+from ..system import MYSQL_BACKENDS, first_line
 
 __all__ = ["dashboard_url", "describe_error", "read_only_engine", "shown_url"]
 
@@ -87,7 +87,7 @@ def describe_error(exc: BaseException, url: URL | str | None = None) -> str:
     if isinstance(exc, PipelineError):
         return str(exc)
     code = _mysql_code(exc)
-    text = _first_line(exc)
+    text = _driver_message(exc)
     if code in _MYSQL_UNREACHABLE or "Can't connect" in text or "Connection refused" in text:
         return (
             f"The database server cannot be reached{where}. Start it (`docker compose up -d "
@@ -119,10 +119,9 @@ def _mysql_code(exc: BaseException) -> int | None:
     return args[0] if args and isinstance(args[0], int) else None
 
 
-def _first_line(exc: BaseException) -> str:
+def _driver_message(exc: BaseException) -> str:
+    """The first line of the driver's own message, without the error number MySQL drivers put
+    before it in ``args``."""
     orig = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
-    if isinstance(orig, SQLAlchemyError) or not getattr(orig, "args", None):
-        lines = str(orig).strip().splitlines()
-    else:
-        lines = str(orig.args[-1]).strip().splitlines()
-    return lines[0] if lines else type(orig).__name__
+    whole = isinstance(orig, SQLAlchemyError) or not getattr(orig, "args", None)
+    return first_line(str(orig) if whole else str(orig.args[-1])) or type(orig).__name__

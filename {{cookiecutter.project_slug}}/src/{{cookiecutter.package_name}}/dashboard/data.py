@@ -7,17 +7,19 @@ almost at once. Failures are never cached, so the page recovers as soon as the d
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar, cast
 
 import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..core.dag import Dag
+from ..core.discovery import discover_path
 from ..errors import PipelineError
 from ..settings import Settings, load_settings
 from .connection import dashboard_url, describe_error, read_only_engine, shown_url
@@ -82,30 +84,27 @@ def _engine(url: str) -> Engine:
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False, max_entries=500)
-def _cached(module: str, name: str, url: str, args: tuple[Any, ...]) -> Any:
+def _cached(module: str, name: str, url: str, args: tuple[Hashable, ...]) -> object:
     query = getattr(_MODULES[module], name)
     with _engine(url).connect() as conn:
         return query(conn, *args)
 
 
-def fetch(query: Callable[..., R], *args: Any) -> R:
+def fetch(query: Callable[..., R], *args: Hashable) -> R:
     """``query(connection, *args)`` on the dashboard's database, cached for a few seconds."""
     module = query.__module__.rpartition(".")[2]
-    return _cached(module, query.__name__, current().url, args)
+    return cast(R, _cached(module, query.__name__, current().url, args))
 
 
 @st.cache_resource(ttl=DAG_TTL_S, show_spinner=False)
-def _dag(root: str, models_dir: str) -> tuple[Any, str | None]:
-    from ..core.dag import Dag
-    from ..core.discovery import discover_path
-
+def _dag(root: str, models_dir: str) -> tuple[Dag | None, str | None]:
     try:
         return Dag.from_tasks(discover_path(Path(root), models_dir), root=Path(root)), None
     except PipelineError as exc:
         return None, str(exc)
 
 
-def code_dag() -> tuple[Any, str | None]:
+def code_dag() -> tuple[Dag | None, str | None]:
     """The DAG defined under ``models/`` now, or None and the reason it cannot be built."""
     settings = current().settings
     return _dag(str(settings.root), settings.project.models_dir)

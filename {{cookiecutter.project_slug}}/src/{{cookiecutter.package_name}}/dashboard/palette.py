@@ -7,6 +7,7 @@ on the Overview chart, in the Runs table, on the Gantt timeline and on the DAG.
 from __future__ import annotations
 
 from ..core.drawing import COLOURS as GRAPH_FILLS
+from ..status import CheckStatus, ObjectStatus, TaskState
 
 __all__ = [
     "STATUS_COLOURS",
@@ -21,17 +22,18 @@ __all__ = [
 ]
 
 UNKNOWN_COLOUR = "#e5e7eb"
+# What the ingest ledger records for a stage (extract, transform, load) that finished.
+_STAGE_DONE = "done"
 
-# Same-meaning statuses of checks and ingest stages borrow the task colours.
-_ALIASES = {
-    "pass": "success",
-    "done": "success",
-    "loaded": "success",
-    "fail": "failed",
-    "error": "crashed",
-    "rejected": "upstream_failed",
+# Same-meaning statuses of checks, ingest stages and data objects borrow the task colours.
+_ALIASES: dict[str, TaskState] = {
+    CheckStatus.PASS: TaskState.SUCCESS,
+    _STAGE_DONE: TaskState.SUCCESS,
+    ObjectStatus.LOADED: TaskState.SUCCESS,
+    CheckStatus.FAIL: TaskState.FAILED,
+    CheckStatus.ERROR: TaskState.CRASHED,
 }
-_OWN_FILLS = {"pending": "#eeeeee", "warn": "#fde68a"}
+_OWN_FILLS = {TaskState.PENDING: "#eeeeee", CheckStatus.WARN: "#fde68a"}
 
 # Fills come from the graph drawing, so a node on the DAG and a cell in a table match exactly.
 STATUS_COLOURS: dict[str, str] = {
@@ -42,48 +44,43 @@ STATUS_COLOURS: dict[str, str] = {
 
 # Text and outlines on those fills: the same hue, dark enough to read at small sizes.
 STRONG_COLOURS: dict[str, str] = {
-    "success": "#1b5e20",
-    "failed": "#b71c1c",
-    "upstream_failed": "#b45309",
-    "skipped": "#4b5563",
-    "cancelled": "#6b21a8",
-    "crashed": "#7f1d1d",
-    "running": "#1d4ed8",
-    "pending": "#6b7280",
-    "warn": "#854d0e",
+    TaskState.SUCCESS: "#1b5e20",
+    TaskState.FAILED: "#b71c1c",
+    TaskState.UPSTREAM_FAILED: "#b45309",
+    TaskState.SKIPPED: "#4b5563",
+    TaskState.CANCELLED: "#6b21a8",
+    TaskState.CRASHED: "#7f1d1d",
+    TaskState.RUNNING: "#1d4ed8",
+    TaskState.PENDING: "#6b7280",
+    CheckStatus.WARN: "#854d0e",
 }
 STRONG_COLOURS.update({alias: STRONG_COLOURS[real] for alias, real in _ALIASES.items()})
 
 # The order of legends and stacked bars: good news first, then the problems.
-STATUS_ORDER: tuple[str, ...] = (
-    "success",
-    "skipped",
-    "running",
-    "pending",
-    "cancelled",
-    "upstream_failed",
-    "failed",
-    "crashed",
+STATUS_ORDER: tuple[TaskState, ...] = (
+    TaskState.SUCCESS,
+    TaskState.SKIPPED,
+    TaskState.RUNNING,
+    TaskState.PENDING,
+    TaskState.CANCELLED,
+    TaskState.UPSTREAM_FAILED,
+    TaskState.FAILED,
+    TaskState.CRASHED,
 )
 
 # Symbols every system font has (DejaVu included), so colour is never the only cue.
-_ICONS = {
-    "success": "✓",
-    "pass": "✓",
-    "done": "✓",
-    "loaded": "✓",
-    "failed": "✗",
-    "fail": "✗",
-    "crashed": "☠",
-    "error": "☠",
-    "upstream_failed": "⊘",
-    "rejected": "⊘",
-    "warn": "⚠",
-    "running": "↻",
-    "pending": "…",
-    "skipped": "↷",
-    "cancelled": "■",
+_ICONS: dict[str, str] = {
+    TaskState.SUCCESS: "✓",
+    TaskState.FAILED: "✗",
+    TaskState.CRASHED: "☠",
+    TaskState.UPSTREAM_FAILED: "⊘",
+    CheckStatus.WARN: "⚠",
+    TaskState.RUNNING: "↻",
+    TaskState.PENDING: "…",
+    TaskState.SKIPPED: "↷",
+    TaskState.CANCELLED: "■",
 }
+_ICONS.update({alias: _ICONS[real] for alias, real in _ALIASES.items()})
 
 
 def colour(status: str | None) -> str:

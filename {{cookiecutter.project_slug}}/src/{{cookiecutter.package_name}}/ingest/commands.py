@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -12,17 +12,26 @@ from rich.table import Table
 
 from ..errors import DefinitionError, IngestError
 from ..settings import Settings, load_settings
+from ..status import ObjectStatus
+from ..system import first_line
+
+if TYPE_CHECKING:
+    from .model import IngestModel
+    from .runner import IngestReport
 
 __all__ = ["ingest_command"]
 
 console = Console()
 _COLOURS = {
-    "loaded": "green",
-    "skipped": "dim",
-    "failed": "red",
-    "crashed": "red",
-    "loading": "yellow",
+    ObjectStatus.LOADED: "green",
+    ObjectStatus.SKIPPED: "dim",
+    ObjectStatus.FAILED: "red",
+    ObjectStatus.CRASHED: "red",
+    ObjectStatus.LOADING: "yellow",
 }
+# An object's row counts; each column is titled by its count's name ("read", "loaded"...).
+_COUNTS = ("rows_read", "rows_loaded", "rows_rejected")
+_COUNT_TITLES = tuple(name.removeprefix("rows_") for name in _COUNTS)
 
 
 def ingest_command(
@@ -69,7 +78,7 @@ def ingest_command(
     _print_report(report, as_json)
 
 
-def _model(settings: Settings, name: str) -> Any:
+def _model(settings: Settings, name: str) -> type[IngestModel]:
     from ..core.discovery import discover
     from .model import registered
 
@@ -83,22 +92,20 @@ def _model(settings: Settings, name: str) -> Any:
     return models[name]
 
 
-def _print_report(report: Any, as_json: bool) -> None:
+def _print_report(report: IngestReport, as_json: bool) -> None:
     if as_json:
         objects = [vars(result) for result in report.objects]
         console.print_json(
             json.dumps({"model": report.model, "version": report.version, "objects": objects})
         )
         return
-    table = Table("status", "input", "read", "loaded", "rejected", "note")
+    table = Table("status", "input", *_COUNT_TITLES, "note")
     for result in report.objects:
         colour = _COLOURS.get(result.status, "white")
         table.add_row(
             f"[{colour}]{result.status}[/{colour}]",
             escape(result.uri),
-            str(result.rows_read),
-            str(result.rows_loaded),
-            str(result.rows_rejected),
+            *(str(getattr(result, name)) for name in _COUNTS),
             escape(result.message),
         )
     if report.objects:
@@ -120,9 +127,7 @@ def _status(settings: Settings, model: str | None, *, as_json: bool, limit: int)
     if as_json:
         console.print_json(json.dumps(rows, default=str))
         return
-    table = Table(
-        "model", "v", "status", "input", "read", "loaded", "rejected", "updated (UTC)", "error"
-    )
+    table = Table("model", "v", "status", "input", *_COUNT_TITLES, "updated (UTC)", "error")
     for row in rows:
         colour = _COLOURS.get(row["status"], "white")
         table.add_row(
@@ -130,11 +135,8 @@ def _status(settings: Settings, model: str | None, *, as_json: bool, limit: int)
             str(row["model_version"]),
             f"[{colour}]{row['status']}[/{colour}]",
             escape(row["source_uri"]),
-            *(
-                str(row[key] if row[key] is not None else "")
-                for key in ("rows_read", "rows_loaded", "rows_rejected")
-            ),
+            *(str(row[key] if row[key] is not None else "") for key in _COUNTS),
             str(row["updated_at"])[:19],
-            escape((row["error"] or "").splitlines()[0][:80] if row["error"] else ""),
+            escape(first_line(row["error"])[:80]),
         )
     console.print(table if rows else "no data objects yet: run `ingest <model>`")

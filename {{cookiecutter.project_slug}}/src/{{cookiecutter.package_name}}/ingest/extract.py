@@ -16,11 +16,15 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING
 
-from .sources import GeneratorSource, ObjectProblem, Source
+from ..system import utcnow
+from .batches import ObjectProblem
+from .sources import GeneratorSource, Source
+
+if TYPE_CHECKING:
+    from .model import IngestModel
 
 __all__ = ["Staged", "hash_file", "intact", "place_raw", "stage_input"]
 
@@ -83,11 +87,11 @@ def intact(path: str | None, content_hash: str) -> bool:
 
 def day_folder(data_dir: Path, model: str) -> Path:
     """``data/raw/<model>/YYYY/MM/DD`` for today (UTC)."""
-    today = datetime.now(timezone.utc)
+    today = utcnow()
     return data_dir / "raw" / model / f"{today:%Y}" / f"{today:%m}" / f"{today:%d}"
 
 
-def stage_input(source: Source, instance: Any, uri: str, folder: Path) -> Staged:
+def stage_input(source: Source, instance: IngestModel, uri: str, folder: Path) -> Staged:
     """Know an input's content: hash a file in place, or capture a generator to a temp file."""
     if not isinstance(source, GeneratorSource):
         stamp = _stamp(uri)

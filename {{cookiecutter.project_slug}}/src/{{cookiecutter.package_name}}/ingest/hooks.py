@@ -14,11 +14,15 @@ so editing one gives the model a new version.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from .model import IngestModel
 
 __all__ = [
     "HOOK_ATTRIBUTE",
     "HOOK_STAGES",
+    "hook_methods",
     "on_failure",
     "on_load_chunk",
     "on_load_commit",
@@ -57,3 +61,8 @@ post_transform = _marker("post_transform")
 on_load_chunk = _marker("on_load_chunk")
 on_load_commit = _marker("on_load_commit")
 on_failure = _marker("on_failure")
+
+
+def hook_methods(instance: IngestModel, kind: str) -> list[Callable[..., object]]:
+    """The bound hook methods of one kind, in definition order."""
+    return [getattr(instance, name) for name in type(instance).__hooks__.get(kind, ())]

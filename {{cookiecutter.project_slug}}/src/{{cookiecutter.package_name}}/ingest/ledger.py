@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, Row, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..status import ObjectStatus
+from ..status import ObjectStatus, StageStatus
 from ..system import pid_alive, utcnow
+from .batches import Refused
 from .tables import DataModel, DataObject, Reject
 
 __all__ = [
@@ -62,7 +63,7 @@ class ObjectInfo:
     error: str | None = None
 
     @classmethod
-    def from_row(cls, row: Any) -> ObjectInfo:
+    def from_row(cls, row: Row[Any]) -> ObjectInfo:
         data = row._mapping
         return cls(**{name: data[name] for name in cls.__dataclass_fields__})
 
@@ -125,7 +126,7 @@ def known_raw_path(conn: Connection, model: str, content_hash: str) -> str | Non
     return next((path for path in paths if path and os.path.isfile(path)), None)
 
 
-def new_object(conn: Connection, **values: Any) -> str:
+def new_object(conn: Connection, **values: object) -> str:
     """Record a freshly extracted object; returns its id."""
     now = utcnow()
     object_id = uuid.uuid4().hex
@@ -133,9 +134,9 @@ def new_object(conn: Connection, **values: Any) -> str:
         insert(OBJECTS).values(
             id=object_id,
             status=ObjectStatus.EXTRACTED,
-            extract_status="done",
-            transform_status="pending",
-            load_status="pending",
+            extract_status=StageStatus.DONE,
+            transform_status=StageStatus.PENDING,
+            load_status=StageStatus.PENDING,
             created_at=now,
             extracted_at=now,
             updated_at=now,
@@ -157,8 +158,8 @@ def claim(engine: Engine, seen: ObjectInfo, run_id: str | None) -> str | None:
             .where(_same_claim(seen.claim))
             .values(
                 status=ObjectStatus.LOADING,
-                transform_status="running",
-                load_status="running",
+                transform_status=StageStatus.RUNNING,
+                load_status=StageStatus.RUNNING,
                 claim=token,
                 host=HOST,
                 pid=os.getpid(),
@@ -173,7 +174,7 @@ def claim(engine: Engine, seen: ObjectInfo, run_id: str | None) -> str | None:
     return token if taken.rowcount == 1 else None
 
 
-def _same_claim(token: str | None) -> Any:
+def _same_claim(token: str | None) -> ColumnElement[bool]:
     return OBJECTS.c.claim.is_(None) if token is None else OBJECTS.c.claim == token
 
 
@@ -185,8 +186,8 @@ def finish(conn: Connection, info: ObjectInfo, token: str, counts: dict[str, int
         .where(OBJECTS.c.id == info.id, OBJECTS.c.claim == token)
         .values(
             status=ObjectStatus.LOADED,
-            transform_status="done",
-            load_status="done",
+            transform_status=StageStatus.DONE,
+            load_status=StageStatus.DONE,
             loaded_at=now,
             updated_at=now,
             **counts,
@@ -244,7 +245,7 @@ def unfinished_objects(conn: Connection, model: str, version: int) -> list[Objec
 
 def recent_objects(
     engine: Engine, model: str | None = None, limit: int = 50
-) -> list[dict[str, Any]]:
+) -> list[dict[str, object]]:
     """The newest objects (of one model, or all) with their statuses and counts."""
     mark_dead_claims(engine, model)
     query = select(OBJECTS).order_by(OBJECTS.c.updated_at.desc()).limit(limit)
@@ -254,7 +255,7 @@ def recent_objects(
         return [dict(row._mapping) for row in conn.execute(query)]
 
 
-def add_rejects(conn: Connection, object_id: str, refused: list[Any]) -> None:
+def add_rejects(conn: Connection, object_id: str, refused: list[Refused]) -> None:
     """Record refused records of this object (inside the load transaction)."""
     conn.execute(
         insert(REJECTS),
@@ -278,7 +279,11 @@ def clear_rejects(conn: Connection, object_id: str) -> None:
 
 
 def fail(
-    engine: Engine, object_id: str, token: str, error: str, status: str = ObjectStatus.FAILED
+    engine: Engine,
+    object_id: str,
+    token: str,
+    error: str,
+    status: ObjectStatus = ObjectStatus.FAILED,
 ) -> None:
     """Record that this attempt failed (its load transaction was rolled back)."""
     with engine.begin() as conn:

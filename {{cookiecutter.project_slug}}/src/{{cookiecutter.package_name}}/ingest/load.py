@@ -17,16 +17,20 @@ from itertools import repeat
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import Connection, Engine, inspect
+from sqlalchemy import Connection, Dialect, Engine, inspect
 
 from ..errors import IngestError
+from ..system import MYSQL_BACKENDS
+from .batches import ObjectProblem
 from .fields import Boolean, Date, DateTime, Decimal, Field, IsoDates, Method
-from .model import OBJECT_ID_COLUMN
-from .sources import ObjectProblem
 
-__all__ = ["Loader", "ensure_target", "target_table"]
+__all__ = ["Loader", "OBJECT_ID_COLUMN", "ensure_target", "target_table"]
 
-MYSQL = frozenset({"mysql", "mariadb"})
+# The column of every target table naming the data object each row came from.
+OBJECT_ID_COLUMN = "etl_object_id"
+# A column type's bind processor: a Python value to what the driver takes.
+_Processor = Callable[[Any], Any]
+
 _PROCESSED = (Boolean, Date, DateTime, Decimal)
 
 
@@ -69,7 +73,7 @@ class Loader:
         self.processors = [_processor(f, dialect) for f in fields]
         quote = dialect.identifier_preparer.quote
         self.names = [quote(column.name) for column in table.columns]
-        self.local_infile = dialect.name in MYSQL and _local_infile_allowed(conn)
+        self.local_infile = dialect.name in MYSQL_BACKENDS and _local_infile_allowed(conn)
         mark = "?" if dialect.paramstyle == "qmark" else "%s"
         # The object id is a hex uuid we made, so it is safe as a literal; binding it on
         # every row would cost as much as a whole column.
@@ -84,7 +88,7 @@ class Loader:
         self._pending: Future[None] | None = None
         self._worker = ThreadPoolExecutor(1, "ingest-load") if self.local_infile else None
 
-    def insert(self, columns: Sequence[Sequence[Any]]) -> int:
+    def insert(self, columns: Sequence[Sequence[object]]) -> int:
         """Insert one chunk (columns in field order); returns the rows written."""
         count = len(columns[0]) if columns else 0
         if not count:
@@ -97,7 +101,7 @@ class Loader:
         if whole:
             # Rows side by side in one flat list, filled a column at a time by slice
             # assignment: no tuple per row is ever built.
-            flat: list[Any] = [None] * (whole * len(ready))
+            flat: list[object] = [None] * (whole * len(ready))
             for offset, column in enumerate(ready):
                 flat[offset :: len(ready)] = column if len(column) == whole else column[:whole]
             width, params = per * len(ready), tuple(flat)
@@ -117,7 +121,7 @@ class Loader:
     def __enter__(self) -> Loader:
         return self
 
-    def __exit__(self, *exc_info: Any) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         # The connection must be idle before the transaction ends, whatever happened.
         try:
             self.wait()
@@ -128,7 +132,7 @@ class Loader:
             if self._worker is not None:
                 self._worker.shutdown()
 
-    def _load_data(self, columns: Sequence[Sequence[Any]], count: int) -> int:
+    def _load_data(self, columns: Sequence[Sequence[object]], count: int) -> int:
         texts = [_mysql_text(column) for column in columns]
         lines = map("\t".join, zip(*texts, repeat(self.object_id, count)))
         fd, path = tempfile.mkstemp(prefix="ingest-", suffix=".tsv")
@@ -159,7 +163,7 @@ class Loader:
             raise ObjectProblem(f"the server changed values while loading: {shown}")
 
 
-def _processor(fld: Field, dialect: Any) -> Callable[[Any], Any] | None:
+def _processor(fld: Field, dialect: Dialect) -> _Processor | None:
     """The bind processor of the field's column type (Python value -> DBAPI value), if any."""
     kind = fld.type if isinstance(fld, Method) else fld
     if not isinstance(kind, _PROCESSED):
@@ -169,7 +173,7 @@ def _processor(fld: Field, dialect: Any) -> Callable[[Any], Any] | None:
     return fld.sql_type().dialect_impl(dialect).bind_processor(dialect)
 
 
-def _apply(processor: Callable[[Any], Any] | None, column: Sequence[Any]) -> Sequence[Any]:
+def _apply(processor: _Processor | None, column: Sequence[object]) -> Sequence[object]:
     if processor is None:
         return column
     if processor is dt.date.isoformat and isinstance(column, IsoDates):
@@ -191,7 +195,7 @@ def _local_infile_allowed(conn: Connection) -> bool:
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\\0"})
 
 
-def _mysql_text(values: Sequence[Any]) -> Sequence[str]:
+def _mysql_text(values: Sequence[object]) -> Sequence[str]:
     """A column as LOAD DATA text: ``\\N`` for NULL, escapes for tab/newline/backslash."""
     if isinstance(values, IsoDates):
         return values.iso
@@ -205,7 +209,7 @@ def _mysql_text(values: Sequence[Any]) -> Sequence[str]:
     return list(map(str, values))  # int, float (repr round-trips), Decimal, date
 
 
-def _one_text(value: Any) -> str:
+def _one_text(value: object) -> str:
     if value is None:
         return "\\N"
     if isinstance(value, bool):

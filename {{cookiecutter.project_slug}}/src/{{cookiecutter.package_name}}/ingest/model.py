@@ -18,30 +18,27 @@ the hash of each stage's code and field declarations (comments and whitespace ig
 
 from __future__ import annotations
 
-import ast
-import hashlib
 import inspect
+import logging
 import re
-import textwrap
-from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from sqlalchemy import Engine
+
+from ..core.context import RunContext
 from ..core.task import Task
 from ..errors import DefinitionError
+from ..settings import Settings
 from .fields import Field, Method
-from .hooks import HOOK_ATTRIBUTE, HOOK_STAGES
+from .hooks import HOOK_ATTRIBUTE
+from .load import OBJECT_ID_COLUMN
 from .sources import GeneratorSource, Source
 
-__all__ = [
-    "IngestModel",
-    "OBJECT_ID_COLUMN",
-    "hook_methods",
-    "registered",
-    "required_sources",
-    "stage_hashes",
-]
+if TYPE_CHECKING:
+    from .runner import IngestReport
 
-OBJECT_ID_COLUMN = "etl_object_id"
+__all__ = ["IngestModel", "registered"]
+
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _TASK_OPTIONS = frozenset(
     {
@@ -91,42 +88,9 @@ class IngestModel:
         cls.__task__ = _make_task(cls, task_options)
         _registry[cls.__model_name__] = cls
 
-    def __init__(self, settings: Any = None, logger: Any = None):
+    def __init__(self, settings: Settings | None = None, logger: logging.Logger | None = None):
         self.settings = settings
         self.logger = logger
-
-
-def required_sources(model: type[IngestModel]) -> set[str]:
-    """Input columns a required field reads (a file without one of them fails)."""
-    return {
-        f.source
-        for f in model.__fields__
-        if f.required and f.default is None and not isinstance(f, Method) and f.source
-    }
-
-
-def hook_methods(instance: IngestModel, kind: str) -> list[Callable[..., Any]]:
-    """The bound hook methods of one kind, in definition order."""
-    return [getattr(instance, name) for name in type(instance).__hooks__.get(kind, ())]
-
-
-def stage_hashes(model: type[IngestModel]) -> dict[str, str]:
-    """Hash of each stage's declarations and code, and the fingerprint of all three."""
-    source = model.__source__
-    extract = [source.declaration()]
-    if isinstance(source, GeneratorSource):
-        extract.append(_code(getattr(model, source.method)))
-    transform = [f.declaration() for f in model.__fields__]
-    transform += [
-        _code(getattr(model, f.method)) for f in model.__fields__ if isinstance(f, Method)
-    ]
-    parts = {"extract": extract, "transform": transform, "load": [f"table={model.__table__}"]}
-    for kind, names in sorted(model.__hooks__.items()):
-        parts[HOOK_STAGES[kind]] += [f"@{kind}:" + _code(getattr(model, n)) for n in names]
-    hashes = {stage: _sha("\n".join(texts)) for stage, texts in parts.items()}
-    combined = "".join(hashes[stage] for stage in ("extract", "transform", "load"))
-    hashes["fingerprint"] = _sha(model.__model_name__ + combined)
-    return hashes
 
 
 def _snake(name: str) -> str:
@@ -153,7 +117,22 @@ def _collect_hooks(cls: type) -> dict[str, tuple[str, ...]]:
     return {kind: tuple(names) for kind, names in hooks.items()}
 
 
-def _problems(cls: type[IngestModel], task_options: dict[str, Any]) -> list[str]:
+def _problems(cls: type[IngestModel], task_options: dict[str, object]) -> list[str]:
+    """Everything wrong with a model's declaration, each said as how to fix it."""
+    problems = _source_problems(cls) + _field_problems(cls)
+    unknown = sorted(set(task_options) - _TASK_OPTIONS)
+    if unknown:
+        problems.append(
+            f"unknown class keyword {', '.join(unknown)}; "
+            f"task options are: {', '.join(sorted(_TASK_OPTIONS))}"
+        )
+    if not isinstance(cls.__chunk_size__, int) or cls.__chunk_size__ < 1:
+        problems.append(f"__chunk_size__ must be a whole number >= 1, got {cls.__chunk_size__!r}")
+    return problems
+
+
+def _source_problems(cls: type[IngestModel]) -> list[str]:
+    """Problems with where the model reads from and writes to."""
     problems = []
     table = cls.__dict__.get("__table__", getattr(cls, "__table__", None))
     if not isinstance(table, str) or not _IDENTIFIER.match(table):
@@ -169,29 +148,29 @@ def _problems(cls: type[IngestModel], task_options: dict[str, Any]) -> list[str]
         problems.append(
             f"GeneratorSource names {cls.__source__.method!r}, which is not a method of the model"
         )
+    return problems
+
+
+def _field_problems(cls: type[IngestModel]) -> list[str]:
+    """Problems with the model's fields: none, a bad name, a missing computing method."""
     if not cls.__fields__:
-        problems.append("declare at least one field, e.g. id = fields.Integer(required=True)")
+        return ["declare at least one field, e.g. id = fields.Integer(required=True)"]
+    problems = []
     for fld in cls.__fields__:
         if fld.name == OBJECT_ID_COLUMN or not _IDENTIFIER.match(fld.name):
             problems.append(f"field name {fld.name!r} is reserved or not a valid column name")
         if isinstance(fld, Method) and not callable(getattr(cls, fld.method, None)):
             problems.append(
-                f"field {fld.name!r} computes from {fld.method!r}, which is not a method of the model"
+                f"field {fld.name!r} computes from {fld.method!r}, "
+                "which is not a method of the model"
             )
-    unknown = sorted(set(task_options) - _TASK_OPTIONS)
-    if unknown:
-        problems.append(
-            f"unknown class keyword {', '.join(unknown)}; task options are: {', '.join(sorted(_TASK_OPTIONS))}"
-        )
-    if not isinstance(cls.__chunk_size__, int) or cls.__chunk_size__ < 1:
-        problems.append(f"__chunk_size__ must be a whole number >= 1, got {cls.__chunk_size__!r}")
     return problems
 
 
 def _make_task(cls: type[IngestModel], options: dict[str, Any]) -> Task:
     """The model as a task: running it ingests the model's source."""
 
-    def ingest_task(engine: Any, run: Any) -> Any:
+    def ingest_task(engine: Engine, run: RunContext) -> IngestReport:
         from .runner import ingest
 
         return ingest(cls, engine=engine, run_id=run.run_id, logger=run.logger)
@@ -210,28 +189,3 @@ def _make_task(cls: type[IngestModel], options: dict[str, Any]) -> Task:
     except (OSError, TypeError):
         pass  # defined where its source cannot be read (a REPL); keep the default
     return task
-
-
-def _code(func: Any) -> str:
-    """A function's code with comments, whitespace and docstrings removed."""
-    func = inspect.unwrap(getattr(func, "__func__", func))
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
-    except (OSError, TypeError, SyntaxError):
-        code = func.__code__
-        return code.co_code.hex() + repr(code.co_consts)
-    for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        if (
-            isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-            and body
-            and isinstance(body[0], ast.Expr)
-            and isinstance(body[0].value, ast.Constant)
-            and isinstance(body[0].value.value, str)
-        ):
-            node.body = body[1:] or [ast.Pass()]
-    return ast.dump(tree, annotate_fields=False)
-
-
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -12,40 +12,46 @@ import gc
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, delete, update
+from sqlalchemy import Connection, Engine, Table, delete, update
 
 from ..db.engine import engine_from_settings, make_engine
 from ..db.schema import require_head
 from ..errors import IngestError
-from ..settings import Settings, load_settings
 from ..faults import crash_point
+from ..settings import Settings, load_settings
+from ..status import ObjectStatus
 from ..system import MYSQL_BACKENDS
 from . import ledger
+from .batches import ObjectProblem
 from .extract import Staged, day_folder, intact, place_raw, stage_input
-from .fields import Method
-from ..status import ObjectStatus
+from .fields import Method, required_sources
+from .hooks import hook_methods
 from .ledger import ObjectInfo
-from .load import Loader, ensure_target, target_table
-from .model import IngestModel, hook_methods, required_sources, stage_hashes
-from .sources import ObjectProblem
+from .load import OBJECT_ID_COLUMN, Loader, ensure_target, target_table
 from .transform import transform_batch
+from .versioning import stage_hashes
+
+if TYPE_CHECKING:
+    from .model import IngestModel
 
 __all__ = ["IngestReport", "ObjectResult", "ingest"]
 
 log = logging.getLogger("pipeline.ingest")
+# What an input can come to, in the order the summary counts them.
+_OUTCOMES = (ObjectStatus.LOADED, ObjectStatus.SKIPPED, ObjectStatus.FAILED)
 
 
 @dataclass(frozen=True)
 class ObjectResult:
-    """What happened to one input: ``loaded``, ``skipped`` or ``failed``, and why."""
+    """What happened to one input: loaded, skipped or failed (an ObjectStatus), and why."""
 
     uri: str
-    status: str
+    status: ObjectStatus
     object_id: str | None = None
     rows_read: int = 0
     rows_loaded: int = 0
@@ -69,31 +75,36 @@ class IngestReport:
     def rows_affected(self) -> int:
         return self.total("rows_loaded")
 
+    def count(self, status: ObjectStatus) -> int:
+        """How many inputs ended in ``status``."""
+        return sum(result.status == status for result in self.objects)
+
     def summary(self) -> str:
         """One line: what was loaded, skipped and failed."""
-        counts = {
-            s: sum(r.status == s for r in self.objects) for s in ("loaded", "skipped", "failed")
-        }
+        name = f"{self.model} v{self.version}"
         if not self.objects:
-            return f"{self.model} v{self.version}: no inputs found"
-        if counts["loaded"] == 0 and counts["failed"] == 0:
-            return f"{self.model} v{self.version}: nothing new to load ({counts['skipped']} already loaded)"
+            return f"{name}: no inputs found"
+        loaded, skipped, failed = map(self.count, _OUTCOMES)
+        if loaded == 0 and failed == 0:
+            return f"{name}: nothing new to load ({skipped} already loaded)"
         return (
-            f"{self.model} v{self.version} -> {self.table}: {counts['loaded']} loaded, "
-            f"{counts['skipped']} skipped, {counts['failed']} failed; rows read "
-            f"{self.total('rows_read')}, loaded {self.rows_affected}, rejected {self.total('rows_rejected')}"
+            f"{name} -> {self.table}: {loaded} loaded, {skipped} skipped, {failed} failed; "
+            f"rows read {self.total('rows_read')}, loaded {self.rows_affected}, "
+            f"rejected {self.total('rows_rejected')}"
         )
 
 
 @dataclass
 class _Context:
+    """What every object of one ingest shares."""
+
     model: type[IngestModel]
     instance: IngestModel
     settings: Settings
     engine: Engine
     load_engine: Engine
     version: int
-    table: Any
+    table: Table
     force: bool
     run_id: str | None
     logger: logging.Logger
@@ -123,21 +134,12 @@ def ingest(
     load_engine = _load_engine(engine)
     try:
         require_head(settings, engine)
-        ctx = _context(model, settings, engine, load_engine, force, run_id, logger or log)
+        ctx = _context(
+            model, settings, engine, load_engine, force=force, run_id=run_id, logger=logger or log
+        )
         report = IngestReport(model.__model_name__, ctx.version, model.__table__)
         ledger.mark_dead_claims(engine, model.__model_name__)
-        try:
-            uris = model.__source__.locate(settings.root, paths)
-        except ObjectProblem as exc:
-            raise IngestError(model.__model_name__, {"<inputs>": str(exc)}, report) from None
-        source, folder = model.__source__, ctx.raw_folder
-        # Objects a dead or failed-mid-way run extracted but never loaded resume from their
-        # raw copy first (their source may be gone, or a generator may now yield other data).
-        inputs = [(o.source_uri, partial(_restaged, o)) for o in _unfinished(ctx, set(uris))]
-        inputs += [(uri, partial(stage_input, source, ctx.instance, uri, folder)) for uri in uris]
-        if reprocess:
-            inputs += [(info.source_uri, partial(_restaged, info)) for info in _earlier(ctx)]
-        for uri, make in inputs:
+        for uri, make in _inputs(ctx, paths, reprocess, report):
             report.objects.append(_one(ctx, uri, make))
     finally:
         if load_engine is not engine:
@@ -145,7 +147,7 @@ def ingest(
         if own_engine:
             engine.dispose()
     ctx.logger.info(report.summary())
-    failures = {r.uri: r.message for r in report.objects if r.status == "failed"}
+    failures = {r.uri: r.message for r in report.objects if r.status == ObjectStatus.FAILED}
     if failures:
         raise IngestError(model.__model_name__, failures, report)
     return report
@@ -158,7 +160,17 @@ def _load_engine(engine: Engine) -> Engine:
     return make_engine(engine.url.update_query_dict({"local_infile": "1"}))
 
 
-def _context(model, settings, engine, load_engine, force, run_id, logger) -> _Context:  # type: ignore[no-untyped-def]
+def _context(
+    model: type[IngestModel],
+    settings: Settings,
+    engine: Engine,
+    load_engine: Engine,
+    *,
+    force: bool,
+    run_id: str | None,
+    logger: logging.Logger,
+) -> _Context:
+    """What every object of this ingest shares: the model's version, its target, an instance."""
     hashes = stage_hashes(model)
     declared = "\n".join(f.declaration() for f in model.__fields__)
     version = ledger.register_version(
@@ -170,6 +182,25 @@ def _context(model, settings, engine, load_engine, force, run_id, logger) -> _Co
     return _Context(
         model, instance, settings, engine, load_engine, version, table, force, run_id, logger
     )
+
+
+def _inputs(
+    ctx: _Context, paths: Sequence[str], reprocess: bool, report: IngestReport
+) -> list[tuple[str, Callable[[], Staged]]]:
+    """Each input to ingest, with how to know its content; a source that cannot name its
+    inputs fails the whole ingest (with the empty ``report``)."""
+    source, folder = ctx.model.__source__, ctx.raw_folder
+    try:
+        uris = source.locate(ctx.settings.root, paths)
+    except ObjectProblem as exc:
+        raise IngestError(ctx.model.__model_name__, {"<inputs>": str(exc)}, report) from None
+    # Objects a dead or failed-mid-way run extracted but never loaded resume from their
+    # raw copy first (their source may be gone, or a generator may now yield other data).
+    inputs = [(o.source_uri, partial(_restaged, o)) for o in _unfinished(ctx, set(uris))]
+    inputs += [(uri, partial(stage_input, source, ctx.instance, uri, folder)) for uri in uris]
+    if reprocess:
+        inputs += [(info.source_uri, partial(_restaged, info)) for info in _earlier(ctx)]
+    return inputs
 
 
 def _unfinished(ctx: _Context, seen: set[str]) -> list[ObjectInfo]:
@@ -200,7 +231,7 @@ def _one(ctx: _Context, uri: str, make: Callable[[], Staged]) -> ObjectResult:
         crash_point("ingest.extract.committed")
     except Exception as exc:  # a bad file or a hook's error: this input fails, others go on
         ctx.logger.error("%s: %s", uri, _reason(exc))
-        return ObjectResult(uri, "failed", message=_reason(exc))
+        return ObjectResult(uri, ObjectStatus.FAILED, message=_reason(exc))
     return _load(ctx, info)
 
 
@@ -210,29 +241,10 @@ def _record(ctx: _Context, staged: Staged) -> ObjectInfo | ObjectResult:
     try:
         with ctx.engine.begin() as conn:
             info = ledger.find_object(conn, name, ctx.version, staged.content_hash)
-            if info is not None and info.status == ObjectStatus.LOADED and not ctx.force:
-                when = f"{info.loaded_at:%Y-%m-%d %H:%M}" if info.loaded_at else "earlier"
-                return ObjectResult(
-                    staged.uri,
-                    "skipped",
-                    info.id,
-                    message=f"already loaded {when} by v{ctx.version}",
-                )
-            if info is not None and info.status == ObjectStatus.LOADING:
-                return ObjectResult(
-                    staged.uri,
-                    "skipped",
-                    info.id,
-                    message=f"being loaded by pid {info.pid} on {info.host}",
-                )
-            raw = staged.raw or ledger.known_raw_path(conn, name, staged.content_hash)
-            if not intact(raw, staged.content_hash):
-                if staged.raw is not None:
-                    raise ObjectProblem(
-                        f"its raw copy {raw} is missing or damaged (hash differs) and the "
-                        "input is not at hand; ingest the input again"
-                    )
-                raw = place_raw(ctx.model.__source__, staged, ctx.raw_folder)
+            skipped = _skipped(ctx, staged, info)
+            if skipped is not None:
+                return skipped
+            raw = _raw_copy(ctx, conn, staged)
             if info is None:
                 values = dict(model=name, model_version=ctx.version, source_uri=staged.uri)
                 values.update(content_hash=staged.content_hash, bytes=staged.size, raw_path=raw)
@@ -246,9 +258,34 @@ def _record(ctx: _Context, staged: Staged) -> ObjectInfo | ObjectResult:
                     .where(ledger.OBJECTS.c.id == info.id)
                     .values(raw_path=raw)
                 )
-            return ObjectInfo(**{**info.__dict__, "raw_path": raw})
+            return replace(info, raw_path=raw)
     finally:
         staged.discard()
+
+
+def _skipped(ctx: _Context, staged: Staged, info: ObjectInfo | None) -> ObjectResult | None:
+    """The result of an input this ingest leaves alone: already loaded, or being loaded."""
+    if info is not None and info.status == ObjectStatus.LOADED and not ctx.force:
+        when = f"{info.loaded_at:%Y-%m-%d %H:%M}" if info.loaded_at else "earlier"
+        message = f"already loaded {when} by v{ctx.version}"
+        return ObjectResult(staged.uri, ObjectStatus.SKIPPED, info.id, message=message)
+    if info is not None and info.status == ObjectStatus.LOADING:
+        message = f"being loaded by pid {info.pid} on {info.host}"
+        return ObjectResult(staged.uri, ObjectStatus.SKIPPED, info.id, message=message)
+    return None
+
+
+def _raw_copy(ctx: _Context, conn: Connection, staged: Staged) -> str:
+    """The path of an intact raw copy of the input: one saved earlier, or one made now."""
+    raw = staged.raw or ledger.known_raw_path(conn, ctx.model.__model_name__, staged.content_hash)
+    if not intact(raw, staged.content_hash):
+        if staged.raw is not None:
+            raise ObjectProblem(
+                f"its raw copy {raw} is missing or damaged (hash differs) and the "
+                "input is not at hand; ingest the input again"
+            )
+        raw = place_raw(ctx.model.__source__, staged, ctx.raw_folder)
+    return raw
 
 
 def _gone(object_id: str) -> ObjectInfo:
@@ -262,7 +299,7 @@ def _load(ctx: _Context, info: ObjectInfo) -> ObjectResult:
     token = ledger.claim(ctx.engine, info, ctx.run_id)
     if token is None:
         return ObjectResult(
-            info.source_uri, "skipped", info.id, message="changed by another process"
+            info.source_uri, ObjectStatus.SKIPPED, info.id, message="changed by another process"
         )
     try:
         with ctx.load_engine.begin() as conn:
@@ -279,26 +316,26 @@ def _load(ctx: _Context, info: ObjectInfo) -> ObjectResult:
         for hook in hook_methods(ctx.instance, "on_failure"):
             hook(info, exc)
         ctx.logger.error("%s: %s", info.source_uri, reason)
-        return ObjectResult(info.source_uri, "failed", info.id, message=reason)
-    done = ObjectInfo(**{**info.__dict__, "status": ObjectStatus.LOADED, **counts})
+        return ObjectResult(info.source_uri, ObjectStatus.FAILED, info.id, message=reason)
+    done = replace(info, status=ObjectStatus.LOADED, **counts)
     for hook in hook_methods(ctx.instance, "on_load_commit"):
         hook(done)
-    return ObjectResult(info.source_uri, "loaded", info.id, **counts)
+    return ObjectResult(info.source_uri, ObjectStatus.LOADED, info.id, **counts)
 
 
 def _transform_and_load(
-    ctx: _Context, conn: Any, info: ObjectInfo, had_rows: list[str]
+    ctx: _Context, conn: Connection, info: ObjectInfo, had_rows: list[str]
 ) -> dict[str, int]:
     """Stream the raw object through the fields into the target; returns the row counts."""
     if had_rows:  # --force or a new version: this content's earlier rows are replaced
-        conn.execute(delete(ctx.table).where(ctx.table.c.etl_object_id.in_(had_rows)))
+        conn.execute(delete(ctx.table).where(ctx.table.c[OBJECT_ID_COLUMN].in_(had_rows)))
     ledger.clear_rejects(conn, info.id)
     model, source = ctx.model, ctx.model.__source__
     columns = [f.source for f in model.__fields__ if not isinstance(f, Method)]
     hooks = hook_methods(ctx.instance, "post_transform")
     chunk_hooks = hook_methods(ctx.instance, "on_load_chunk")
     read = loaded = rejected = 0
-    path, required = Path(info.raw_path or ""), required_sources(model)
+    path, required = Path(info.raw_path or ""), required_sources(model.__fields__)
     with _gc_paused(), Loader(conn, ctx.table, model.__fields__, info.id) as loader:
         for batch in source.read(path, columns, required, model.__chunk_size__):
             out = transform_batch(ctx.instance, model.__fields__, batch, source.render, hooks)

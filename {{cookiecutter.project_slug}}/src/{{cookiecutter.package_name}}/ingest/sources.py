@@ -9,7 +9,6 @@ does not parse) are refused there with their line; a problem with the whole file
 
 from __future__ import annotations
 
-import codecs
 import csv
 import glob
 import io
@@ -17,9 +16,22 @@ import itertools
 import json
 import os
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Protocol
+
+from .batches import Batch, ObjectProblem, Refused
+from .csv_blocks import (
+    Quoted,
+    TextBlocks,
+    decodes,
+    first_lines,
+    line_count,
+    row_problem,
+    valid_text,
+)
+
+if TYPE_CHECKING:
+    from .model import IngestModel
 
 __all__ = [
     "Batch",
@@ -33,35 +45,14 @@ __all__ = [
 ]
 
 
-class ObjectProblem(Exception):
-    """The whole object cannot be read; the message names what to fix."""
+class _Rows(Protocol):
+    """What ``csv.reader`` returns: rows of fields, and the line it has read up to."""
 
+    line_num: int
 
-@dataclass(frozen=True)
-class Refused:
-    """A record that goes to the rejects table: where it was, which field, why."""
+    def __iter__(self) -> Iterator[list[str]]: ...
 
-    record: int
-    line: int | None
-    field: str | None
-    reason: str
-    raw: str | None
-
-
-@dataclass
-class Batch:
-    """Up to ``chunk_size`` records: good ones as columns, refused ones aside."""
-
-    columns: list[Sequence[Any]]
-    records: Sequence[int]  # record number (1-based) of each good row
-    lines: Sequence[int | None]  # line (or row index) of each good row in the raw object
-    raws: list[Any]  # each good row as read, rendered only if it is rejected later
-    refused: list[Refused] = field(default_factory=list)
-    texts: bool = False  # every value is a string (CSV): fields need not check types
-
-    @property
-    def read(self) -> int:
-        return len(self.records) + len(self.refused)
+    def __next__(self) -> list[str]: ...
 
 
 class Source:
@@ -73,7 +64,7 @@ class Source:
         """The inputs to ingest: ``given`` paths/globs, else the source's own pattern."""
         raise NotImplementedError
 
-    def fetch(self, model: Any, uri: str, out: IO[bytes]) -> None:
+    def fetch(self, model: IngestModel, uri: str, out: IO[bytes]) -> None:
         """Write the input ``uri`` as received into ``out``."""
         with open(uri, "rb") as handle:
             while block := handle.read(1 << 20):
@@ -85,7 +76,7 @@ class Source:
         """Read a raw object back as batches holding ``columns`` in that order."""
         raise NotImplementedError
 
-    def render(self, raw: Any) -> str:
+    def render(self, raw: object) -> str:
         """A record as text, for the rejects table."""
         return str(raw)
 
@@ -139,7 +130,7 @@ class CsvSource(_FileSource):
     ) -> Iterator[Batch]:
         # surrogateescape lets a bad byte reach the row that holds it, so only that row is
         # refused instead of the whole file failing.
-        checked = _decodes(path, self.encoding)
+        checked = decodes(path, self.encoding)
         with open(path, encoding=self.encoding, errors="surrogateescape", newline="") as handle:
             reader = self._reader(handle)
             header = self._header(reader, path)
@@ -148,15 +139,15 @@ class CsvSource(_FileSource):
             if not checked:  # every row is checked for bad bytes: the csv module reads all
                 yield from self._csv_batches(self._reader(handle), record, line, width, picks, size)
                 return
-            blocks = _TextBlocks(handle, self.delimiter, self.quotechar, width, size)
+            blocks = TextBlocks(handle, self.delimiter, self.quotechar, width, size)
             for block in blocks:
                 if isinstance(block, str):  # text the csv module must read, to a record's end
                     reader = self._reader(itertools.chain(io.StringIO(block, newline=""), handle))
                     record, line = yield from self._csv_batches(
-                        reader, record, line, width, picks, size, stop=_line_count(block)
+                        reader, record, line, width, picks, size, stop=line_count(block)
                     )
                     continue
-                if isinstance(block, _Quoted):
+                if isinstance(block, Quoted):
                     fields: list[str] = block.fields
                 else:
                     fields = self.delimiter.join(block).split(self.delimiter)
@@ -165,7 +156,7 @@ class CsvSource(_FileSource):
 
     def _csv_batches(
         self,
-        reader: Any,
+        reader: _Rows,
         record: int,
         line: int,
         width: int,
@@ -189,14 +180,14 @@ class CsvSource(_FileSource):
             if reader.line_num - start == len(chunk):  # one line per row
                 starts: Sequence[int] = range(first + 1, first + len(chunk) + 1)
             else:
-                starts = _first_lines(chunk, first, self.delimiter)
+                starts = first_lines(chunk, first, self.delimiter)
             batch = self._batch(chunk, record, starts, width, checked)
             record += batch.read
             yield self._columns(batch, picks, width)
             if stop is not None and reader.line_num >= stop:
                 return record, line + reader.line_num
 
-    def _reader(self, lines: Iterable[str]) -> Any:
+    def _reader(self, lines: Iterable[str]) -> _Rows:
         return csv.reader(lines, delimiter=self.delimiter, quotechar=self.quotechar, strict=True)
 
     @staticmethod
@@ -216,7 +207,7 @@ class CsvSource(_FileSource):
         """Split a chunk into good rows and refused ones (the common all-good case in C).
 
         ``starts`` holds the line each row of the chunk starts on."""
-        if set(map(len, chunk)) == {width} and (checked or _valid_text(chunk)):
+        if set(map(len, chunk)) == {width} and (checked or valid_text(chunk)):
             records = range(record + 1, record + len(chunk) + 1)
             return Batch([], records, starts, chunk, texts=True)
         batch = Batch([], [], [], [], texts=True)
@@ -224,7 +215,7 @@ class CsvSource(_FileSource):
             if not row:
                 continue  # a blank line holds no record
             record += 1
-            problem = _row_problem(row, width)
+            problem = row_problem(row, width)
             if problem:
                 batch.refused.append(Refused(record, line, None, problem, self.render(row)))
                 continue
@@ -233,7 +224,7 @@ class CsvSource(_FileSource):
             batch.lines.append(line)
         return batch
 
-    def _header(self, reader: Any, path: Path) -> list[str]:
+    def _header(self, reader: _Rows, path: Path) -> list[str]:
         try:
             header = next((row for row in reader if any(cell.strip() for cell in row)), None)
         except csv.Error as exc:
@@ -246,7 +237,7 @@ class CsvSource(_FileSource):
                 else f"has no header row ({size} bytes, all blank)"
             )
             raise ObjectProblem(f"{what}; a CSV object needs a header row naming its columns")
-        if _row_problem(header, len(header)):
+        if row_problem(header, len(header)):
             raise ObjectProblem(f"line {reader.line_num}: the header is not valid {self.encoding}")
         return [name.strip() for name in header]
 
@@ -265,140 +256,13 @@ class CsvSource(_FileSource):
             )
         return [header.index(name) if name in header else None for name in columns]
 
-    def render(self, raw: Any) -> str:
+    def render(self, raw: object) -> str:
         text = raw if isinstance(raw, str) else self.delimiter.join(raw)
         return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-class _TextBlocks:
-    """A CSV file's text in blocks: plain lines, quoted rows, or a text for the csv module.
-
-    Plain text has no quote character, lone carriage return, blank line or over-long line,
-    and every line has exactly the header's number of fields: there the csv module
-    would read each line as ``line.split(delimiter)``, which splitting a whole block at once
-    does several times faster. A block whose every field is quoted (``"a","b,c"``), with no
-    quote inside a field, is split as fast at ``","``. Any other block is handed to the csv
-    module, which reads it and on to the end of a batch of records; the next block may be
-    split again.
-    """
-
-    chars = 1 << 20  # how much text to read at a time
-
-    def __init__(self, handle: IO[str], delimiter: str, quote: str, width: int, size: int):
-        self.handle, self.delimiter, self.quote = handle, delimiter, quote
-        self.width, self.size = width, size
-        self.limit = csv.field_size_limit()
-
-    def __iter__(self) -> Iterator[list[str] | _Quoted | str]:
-        """Lists of up to ``size`` plain lines, rows of a block whose every field is quoted, or
-        a text that is neither, each after every line before it."""
-        pending: list[str] = []
-        while text := self.handle.read(self.chars):
-            if text[-1] != "\n":
-                text += self.handle.readline()  # end the block at the end of a line
-            lines = self._lines(text)
-            quoted = bool(self.quote) and self.quote in text
-            if lines is not None and not quoted and self._plain(lines):
-                pending.extend(lines)
-                yield from self._take(pending, self.size)
-                continue
-            yield from self._take(pending, 1)
-            fields = self._quoted_fields(lines) if lines is not None and quoted else None
-            if fields is None:
-                yield text
-                continue
-            step = self.size * self.width
-            for start in range(0, len(fields), step):
-                yield _Quoted(fields[start : start + step], self.width, self.delimiter)
-        yield from self._take(pending, 1)
-
-    def _take(self, pending: list[str], least: int) -> Iterator[list[str]]:
-        """Blocks of up to ``size`` lines off the front of ``pending`` while it holds ``least``."""
-        while pending and len(pending) >= least:
-            block = pending[: self.size]
-            del pending[: self.size]
-            yield block
-
-    def _lines(self, text: str) -> list[str] | None:
-        """The lines of a block whose lines all end in LF or all in CRLF, none over-long."""
-        if "\r" in text:  # every line must end in CRLF: no lone CR or LF inside a line
-            lines = text.split("\r\n")
-            breaks = len(lines) - 1
-            if text.count("\n") != breaks or text.count("\r") != breaks:
-                return None
-        else:
-            lines = text.split("\n")
-        if lines[-1] == "":
-            lines.pop()
-        if max(map(len, lines)) > self.limit:
-            return None
-        return lines
-
-    def _plain(self, lines: list[str]) -> bool:
-        """Every line has the header's number of fields, and none is blank."""
-        counts = set(map(str.count, lines, itertools.repeat(self.delimiter)))
-        return counts == {self.width - 1} and "" not in lines
-
-    def _quoted_fields(self, lines: list[str]) -> list[str] | None:
-        """The fields of lines that are each ``"f1","f2",...`` with no quote inside a field.
-
-        Each line starts and ends with a quote and holds two per field; splitting the block at
-        every quote-delimiter-quote must then give exactly that many fields, so none of them
-        can hold a quote, and the csv module would read each line as these fields."""
-        quote, width = self.quote, self.width
-        if set(map(str.count, lines, itertools.repeat(quote))) != {2 * width}:
-            return None
-        starts = all(map(str.startswith, lines, itertools.repeat(quote)))
-        if not (starts and all(map(str.endswith, lines, itertools.repeat(quote)))):
-            return None
-        fields = self.delimiter.join(lines)[1:-1].split(quote + self.delimiter + quote)
-        return fields if len(fields) == len(lines) * width else None
-
-
-@dataclass
-class _Quoted:
-    """Rows of a block whose every field was quoted: their fields, side by side in one list.
-
-    ``block[i]`` is row i as the csv module's row would be rendered (its fields joined)."""
-
-    fields: list[str]
-    width: int
-    delimiter: str
-
-    def __len__(self) -> int:
-        return len(self.fields) // self.width
-
-    def __getitem__(self, index: int) -> str:
-        return self.delimiter.join(self.fields[index * self.width : (index + 1) * self.width])
-
-
-def _breaks(text: str) -> int:
-    """How many line ends ``text`` holds as the file is split into lines: CRLF, CR or LF."""
-    return text.count("\n") + text.count("\r") - text.count("\r\n")
-
-
-def _line_count(text: str) -> int:
-    """How many lines the file's line iteration makes of ``text``."""
-    return _breaks(text) + (not text.endswith(("\n", "\r")))
-
-
-def _first_lines(chunk: list[list[str]], before: int, delimiter: str) -> list[int]:
-    """The line each row starts on, when some rows span lines (a quoted line break).
-
-    A row takes one line plus one per line break inside its fields: CRLF, CR or LF, as the
-    file is split into lines."""
-    starts, line = [], before + 1
-    for row in chunk:
-        starts.append(line)
-        text = delimiter.join(row)
-        line += 1
-        if "\n" in text or "\r" in text:
-            line += _breaks(text)
-    return starts
-
-
 def _split_batch(
-    fields: list[str], raws: Sequence[Any], record: int, line: int, width: int
+    fields: list[str], raws: Sequence[object], record: int, line: int, width: int
 ) -> Batch:
     """A batch of one-line rows whose fields are side by side in ``fields``: each column is
     a slice of it."""
@@ -410,44 +274,6 @@ def _split_batch(
         raws,  # type: ignore[arg-type]
         texts=True,
     )
-
-
-def _decodes(path: Path, encoding: str) -> bool:
-    """Whether the whole file decodes cleanly (one fast pass; then rows need no check)."""
-    decoder = codecs.getincrementaldecoder(encoding)()
-    try:
-        with open(path, "rb") as handle:
-            while block := handle.read(1 << 20):
-                decoder.decode(block)
-            decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _valid_text(chunk: list[list[str]]) -> bool:
-    """No undecodable byte anywhere in the chunk (checked on one joined string)."""
-    joined = "\x1f".join(map("".join, chunk))
-    if joined.isascii():
-        return True
-    try:
-        joined.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _row_problem(row: list[str], width: int) -> str | None:
-    if len(row) != width:
-        return f"malformed line: {len(row)} fields where the header has {width}"
-    joined = "".join(row)
-    if not joined.isascii():
-        try:
-            joined.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            byte = joined[exc.start].encode("utf-8", "surrogateescape")
-            return f"encoding error: byte 0x{byte.hex()} is not valid text in this file's encoding"
-    return None
 
 
 class JsonLinesSource(_FileSource):
@@ -477,13 +303,13 @@ class JsonLinesSource(_FileSource):
                 batch.columns = [[row.get(name) for row in batch.raws] for name in columns]
                 yield batch
 
-    def render(self, raw: Any) -> str:
+    def render(self, raw: object) -> str:
         if isinstance(raw, bytes):
             return raw.decode("utf-8", "replace").rstrip("\r\n")
         return json.dumps(raw, default=str, ensure_ascii=False)
 
 
-def _json_record(line: bytes) -> tuple[dict[str, Any], str | None]:
+def _json_record(line: bytes) -> tuple[dict[str, object], str | None]:
     try:
         value = json.loads(line.decode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -531,7 +357,7 @@ class ParquetSource(_FileSource):
             cols = [data[name] if name in data else [None] * count for name in columns]
             yield Batch(cols, numbers, [n - 1 for n in numbers], numbers)
 
-    def render(self, raw: Any) -> str:
+    def render(self, raw: object) -> str:
         return f"row {raw}"
 
 
@@ -548,8 +374,8 @@ class GeneratorSource(JsonLinesSource):
     def locate(self, root: Path, given: Sequence[str] = ()) -> list[str]:
         return [f"generator:{self.method}"]
 
-    def fetch(self, model: Any, uri: str, out: IO[bytes]) -> None:
-        produce: Callable[[], Iterable[Any]] = getattr(model, self.method)
+    def fetch(self, model: IngestModel, uri: str, out: IO[bytes]) -> None:
+        produce: Callable[[], Iterable[object]] = getattr(model, self.method)
         for item in produce():
             for row in item if isinstance(item, list) else [item]:
                 out.write(json.dumps(row, default=str, ensure_ascii=False).encode("utf-8") + b"\n")

@@ -9,37 +9,39 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
+from .batches import Batch, Refused
 from .fields import Field, FieldError, Method
-from .sources import Batch, Refused
+
+if TYPE_CHECKING:
+    from .model import IngestModel
 
 __all__ = ["Transformed", "transform_batch"]
+
+# The fields a row failed, by the row's index in its batch: [(field, reason), ...].
+Problems = dict[int, list[tuple[str, str]]]
 
 
 @dataclass
 class Transformed:
     """The good rows of a batch as columns (in field order) and every refused record."""
 
-    columns: list[Sequence[Any]]
+    columns: list[Sequence[object]]
     refused: list[Refused]
-
-    @property
-    def count(self) -> int:
-        return len(self.columns[0]) if self.columns else 0
 
 
 def transform_batch(
-    instance: Any,
+    instance: IngestModel,
     fields: Sequence[Field],
     batch: Batch,
-    render: Callable[[Any], str],
-    hooks: Sequence[Callable[..., Any]] = (),
+    render: Callable[[object], str],
+    hooks: Sequence[Callable[..., object]] = (),
 ) -> Transformed:
     """Convert a batch; rows that fail any field go to ``refused`` with their reasons."""
     plain = [f for f in fields if not isinstance(f, Method)]
-    columns: dict[str, Sequence[Any]] = {}
-    problems: dict[int, list[tuple[str, str]]] = {}
+    columns: dict[str, Sequence[object]] = {}
+    problems: Problems = {}
     for fld, raw_column in zip(plain, batch.columns):
         values, errors = fld.convert_column(raw_column, texts=batch.texts)
         columns[fld.name] = values
@@ -58,14 +60,14 @@ def transform_batch(
     return Transformed([columns[f.name] for f in fields], refused)
 
 
-def _kept(count: int, problems: dict[int, Any]) -> list[int] | None:
+def _kept(count: int, problems: Problems) -> list[int] | None:
     if not problems:
         return None
     return [i for i in range(count) if i not in problems]
 
 
 def _refused(
-    batch: Batch, index: int, found: list[tuple[str, str]], render: Callable[[Any], str]
+    batch: Batch, index: int, found: list[tuple[str, str]], render: Callable[[object], str]
 ) -> Refused:
     return Refused(
         record=batch.records[index],
@@ -77,12 +79,12 @@ def _refused(
 
 
 def _by_rows(
-    instance: Any,
+    instance: IngestModel,
     fields: Sequence[Field],
-    columns: dict[str, list[Any]],
+    columns: dict[str, Sequence[object]],
     computed: Sequence[Field],
-    hooks: Sequence[Callable[..., Any]],
-) -> tuple[dict[str, list[Any]], dict[int, list[tuple[str, str]]]]:
+    hooks: Sequence[Callable[..., object]],
+) -> tuple[dict[str, Sequence[object]], Problems]:
     """Computed fields and post-transform hooks, row by row as dicts."""
     names = list(columns)
     rows = [dict(zip(names, values)) for values in zip(*columns.values())] if names else []

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import CursorResult, Engine, func, select
 from sqlalchemy.exc import CompileError, DBAPIError
 from sqlalchemy.sql import Select
+from sqlalchemy.sql.base import Executable
 
 from ..errors import SQLLayerError
+from ..system import first_line
 from .ddl import Explain
 from .rows import Row, format_table, iter_rows
 
@@ -33,13 +35,12 @@ def compile_sql(stmt: Select, engine: Engine, *, literal: bool = True) -> str:
     return str(compiled) + (f"\n-- parameters: {params!r}" if params else "")
 
 
-def _run(stmt: Any, engine: Engine, fetch: Callable[[CursorResult[Any]], T]) -> T:
+def _run(stmt: Executable, engine: Engine, fetch: Callable[[CursorResult[Any]], T]) -> T:
     try:
         with engine.connect() as conn:
             return fetch(conn.execute(stmt))
     except DBAPIError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
-        raise SQLLayerError(f"the database refused the query: {reason}") from exc
+        raise SQLLayerError(f"the database refused the query: {first_line(exc)}") from exc
 
 
 def collect(stmt: Select, engine: Engine, names: Sequence[str]) -> list[Row]:

@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from sqlalchemy import Engine, MetaData, Table, and_, func, literal, or_, select
+from sqlalchemy import Connection, Engine, MetaData, Table, and_, func, literal, or_, select
 from sqlalchemy.exc import DBAPIError, NoSuchTableError
 from sqlalchemy.sql import Select
 
 from ..errors import SQLLayerError
+from ..status import CHECK_FAILURES, CheckStatus, Severity
+from ..system import first_line
 
 __all__ = [
     "SEVERITIES",
@@ -30,7 +32,7 @@ __all__ = [
     "unique",
 ]
 
-SEVERITIES = ("error", "warn")
+SEVERITIES = tuple(severity.value for severity in Severity)
 SAMPLE_ROWS = 5
 
 
@@ -39,18 +41,18 @@ class CheckOutcome:
     """One check's result: ``status`` is pass, fail (severity error), warn, or error."""
 
     name: str
-    severity: str
-    status: str
+    severity: Severity
+    status: CheckStatus
     failing_rows: int
     sample: str | None = None
 
     @property
     def failed(self) -> bool:
         """Whether this outcome fails its task."""
-        return self.status in ("fail", "error")
+        return self.status in CHECK_FAILURES
 
 
-def _columns(columns: Sequence[Any], what: str) -> tuple[str, ...]:
+def _columns(columns: Sequence[str | Sequence[str]], what: str) -> tuple[str, ...]:
     flat = [c for item in columns for c in ([item] if isinstance(item, str) else item)]
     if not flat or not all(isinstance(c, str) and c for c in flat):
         raise SQLLayerError(f"{what}() needs one or more column names, got {list(columns)!r}")
@@ -61,7 +63,7 @@ def _columns(columns: Sequence[Any], what: str) -> tuple[str, ...]:
 class Check:
     """A named SQL assertion; ``table`` overrides the task's own table as the target."""
 
-    severity: str = "error"
+    severity: Severity = Severity.ERROR
     table: str | None = None
     kind: ClassVar[str] = "check"
 
@@ -70,6 +72,7 @@ class Check:
             raise SQLLayerError(
                 f"check severity must be one of {SEVERITIES}, got {self.severity!r}"
             )
+        object.__setattr__(self, "severity", Severity(self.severity))  # "warn" -> Severity.WARN
 
     @property
     def name(self) -> str:
@@ -79,11 +82,11 @@ class Check:
     def _arguments(self) -> list[str]:
         return []
 
-    def failing(self, target: Table, conn: Any) -> Select:
+    def failing(self, target: Table, conn: Connection) -> Select:
         """The rows that break the check."""
         raise NotImplementedError
 
-    def count_failures(self, conn: Any, target: Table) -> int:
+    def count_failures(self, conn: Connection, target: Table) -> int:
         query = self.failing(target, conn).subquery()
         return int(conn.scalar(select(func.count()).select_from(query)) or 0)
 
@@ -102,14 +105,17 @@ class Check:
         except NoSuchTableError:
             return self._error(f"table {target_name!r} does not exist")
         except (SQLLayerError, DBAPIError) as exc:
-            reason = getattr(exc, "orig", None) or exc
-            return self._error(str(reason).splitlines()[0])
-        status = "pass" if not failures else ("fail" if self.severity == "error" else "warn")
-        return CheckOutcome(self.name, self.severity, status, failures, sample)
+            return self._error(first_line(exc))
+        return CheckOutcome(self.name, self.severity, self._status(failures), failures, sample)
+
+    def _status(self, failures: int) -> CheckStatus:
+        if not failures:
+            return CheckStatus.PASS
+        return CheckStatus.FAIL if self.severity == Severity.ERROR else CheckStatus.WARN
 
     def _error(self, message: str) -> CheckOutcome:
         sample = json.dumps({"error": message})
-        return CheckOutcome(self.name, self.severity, "error", 0, sample)
+        return CheckOutcome(self.name, self.severity, CheckStatus.ERROR, 0, sample)
 
     def _require(self, target: Table, columns: Sequence[str] = ()) -> None:
         wanted = columns or getattr(self, "columns", ())
@@ -129,7 +135,7 @@ class _Unique(Check):
     def _arguments(self) -> list[str]:
         return list(self.columns)
 
-    def failing(self, target: Table, conn: Any) -> Select:
+    def failing(self, target: Table, conn: Connection) -> Select:
         cols = [target.c[c] for c in self.columns]
         return select(*cols, func.count().label("n")).group_by(*cols).having(func.count() > 1)
 
@@ -142,14 +148,14 @@ class _NotNull(Check):
     def _arguments(self) -> list[str]:
         return list(self.columns)
 
-    def failing(self, target: Table, conn: Any) -> Select:
+    def failing(self, target: Table, conn: Connection) -> Select:
         return select(target).where(or_(*(target.c[c].is_(None) for c in self.columns)))
 
 
 @dataclass(frozen=True, kw_only=True)
 class _AcceptedValues(Check):
     column: str
-    values: tuple[Any, ...]
+    values: tuple[object, ...]
     kind: ClassVar[str] = "accepted_values"
 
     @property
@@ -159,7 +165,7 @@ class _AcceptedValues(Check):
     def _arguments(self) -> list[str]:
         return [self.column, repr(list(self.values))]
 
-    def failing(self, target: Table, conn: Any) -> Select:
+    def failing(self, target: Table, conn: Connection) -> Select:
         col = target.c[self.column]
         return select(target).where(and_(col.is_not(None), col.not_in(self.values)))
 
@@ -173,7 +179,7 @@ class _RowCount(Check):
     def _arguments(self) -> list[str]:
         return [f"{k}={v}" for k, v in (("min", self.min), ("max", self.max)) if v is not None]
 
-    def failing(self, target: Table, conn: Any) -> Select:
+    def failing(self, target: Table, conn: Connection) -> Select:
         n = select(func.count()).select_from(target).scalar_subquery()
         bounds = []
         if self.min is not None:
@@ -199,7 +205,7 @@ class _Relationships(Check):
     def _arguments(self) -> list[str]:
         return [self.column, f"{self.to}.{self.field}"]
 
-    def failing(self, target: Table, conn: Any) -> Select:
+    def failing(self, target: Table, conn: Connection) -> Select:
         parent = Table(self.to, MetaData(), schema=target.schema, autoload_with=conn)
         if self.field not in parent.c:
             raise SQLLayerError(f"{self.name}: table {self.to!r} has no column {self.field!r}")
@@ -207,18 +213,22 @@ class _Relationships(Check):
         return select(target).where(col.is_not(None), col.not_in(select(parent.c[self.field])))
 
 
-def unique(*columns: str, severity: str = "error", table: str | None = None) -> Check:
+def unique(*columns: str, severity: str = Severity.ERROR, table: str | None = None) -> Check:
     """No two rows share the same value(s) of ``columns``."""
     return _Unique(columns=_columns(columns, "unique"), severity=severity, table=table)
 
 
-def not_null(*columns: str, severity: str = "error", table: str | None = None) -> Check:
+def not_null(*columns: str, severity: str = Severity.ERROR, table: str | None = None) -> Check:
     """None of ``columns`` is NULL in any row."""
     return _NotNull(columns=_columns(columns, "not_null"), severity=severity, table=table)
 
 
 def accepted_values(
-    column: str, values: Sequence[Any], *, severity: str = "error", table: str | None = None
+    column: str,
+    values: Sequence[object],
+    *,
+    severity: str = Severity.ERROR,
+    table: str | None = None,
 ) -> Check:
     """Every non-NULL value of ``column`` is one of ``values``."""
     _columns([column], "accepted_values")
@@ -231,7 +241,7 @@ def row_count(
     *,
     min: int | None = None,
     max: int | None = None,
-    severity: str = "error",
+    severity: str = Severity.ERROR,
     table: str | None = None,
 ) -> Check:
     """The table has at least ``min`` and at most ``max`` rows."""
@@ -247,7 +257,7 @@ def relationships(
     *,
     to: str,
     field: str | None = None,
-    severity: str = "error",
+    severity: str = Severity.ERROR,
     table: str | None = None,
 ) -> Check:
     """Every non-NULL ``column`` value exists in ``to.field`` (a foreign key, checked)."""
@@ -266,7 +276,7 @@ _FACTORIES = {
 }
 
 
-def checks_from_config(items: Any, *, where: str = "checks") -> list[Check]:
+def checks_from_config(items: object, *, where: str = "checks") -> list[Check]:
     """Checks written in settings.yml, e.g. ``- unique: [id]`` or ``- row_count: {min: 1}``."""
     if items is None:
         return []
@@ -283,7 +293,7 @@ def checks_from_config(items: Any, *, where: str = "checks") -> list[Check]:
     return built
 
 
-def _one_check(item: Any) -> Check:
+def _one_check(item: object) -> Check:
     if not isinstance(item, Mapping) or len(item) != 1:
         raise SQLLayerError(
             f"each check is a one-key mapping such as {{unique: [id]}}, got {item!r}"

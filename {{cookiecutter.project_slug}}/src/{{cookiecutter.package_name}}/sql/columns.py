@@ -16,10 +16,13 @@ from sqlalchemy.sql import ColumnElement, visitors
 from sqlalchemy.sql.elements import ColumnClause, Label, Over
 from sqlalchemy.sql.selectable import FromClause
 from sqlalchemy.sql.util import ClauseAdapter, surface_selectables
+from sqlalchemy.sql.visitors import ExternallyTraversible
 
 from ..errors import SQLLayerError
 
 __all__ = [
+    "ColumnRef",
+    "Expr",
     "Lineage",
     "adapt",
     "foreign_froms",
@@ -30,34 +33,36 @@ __all__ = [
     "to_expression",
 ]
 
+# A SQL column expression of whatever SQL type: a table's column, ``df.amount * 2``, a label.
+Expr = ColumnElement[Any]
+# How a caller names a column: by its name, or by an expression (``df.amount``).
+ColumnRef = str | Expr
 # id(earlier column) -> (that column, kept alive so the id stays unique; its current stand-in)
-Lineage = Mapping[int, tuple[ColumnElement[Any], ColumnElement[Any]]]
+Lineage = Mapping[int, tuple[Expr, Expr]]
 
 
-def name_of(column: ColumnElement[Any]) -> str:
+def name_of(column: Expr) -> str:
     """The output name of a selected column."""
     return str(column.key)
 
 
-def is_plain(column: ColumnElement[Any]) -> bool:
+def is_plain(column: Expr) -> bool:
     """A bare column of a table or subquery (not a computed, labelled expression)."""
     return isinstance(column, ColumnClause) and not isinstance(column, Label)
 
 
-def has_window(expressions: Iterable[ColumnElement[Any]]) -> bool:
+def has_window(expressions: Iterable[Expr]) -> bool:
     """Whether any expression contains a window function (``... OVER (...)``)."""
     return any(isinstance(node, Over) for expr in expressions for node in visitors.iterate(expr))
 
 
-def adapt(
-    expr: ColumnElement[Any], lineage: Lineage, froms: Sequence[FromClause]
-) -> ColumnElement[Any]:
+def adapt(expr: Expr, lineage: Lineage, froms: Sequence[FromClause]) -> Expr:
     """Rewrite ``expr`` so that every column it names is one of ``froms``' columns."""
     if not foreign_froms([expr], froms):
         return expr  # already written against these FROM items: nothing to rewrite
     if lineage:
 
-        def replace(element: Any, **_: Any) -> Any:
+        def replace(element: ExternallyTraversible, **_: object) -> Expr | None:
             hit = lineage.get(id(element))
             return hit[1] if hit is not None and hit[0] is element else None
 
@@ -67,9 +72,7 @@ def adapt(
     return expr
 
 
-def foreign_froms(
-    expressions: Iterable[ColumnElement[Any]], froms: Sequence[FromClause]
-) -> list[FromClause]:
+def foreign_froms(expressions: Iterable[Expr], froms: Sequence[FromClause]) -> list[FromClause]:
     """FROM items the expressions reference that are not (inside) ``froms``."""
     allowed = {id(s) for from_ in froms for s in surface_selectables(from_)}
     found: list[FromClause] = []
@@ -80,18 +83,17 @@ def foreign_froms(
     return found
 
 
-def to_expression(value: Any) -> ColumnElement[Any]:
+def to_expression(value: object) -> Expr:
     """A SQL expression from a column, an expression or a plain Python value."""
     if isinstance(value, ColumnElement):
         return value
-    if hasattr(value, "__clause_element__"):
-        return value.__clause_element__()
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return literal(value)
+    clause = getattr(value, "__clause_element__", None)
+    if clause is not None:
+        return clause()
     return literal(value)
 
 
-def named(expr: ColumnElement[Any], name: str | None = None) -> ColumnElement[Any]:
+def named(expr: Expr, name: str | None = None) -> Expr:
     """``expr`` under ``name``; an unnamed computed expression is refused with a hint."""
     if name is not None:
         if not isinstance(name, str) or not name:

@@ -7,21 +7,20 @@ statement and run it where the data lives.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from sqlalchemy import Engine
 from sqlalchemy import cast as sa_cast
-from sqlalchemy import select
+from sqlalchemy import func
 from sqlalchemy.sql import ColumnElement, Select
-from sqlalchemy.sql.elements import Label
-from sqlalchemy.sql.selectable import CompoundSelect, FromClause
 from sqlalchemy.types import TypeEngine
 
-from ..errors import AmbiguousColumnError, ColumnNotFoundError, SQLLayerError
+from ..errors import SQLLayerError
 from . import actions
-from .columns import Lineage, adapt, foreign_froms, has_window, name_of, named, to_expression
-from .grouping import GroupedData, aggregate
+from .columns import ColumnRef, Expr, name_of
+from .frame_state import FrameState
+from .grouping import AggSpec, aggregate
 from .joins import join_frames, union_frames
 from .materialize import materialize as _materialize
 from .rows import Row
@@ -32,21 +31,14 @@ if TYPE_CHECKING:
 
     from .session import Session
 
-__all__ = ["DataFrame"]
+__all__ = ["DataFrame", "GroupedData"]
 
-# What each kind of step cannot stack on top of without wrapping the query in a subquery.
-_WRAP_BEFORE = {
-    "project": {"grouped", "distinct", "limited", "opaque"},
-    "filter": {"grouped", "distinct", "limited", "opaque", "window"},
-    "group": {"grouped", "distinct", "limited", "opaque", "window", "ordered"},
-    "order": {"limited", "opaque"},
-    "limit": {"limited", "opaque"},
-    "distinct": {"limited", "opaque"},
-}
+# A column argument, or a list of them (``select(["a", "b"])``).
+Columns = ColumnRef | Sequence[ColumnRef]
 
 
-def _flatten(items: Sequence[Any]) -> list[Any]:
-    out: list[Any] = []
+def _flatten(items: Sequence[Columns]) -> list[ColumnRef]:
+    out: list[ColumnRef] = []
     for item in items:
         out.extend(item if isinstance(item, (list, tuple)) else [item])
     return out
@@ -59,110 +51,56 @@ class DataFrame:
     with methods).
     """
 
-    __slots__ = ("_select", "_engine", "_session", "_lineage", "_flags", "_froms", "_cols")
+    __slots__ = ("_state", "_session")
 
-    def __init__(self, base: Any, engine: Engine, *, session: Session | None = None):
-        if isinstance(base, FromClause):
-            stmt, flags, froms = select(*base.c).select_from(base), {"plain"}, (base,)
-        elif isinstance(base, (Select, CompoundSelect)):
-            stmt, flags, froms = base, {"opaque"}, tuple(base.get_final_froms())
-        else:
-            raise SQLLayerError(
-                f"DataFrame(base, engine) needs a select, CTE, subquery or table as base, "
-                f"got {type(base).__name__}"
-            )
-        self._init(stmt, engine, session, {}, frozenset(flags), froms)
+    def __init__(self, base: object, engine: Engine, *, session: Session | None = None):
+        self._bind(FrameState.over(base, engine), session)
 
-    def _init(
-        self,
-        stmt: Select,
-        engine: Engine,
-        session: Session | None,
-        lineage: Lineage,
-        flags: frozenset[str],
-        froms: tuple[FromClause, ...],
-        check: bool = True,
-    ) -> None:
-        if check and not list(stmt.selected_columns):
-            raise SQLLayerError("a DataFrame needs at least one column; this one has none")
-        values = (stmt, engine, session, lineage, flags, froms, None)
-        for slot, value in zip(self.__slots__, values):
-            object.__setattr__(self, slot, value)
+    def _bind(self, state: FrameState, session: Session | None) -> None:
+        object.__setattr__(self, "_state", state)
+        object.__setattr__(self, "_session", session)
 
-    def _new(
-        self,
-        stmt: Select,
-        lineage: Lineage | None = None,
-        flags: Iterable[str] = frozenset(),
-        froms: tuple[FromClause, ...] | None = None,
-    ) -> DataFrame:
+    def _with(self, state: FrameState) -> DataFrame:
+        """A DataFrame over ``state`` in this frame's session."""
         frame = object.__new__(DataFrame)
-        lineage = self._lineage if lineage is None else lineage
-        froms = self._froms if froms is None else froms
-        # steps refuse an empty column list themselves; re-checking here costs a column scan
-        frame._init(stmt, self._engine, self._session, lineage, frozenset(flags), froms, False)
+        frame._bind(state, self._session)
         return frame
 
-    def _derive(
-        self,
-        stmt: Select,
-        lineage: Mapping[int, Any],
-        froms: tuple[FromClause, ...],
-        plain: bool = False,
-    ) -> DataFrame:
-        """A frame over fresh FROM items (joins, unions): new lineage, nothing pending."""
-        return self._new(stmt, dict(lineage), {"plain"} if plain else set(), froms)
-
-    def __setattr__(self, name: str, value: Any) -> None:
+    def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("a DataFrame is immutable; transformations return a new DataFrame")
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        url = self._engine.url.render_as_string(hide_password=False)
-        return (_restore, (self._select, url, self._flags))
+    def __reduce__(self) -> tuple[Callable[..., DataFrame], tuple[Select, str, frozenset[str]]]:
+        url = self._state.engine.url.render_as_string(hide_password=False)
+        return (_restore, (self._state.query, url, self._state.flags))
 
     def __copy__(self) -> DataFrame:
         return self
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> DataFrame:
+    def __deepcopy__(self, memo: dict[int, object]) -> DataFrame:
         return self
 
     # -- columns -------------------------------------------------------------------------
 
     @property
-    def _selected(self) -> tuple[ColumnElement[Any], ...]:
-        """The selected columns, computed once per frame (SQLAlchemy rebuilds them per call)."""
-        if self._cols is None:
-            object.__setattr__(self, "_cols", tuple(self._select.selected_columns))
-        return self._cols  # type: ignore[return-value]
-
-    @property
     def columns(self) -> list[str]:
         """The column names, in order."""
-        return [name_of(c) for c in self._selected]
+        return self._state.columns
 
     @property
     def schema(self) -> dict[str, TypeEngine[Any]]:
         """Column name → SQLAlchemy type."""
-        return {name_of(c): c.type for c in self._selected}
+        return {name_of(c): c.type for c in self._state.selected}
 
     @property
     def dtypes(self) -> list[tuple[str, str]]:
         """``(name, type)`` pairs, Spark's spelling."""
         return [(name, str(type_)) for name, type_ in self.schema.items()]
 
-    def _column(self, name: str) -> ColumnElement[Any]:
-        found = [c for c in self._selected if name_of(c) == name]
-        if len(found) == 1:
-            return found[0]
-        if not found:
-            raise ColumnNotFoundError(name, self.columns)
-        raise AmbiguousColumnError(name)
-
-    def __getattr__(self, name: str) -> ColumnElement[Any]:
+    def __getattr__(self, name: str) -> Expr:
         if name.startswith("_"):  # private and dunder lookups (copy, pickle) never hit columns
             hint = f"; reach the column as df[{name!r}]" if name in self._known_columns() else ""
             raise AttributeError(f"{type(self).__name__} has no attribute {name!r}{hint}")
-        return self._column(name)
+        return self._state.column(name)
 
     def _known_columns(self) -> list[str]:
         try:
@@ -170,9 +108,9 @@ class DataFrame:
         except AttributeError:  # not initialised yet (during unpickling)
             return []
 
-    def __getitem__(self, key: Any) -> Any:
+    def __getitem__(self, key: object) -> Any:
         if isinstance(key, str):
-            return self._column(key)
+            return self._state.column(key)
         if isinstance(key, (list, tuple)):
             return self.select(*key)
         if isinstance(key, ColumnElement):
@@ -181,7 +119,7 @@ class DataFrame:
             f"DataFrame indices are column names, lists of names or conditions, not {key!r}"
         )
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> NoReturn:
         raise TypeError("a DataFrame is not iterable; use collect() or iter_batches(size)")
 
     def __dir__(self) -> list[str]:
@@ -190,80 +128,16 @@ class DataFrame:
     def __repr__(self) -> str:
         return "DataFrame[" + ", ".join(f"{n}: {t}" for n, t in self.dtypes) + "]"
 
-    # -- building blocks -----------------------------------------------------------------
-
-    def _is_plain(self) -> bool:
-        return "plain" in self._flags
-
-    def _refuse_ambiguous(self) -> None:
-        seen: set[str] = set()
-        for name in self.columns:
-            if name in seen:
-                raise AmbiguousColumnError(name)
-            seen.add(name)
-
-    def _prepared(self, step: str) -> DataFrame:
-        """This frame, or it wrapped in a subquery when ``step`` cannot stack on it."""
-        return self._wrapped() if self._flags & _WRAP_BEFORE[step] else self
-
-    def _wrapped(self, name: str | None = None) -> DataFrame:
-        self._refuse_ambiguous()
-        sub = self._select.subquery(name)
-        mapping = {id(c): (c, s) for c, s in zip(self._selected, sub.c)}
-        lineage = {
-            key: (old, mapping[id(current)][1])
-            for key, (old, current) in self._lineage.items()
-            if id(current) in mapping
-        }
-        lineage.update(mapping)
-        return self._new(select(*sub.c).select_from(sub), lineage, {"plain"}, (sub,))
-
-    def _resolve(self, value: Any) -> ColumnElement[Any]:
-        """A column name or expression, pointed at this frame's FROM items."""
-        if isinstance(value, str):
-            return self._column(value)
-        expr = to_expression(value)
-        return adapt(expr, self._lineage, self._froms)
-
-    def _checked(self, stmt: Select, what: str, exprs: Sequence[Any]) -> Select:
-        """Refuse a step whose expressions reach for columns this frame does not have."""
-        strangers = foreign_froms(exprs, self._froms)
-        if strangers:
-            names = ", ".join(getattr(f, "name", None) or str(f) for f in strangers)
-            raise SQLLayerError(
-                f"{what} uses columns of {names}, which is not part of this DataFrame (columns: "
-                f"{', '.join(self.columns)}); join it first or use this DataFrame's columns"
-            )
-        return stmt
-
-    def _project(self, columns: Sequence[ColumnElement[Any]], what: str) -> DataFrame:
-        if not columns:
-            raise SQLLayerError(f"{what} would leave a DataFrame with no columns")
-        stmt = self._select.with_only_columns(*columns, maintain_column_froms=False)
-        kept = {id(c) for c in self._selected}
-        added = [c for c in columns if id(c) not in kept]
-        flags = set(self._flags - {"plain"}) | ({"window"} if has_window(added) else set())
-        frame = self._new(self._checked(stmt, what, added), None, flags)
-        object.__setattr__(frame, "_cols", tuple(columns))
-        return frame
-
     # -- transformations -----------------------------------------------------------------
 
-    def select(self, *columns: Any) -> DataFrame:
+    def select(self, *columns: Columns) -> DataFrame:
         """Keep these columns/expressions: names, ``df.col``, labelled expressions, ``"*"``."""
         items = _flatten(columns)
         if not items:
             raise SQLLayerError("select() needs at least one column; a DataFrame cannot be empty")
-        base = self._prepared("project")
-        out: list[ColumnElement[Any]] = []
-        for item in items:
-            if item == "*":
-                out.extend(base._selected)
-            else:
-                out.append(named(base._resolve(item)))
-        return base._project(out, "select()")
+        return self._with(self._state.pick(items))
 
-    def where(self, condition: Any) -> DataFrame:
+    def where(self, condition: Expr) -> DataFrame:
         """Keep the rows where ``condition`` holds."""
         if not isinstance(condition, ColumnElement) and not hasattr(
             condition, "__clause_element__"
@@ -271,14 +145,11 @@ class DataFrame:
             raise SQLLayerError(
                 f"where() takes a SQL condition such as df.amount > 10, got {condition!r}"
             )
-        base = self._prepared("filter")
-        resolved = base._resolve(condition)
-        stmt = base._checked(base._select.where(resolved), "where()", [resolved])
-        return base._new(stmt, None, base._flags - {"plain"})
+        return self._with(self._state.filtered(condition))
 
     filter = where
 
-    def with_column(self, name: str, expr: Any) -> DataFrame:
+    def with_column(self, name: str, expr: object) -> DataFrame:
         """Add (or replace, in place) the column ``name`` computed by ``expr``.
 
         ``expr`` is an expression, a Python value, or a string naming a column (wrap text
@@ -286,46 +157,37 @@ class DataFrame:
         """
         return self.with_columns({name: expr})
 
-    def with_columns(self, columns: Mapping[str, Any] | None = None, **more: Any) -> DataFrame:
+    def with_columns(
+        self, columns: Mapping[str, object] | None = None, **more: object
+    ) -> DataFrame:
         """Add or replace several columns, each computed from this frame's columns."""
-        wanted = {**(columns or {}), **more}
-        base = self._prepared("project")
-        new = {name: named(base._resolve(expr), name) for name, expr in wanted.items()}
-        out = [new.pop(name_of(c), c) for c in base._selected]
-        return base._project([*out, *new.values()], "with_columns()")
+        return self._with(self._state.with_columns({**(columns or {}), **more}))
 
     withColumn = with_column
 
     def with_column_renamed(self, existing: str, new: str) -> DataFrame:
         """Rename one column."""
-        base = self._prepared("project")
-        target = base._column(existing)
-        inner = target.element if isinstance(target, Label) else target
-        out = [named(inner, new) if c is target else c for c in base._selected]
-        return base._project(out, "with_column_renamed()")
+        return self._with(self._state.renamed(existing, new))
 
     withColumnRenamed = with_column_renamed
 
-    def drop(self, *columns: Any) -> DataFrame:
+    def drop(self, *columns: Columns) -> DataFrame:
         """Remove these columns (names or ``df.col``)."""
-        base = self._prepared("project")
-        doomed = {id(base._resolve(c)) for c in _flatten(columns)}
-        out = [c for c in base._selected if id(c) not in doomed]
-        return base._project(out, "drop()")
+        return self._with(self._state.dropped(_flatten(columns)))
 
-    def cast(self, column: Any, type_: Any) -> DataFrame:
+    def cast(
+        self, column: ColumnRef, type_: TypeEngine[Any] | type[TypeEngine[Any]] | str
+    ) -> DataFrame:
         """Replace a column by its value cast to ``type_`` (a SQLAlchemy type or a name)."""
-        base = self._prepared("project")
-        target = base._resolve(column)
-        return base.with_column(name_of(target), sa_cast(target, resolve_type(type_)))
+        base = self._state.prepared("project")
+        target = base.resolve(column)
+        return self._with(
+            base.with_columns({name_of(target): sa_cast(target, resolve_type(type_))})
+        )
 
-    def order_by(self, *columns: Any) -> DataFrame:
+    def order_by(self, *columns: Columns) -> DataFrame:
         """Sort by these columns (``df.col.desc()`` for descending); replaces any earlier sort."""
-        base = self._prepared("order")
-        keys = [base._resolve(c) for c in _flatten(columns)]
-        stmt = base._select.order_by(None).order_by(*keys)
-        stmt = base._checked(stmt, "order_by()", keys)
-        return base._new(stmt, None, (base._flags - {"plain"}) | {"ordered"})
+        return self._with(self._state.ordered(_flatten(columns)))
 
     sort = orderBy = order_by
 
@@ -339,14 +201,11 @@ class DataFrame:
             raise SQLLayerError(
                 f"limit() takes non-negative integers, got n={n!r}, offset={offset!r}"
             )
-        base = self._prepared("limit")
-        stmt = base._select.limit(n).offset(offset)
-        return base._new(stmt, None, (base._flags - {"plain"}) | {"limited"})
+        return self._with(self._state.limited(n, offset))
 
     def distinct(self) -> DataFrame:
         """Drop duplicate rows."""
-        base = self._prepared("distinct")
-        return base._new(base._select.distinct(), None, (base._flags - {"plain"}) | {"distinct"})
+        return self._with(self._state.deduplicated())
 
     drop_duplicates = distinct
 
@@ -354,9 +213,9 @@ class DataFrame:
         """This frame as a named subquery, e.g. to join a DataFrame with itself."""
         if not isinstance(name, str) or not name:
             raise SQLLayerError(f"alias() takes a non-empty name, got {name!r}")
-        return self._wrapped(name)
+        return self._with(self._state.wrapped(name))
 
-    def group_by(self, *columns: Any, agg: Any = None) -> Any:
+    def group_by(self, *columns: Columns, agg: AggSpec | None = None) -> GroupedData | DataFrame:
         """Group rows; with ``agg={col_or_name: (func, alias)}`` aggregate them right away.
 
         Without ``agg`` a :class:`GroupedData` is returned: call ``.agg(...)`` or ``.count()``.
@@ -368,17 +227,19 @@ class DataFrame:
 
     groupBy = group_by
 
-    def agg(self, spec: Any = None, *exprs: Any) -> DataFrame:
+    def agg(self, spec: AggSpec | Expr | None = None, *exprs: Expr) -> DataFrame:
         """Aggregate the whole frame into one row."""
         return self._aggregate((), spec, exprs)
 
-    def _aggregate(self, keys: Sequence[Any], spec: Any, exprs: Sequence[Any]) -> DataFrame:
-        return aggregate(self, keys, spec, exprs)
+    def _aggregate(
+        self, keys: Sequence[ColumnRef], spec: AggSpec | Expr | None, exprs: Sequence[Expr]
+    ) -> DataFrame:
+        return self._with(aggregate(self._state, keys, spec, exprs))
 
     def join(
         self,
         other: DataFrame,
-        on: Any = None,
+        on: ColumnRef | Sequence[str] | None = None,
         how: str = "inner",
         *,
         suffixes: Sequence[str] | None = None,
@@ -389,7 +250,7 @@ class DataFrame:
         """
         if not isinstance(other, DataFrame):
             raise SQLLayerError(f"join() takes a DataFrame, got {type(other).__name__}")
-        return join_frames(self, other, on, how, suffixes)
+        return self._with(join_frames(self._state, other._state, on, how, suffixes))
 
     def union(self, other: DataFrame) -> DataFrame:
         """Rows of both frames, matched by column name, duplicates removed (SQL UNION)."""
@@ -404,47 +265,48 @@ class DataFrame:
     def _set_operation(self, other: DataFrame, *, distinct: bool) -> DataFrame:
         if not isinstance(other, DataFrame):
             raise SQLLayerError(f"union takes a DataFrame, got {type(other).__name__}")
-        return union_frames(self, other, distinct=distinct)
+        return self._with(union_frames(self._state, other._state, distinct=distinct))
 
     # -- actions -------------------------------------------------------------------------
 
     def sql(self, *, literal: bool = True) -> str:
         """The compiled SQL for this engine's dialect (parameters inlined when possible)."""
-        return actions.compile_sql(self._select, self._engine, literal=literal)
+        return actions.compile_sql(self._state.query, self._state.engine, literal=literal)
 
     def explain(self) -> str:
         """The database's query plan for this frame, printed and returned."""
-        return actions.explain(self._select, self._engine)
+        return actions.explain(self._state.query, self._state.engine)
 
     def collect(self) -> list[Row]:
         """Every row, as Rows (``row.col``, ``row["col"]``, ``row[0]``, ``dict(row)``)."""
-        return actions.collect(self._select, self._engine, self.columns)
+        return actions.collect(self._state.query, self._state.engine, self.columns)
 
     def first(self) -> Row | None:
         """The first row, or None when there is none."""
-        rows = actions.collect(self._prepared("limit")._select.limit(1), self._engine, self.columns)
+        stmt = self._state.limited(1).query
+        rows = actions.collect(stmt, self._state.engine, self.columns)
         return rows[0] if rows else None
 
     def count(self) -> int:
         """The number of rows."""
-        return actions.count(self._select, self._engine)
+        return actions.count(self._state.query, self._state.engine)
 
     def show(self, n: int = 20, truncate: bool | int = True) -> None:
         """Print the first ``n`` rows as an aligned table, like Spark's ``show``."""
         if not isinstance(n, int) or n < 0:
             raise SQLLayerError(f"show(n) takes a non-negative integer, got {n!r}")
-        stmt = self._prepared("limit")._select.limit(n + 1)
-        print(actions.render(stmt, self._engine, self.columns, n, truncate))
+        stmt = self._state.limited(n + 1).query
+        print(actions.render(stmt, self._state.engine, self.columns, n, truncate))
 
     def to_pandas(self) -> pandas.DataFrame:
         """All rows as a pandas DataFrame."""
-        return actions.to_pandas(self._select, self._engine)
+        return actions.to_pandas(self._state.query, self._state.engine)
 
     toPandas = to_pandas
 
     def iter_batches(self, size: int = 10_000) -> Iterator[list[Row]]:
         """Stream the rows in lists of at most ``size``, without loading them all."""
-        return actions.iter_batches(self._select, self._engine, self.columns, size)
+        return actions.iter_batches(self._state.query, self._state.engine, self.columns, size)
 
     def materialize(
         self,
@@ -455,12 +317,12 @@ class DataFrame:
         indexes: Sequence[str | Sequence[str]] | None = None,
     ) -> int:
         """Store this frame as a table, view or incremental table; returns rows written."""
-        self._refuse_ambiguous()
+        self._state.refuse_ambiguous()
         if schema is None and self._session is not None:
             schema = self._session.schema
         rows = _materialize(
-            self._engine,
-            self._select,
+            self._state.engine,
+            self._state.query,
             name,
             as_=as_,
             unique_key=unique_key,
@@ -479,10 +341,47 @@ class DataFrame:
         return self.materialize(name, as_=modes[mode])
 
 
-def _restore(stmt: Any, url: str, flags: frozenset[str]) -> DataFrame:
-    frame = object.__new__(DataFrame)
+class GroupedData:
+    """``df.group_by(...)`` without ``agg=``: call ``.agg(...)`` or ``.count()`` on it."""
+
+    def __init__(self, frame: DataFrame, keys: Sequence[ColumnRef]):
+        self._frame = frame
+        self._keys = tuple(keys)
+
+    def agg(self, spec: AggSpec | Expr | None = None, *exprs: Expr) -> DataFrame:
+        """Aggregate each group: a dict spec and/or labelled aggregate expressions."""
+        return self._frame._aggregate(self._keys, spec, exprs)
+
+    def count(self) -> DataFrame:
+        """Rows per group, in a column named ``count``."""
+        return self.agg(None, func.count().label("count"))
+
+    def _simple(self, name: str, columns: Sequence[ColumnRef]) -> DataFrame:
+        spec = {c: (name, f"{name}_{c if isinstance(c, str) else name_of(c)}") for c in columns}
+        return self.agg(spec)
+
+    def sum(self, *columns: ColumnRef) -> DataFrame:
+        """``sum_<col>`` per group for each column."""
+        return self._simple("sum", columns)
+
+    def avg(self, *columns: ColumnRef) -> DataFrame:
+        """``avg_<col>`` per group for each column."""
+        return self._simple("avg", columns)
+
+    def min(self, *columns: ColumnRef) -> DataFrame:
+        """``min_<col>`` per group for each column."""
+        return self._simple("min", columns)
+
+    def max(self, *columns: ColumnRef) -> DataFrame:
+        """``max_<col>`` per group for each column."""
+        return self._simple("max", columns)
+
+
+def _restore(stmt: Select, url: str, flags: frozenset[str]) -> DataFrame:
+    """Unpickle a DataFrame: the same select on a new engine for the same URL."""
     from ..db.engine import make_engine
 
-    froms = tuple(stmt.get_final_froms())
-    frame._init(stmt, make_engine(url), None, {}, flags, froms)
+    frame = object.__new__(DataFrame)
+    state = FrameState.checked_new(stmt, make_engine(url), flags, tuple(stmt.get_final_froms()))
+    frame._bind(state, None)
     return frame

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
 
 from sqlalchemy import distinct, func
-from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.elements import Label
 
 from ..errors import SQLLayerError
-from .columns import is_plain, name_of, named
+from .columns import ColumnRef, Expr, is_plain, name_of, named
+from .frame_state import FrameState
 
-if TYPE_CHECKING:
-    from .dataframe import DataFrame
+__all__ = ["AggFunction", "AggSpec", "aggregate", "aggregations"]
 
-__all__ = ["GroupedData", "aggregate", "aggregations"]
+# An aggregate: ``func.sum``, any callable taking a column, or a name such as ``"sum"``.
+AggFunction = str | Callable[[Expr], Expr]
+# Per column: a function name, ``(function, alias)``, or a list of such pairs.
+AggSpec = Mapping[ColumnRef, str | tuple[AggFunction, str] | list[tuple[AggFunction, str]]]
 
 _NAMED = {"mean": "avg", "average": "avg"}
 
 
-def _function(spec: Any, column: ColumnElement[Any]) -> ColumnElement[Any]:
+def _function(spec: object, column: Expr) -> Expr:
     """Apply an aggregate given as ``func.sum``, any callable, or a name like ``"sum"``."""
     if isinstance(spec, str):
         name = _NAMED.get(spec.lower(), spec.lower())
@@ -34,7 +35,7 @@ def _function(spec: Any, column: ColumnElement[Any]) -> ColumnElement[Any]:
     )
 
 
-def _pairs(value: Any, column_name: str) -> list[tuple[Any, str]]:
+def _pairs(value: object, column_name: str) -> list[tuple[AggFunction, str]]:
     """Normalise one dict value: ``(func, alias)``, a list of those, or a function name."""
     if isinstance(value, str):
         return [(value, f"{value.lower()}_{column_name}")]
@@ -48,18 +49,18 @@ def _pairs(value: Any, column_name: str) -> list[tuple[Any, str]]:
     )
 
 
-def aggregations(frame: DataFrame, spec: Any, extra: Sequence[Any]) -> list[ColumnElement[Any]]:
-    """Labelled aggregate expressions over ``frame``'s columns, in the order given."""
-    out: list[ColumnElement[Any]] = []
+def aggregations(state: FrameState, spec: object, extra: Sequence[object]) -> list[Expr]:
+    """Labelled aggregate expressions over ``state``'s columns, in the order given."""
+    out: list[Expr] = []
     if isinstance(spec, Mapping):
         for key, value in spec.items():
-            column = frame._resolve(key)  # a name is the column, never a string literal
+            column = state.resolve(key)  # a name is the column, never a string literal
             for function, alias in _pairs(value, key if isinstance(key, str) else name_of(column)):
                 out.append(_function(function, column).label(alias))
     elif spec is not None:
         extra = [spec, *extra]
     for expr in extra:
-        resolved = frame._resolve(expr)
+        resolved = state.resolve(expr)
         if not isinstance(resolved, Label):
             raise SQLLayerError(
                 f"the aggregate `{resolved}` has no name; give it one with .label('name')"
@@ -72,50 +73,16 @@ def aggregations(frame: DataFrame, spec: Any, extra: Sequence[Any]) -> list[Colu
     return out
 
 
-def aggregate(frame: DataFrame, keys: Sequence[Any], spec: Any, exprs: Sequence[Any]) -> DataFrame:
-    """``frame`` grouped by ``keys`` (none: one group), with the aggregates asked for."""
-    base = frame._prepared("group")
-    if not all(is_plain(c) for c in base._selected):
-        base = base._wrapped()  # group on plain columns, so GROUP BY never repeats expressions
-    group_cols = [named(base._resolve(k)) for k in keys]
+def aggregate(
+    state: FrameState, keys: Sequence[ColumnRef], spec: object, exprs: Sequence[object]
+) -> FrameState:
+    """``state`` grouped by ``keys`` (none: one group), with the aggregates asked for."""
+    base = state.prepared("group")
+    if not all(is_plain(c) for c in base.selected):
+        base = base.wrapped()  # group on plain columns, so GROUP BY never repeats expressions
+    group_cols = [named(base.resolve(k)) for k in keys]
     aggs = aggregations(base, spec, exprs)
     grouping = [c.element if isinstance(c, Label) else c for c in group_cols]
-    stmt = base._select.with_only_columns(*group_cols, *aggs, maintain_column_froms=False)
-    stmt = base._checked(stmt.group_by(*grouping), "group_by()", [*group_cols, *aggs])
-    return base._new(stmt, None, {"grouped"})
-
-
-class GroupedData:
-    """``df.group_by(...)`` without ``agg=``: call ``.agg(...)`` or ``.count()`` on it."""
-
-    def __init__(self, frame: DataFrame, keys: Sequence[Any]):
-        self._frame = frame
-        self._keys = tuple(keys)
-
-    def agg(self, spec: Any = None, *exprs: Any) -> DataFrame:
-        """Aggregate each group: a dict spec and/or labelled aggregate expressions."""
-        return self._frame._aggregate(self._keys, spec, exprs)
-
-    def count(self) -> DataFrame:
-        """Rows per group, in a column named ``count``."""
-        return self.agg(None, func.count().label("count"))
-
-    def _simple(self, name: str, columns: Sequence[Any]) -> DataFrame:
-        spec = {c: (name, f"{name}_{c if isinstance(c, str) else name_of(c)}") for c in columns}
-        return self.agg(spec)
-
-    def sum(self, *columns: Any) -> DataFrame:
-        """``sum_<col>`` per group for each column."""
-        return self._simple("sum", columns)
-
-    def avg(self, *columns: Any) -> DataFrame:
-        """``avg_<col>`` per group for each column."""
-        return self._simple("avg", columns)
-
-    def min(self, *columns: Any) -> DataFrame:
-        """``min_<col>`` per group for each column."""
-        return self._simple("min", columns)
-
-    def max(self, *columns: Any) -> DataFrame:
-        """``max_<col>`` per group for each column."""
-        return self._simple("max", columns)
+    stmt = base.query.with_only_columns(*group_cols, *aggs, maintain_column_froms=False)
+    stmt = base.checked(stmt.group_by(*grouping), "group_by()", [*group_cols, *aggs])
+    return base.step(stmt, {"grouped"})

@@ -11,7 +11,6 @@ picked, renamed, or ``suffixes`` are given.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, exists, func, literal, null, select, true, union_all
 from sqlalchemy.sql import ColumnElement, operators
@@ -21,10 +20,8 @@ from sqlalchemy.sql.util import find_tables
 
 from ..errors import SQLLayerError
 from ..system import MYSQL_BACKENDS
-from .columns import adapt, foreign_froms, name_of
-
-if TYPE_CHECKING:
-    from .dataframe import DataFrame
+from .columns import Expr, adapt, foreign_froms, name_of
+from .frame_state import FrameState
 
 __all__ = ["JOIN_KINDS", "join_frames", "union_frames"]
 
@@ -43,47 +40,72 @@ _SYNONYMS = {
     "leftanti": "anti",
 }
 
-Lineage = dict[int, tuple[ColumnElement[Any], ColumnElement[Any]]]
+# id(column) -> (that column, its stand-in among the joined FROM items), as columns.Lineage
+ColumnMap = dict[int, tuple[Expr, Expr]]
 
 
-def _kind(how: str) -> str:
+def _kind(how: str, on: object, suffixes: Sequence[str] | None) -> str:
+    """The join kind ``how`` names, once ``on`` and ``suffixes`` are known to fit it."""
     kind = _SYNONYMS.get(str(how).lower(), str(how).lower())
     if kind not in JOIN_KINDS:
         raise SQLLayerError(f"join(how={how!r}) is not a join kind; use one of {JOIN_KINDS}")
+    if suffixes is not None and (len(suffixes) != 2 or suffixes[0] == suffixes[1]):
+        raise SQLLayerError(f"suffixes must be two different strings, got {suffixes!r}")
+    if (kind == "cross") != (on is None):
+        raise SQLLayerError(
+            "a cross join takes no `on`" if on is not None else f"a {kind} join needs `on`"
+        )
     return kind
 
 
-def _side(frame: DataFrame) -> tuple[FromClause, Lineage, Lineage]:
+def _side(frame: FrameState) -> tuple[FromClause, ColumnMap, ColumnMap]:
     """The FROM item a frame joins as, a map from its columns onto it, and one from ancestors."""
-    if frame._is_plain():
-        from_ = frame._froms[0]
-        direct: Lineage = {id(c): (c, c) for c in frame._selected}
+    if frame.is_plain:
+        from_ = frame.froms[0]
+        direct: ColumnMap = {id(c): (c, c) for c in frame.selected}
     else:
-        frame._refuse_ambiguous()
-        from_ = frame._select.subquery()
-        direct = {id(c): (c, s) for c, s in zip(frame._selected, from_.c)}
+        frame.refuse_ambiguous()
+        from_ = frame.query.subquery()
+        direct = {id(c): (c, s) for c, s in zip(frame.selected, from_.c)}
     ancestors = {
         key: (old, direct[id(current)][1])
-        for key, (old, current) in frame._lineage.items()
+        for key, (old, current) in frame.lineage.items()
         if id(current) in direct and key not in direct
     }
     return from_, direct, ancestors
 
 
+def _sides(
+    left: FrameState, right: FrameState
+) -> tuple[tuple[FromClause, ColumnMap], tuple[FromClause, ColumnMap]]:
+    """Each side's FROM item, and a map from its columns and its ancestors' columns onto it."""
+    (lside, lmap, lold), (rside, rmap, rold) = _side(left), _side(right)
+    if lside is rside or set(lmap) & set(rmap):
+        raise SQLLayerError(
+            "both sides of the join are the same DataFrame (or come from it); give one side "
+            "an alias first: other = df.alias('other')"
+        )
+    # an ancestor column both sides descend from cannot say which side it means
+    shared = set(lold) & set(rold)
+    lmap.update((k, v) for k, v in lold.items() if k not in shared)
+    rmap.update((k, v) for k, v in rold.items() if k not in shared)
+    return (lside, lmap), (rside, rmap)
+
+
 def _condition(
-    on: Any,
-    left: DataFrame,
-    right: DataFrame,
+    on: object,
+    left: FrameState,
+    right: FrameState,
     sides: tuple[FromClause, FromClause],
-    maps: tuple[Lineage, Lineage],
-) -> ColumnElement[Any]:
+    maps: tuple[ColumnMap, ColumnMap],
+) -> Expr:
     """The ON clause written against the two FROM items."""
     if isinstance(on, str):
         on = [on]
     if isinstance(on, (list, tuple)) and all(isinstance(n, str) for n in on):
         if not on:
             raise SQLLayerError("join(on=[]) needs at least one column name")
-        pairs = [(maps[0][id(left._column(n))][1], maps[1][id(right._column(n))][1]) for n in on]
+        pairs = [(maps[0][id(left.column(n))][1], maps[1][id(right.column(n))][1]) for n in on]
         return and_(*(a == b for a, b in pairs))
     if not isinstance(on, ColumnElement):
         raise SQLLayerError(
@@ -100,7 +122,7 @@ def _condition(
     return cond
 
 
-def _equal_keys(cond: ColumnElement[Any], left: FromClause, right: FromClause) -> set[str]:
+def _equal_keys(cond: Expr, left: FromClause, right: FromClause) -> set[str]:
     """Names equated across the two sides in the AND-ed parts of the condition."""
     parts = (
         list(cond.clauses)
@@ -121,7 +143,7 @@ def _equal_keys(cond: ColumnElement[Any], left: FromClause, right: FromClause) -
 
 def _outputs(
     left: FromClause, right: FromClause, keys: set[str], how: str, suffixes: Sequence[str] | None
-) -> list[tuple[ColumnElement[Any], str]]:
+) -> list[tuple[Expr, str]]:
     """The result columns: keys once, then every other column, suffixed when asked."""
     lnames, rnames = {name_of(c) for c in left.c}, {name_of(c) for c in right.c}
     clash = (lnames & rnames) - keys
@@ -148,50 +170,35 @@ def _outputs(
 
 
 def join_frames(
-    left: DataFrame, right: DataFrame, on: Any, how: str, suffixes: Sequence[str] | None
-) -> DataFrame:
-    """``left JOIN right ON on`` as a new DataFrame."""
-    kind = _kind(how)
-    if suffixes is not None and (len(suffixes) != 2 or suffixes[0] == suffixes[1]):
-        raise SQLLayerError(f"suffixes must be two different strings, got {suffixes!r}")
-    if (kind == "cross") != (on is None):
-        raise SQLLayerError(
-            "a cross join takes no `on`" if on is not None else f"a {kind} join needs `on`"
-        )
-    (lside, lmap, lold), (rside, rmap, rold) = _side(left), _side(right)
-    if lside is rside or set(lmap) & set(rmap):
-        raise SQLLayerError(
-            "both sides of the join are the same DataFrame (or come from it); give one side "
-            "an alias first: other = df.alias('other')"
-        )
-    # an ancestor column both sides descend from cannot say which side it means
-    shared = set(lold) & set(rold)
-    lmap.update((k, v) for k, v in lold.items() if k not in shared)
-    rmap.update((k, v) for k, v in rold.items() if k not in shared)
+    left: FrameState, right: FrameState, on: object, how: str, suffixes: Sequence[str] | None
+) -> FrameState:
+    """``left JOIN right ON on``, as the state of a new DataFrame."""
+    kind = _kind(how, on, suffixes)
+    (lside, lmap), (rside, rmap) = _sides(left, right)
     cond = true() if on is None else _condition(on, left, right, (lside, rside), (lmap, rmap))
     lineage = {**rmap, **lmap}
     if kind in ("semi", "anti"):
         match = exists(select(literal(1)).select_from(rside).where(cond))
         stmt = select(*lside.c).select_from(lside).where(match if kind == "semi" else ~match)
-        return left._derive(stmt, lineage, (lside,))
+        return left.derive(stmt, lineage, (lside,))
     keys = _equal_keys(cond, lside, rside) if on is not None else set()
     out = _outputs(lside, rside, keys, kind, suffixes)
-    if kind == "full" and left._engine.dialect.name in MYSQL_BACKENDS:
+    if kind == "full" and left.engine.dialect.name in MYSQL_BACKENDS:
         return _emulated_full(left, lside, rside, cond, out)
     if kind == "right":
         joined = rside.join(lside, cond, isouter=True)
     else:
         joined = lside.join(rside, cond, isouter=kind == "left", full=kind == "full")
-    return left._derive(select(*(c for c, _ in out)).select_from(joined), lineage, (joined,))
+    return left.derive(select(*(c for c, _ in out)).select_from(joined), lineage, (joined,))
 
 
 def _emulated_full(
-    left: DataFrame,
+    left: FrameState,
     lside: FromClause,
     rside: FromClause,
-    cond: ColumnElement[Any],
-    out: list[tuple[ColumnElement[Any], str]],
-) -> DataFrame:
+    cond: Expr,
+    out: list[tuple[Expr, str]],
+) -> FrameState:
     """MySQL has no FULL JOIN: left join, plus right rows without a match, UNION ALL."""
     names = [name_of(c) for c, _ in out]
     if len(set(names)) != len(names):
@@ -211,10 +218,10 @@ def _emulated_full(
         select(*first).select_from(lside.outerjoin(rside, cond)),
         select(*second).select_from(rside).where(unmatched),
     ).subquery()
-    return left._derive(select(*both.c).select_from(both), {}, (both,), plain=True)
+    return left.derive(select(*both.c).select_from(both), {}, (both,), plain=True)
 
 
-def union_frames(left: DataFrame, right: DataFrame, *, distinct: bool) -> DataFrame:
+def union_frames(left: FrameState, right: FrameState, *, distinct: bool) -> FrameState:
     """UNION [ALL] of two frames whose columns match by name (the left's order wins)."""
     mine, theirs = left.columns, right.columns
     if sorted(mine) != sorted(theirs):
@@ -223,11 +230,11 @@ def union_frames(left: DataFrame, right: DataFrame, *, distinct: bool) -> DataFr
             f"{sorted(set(mine) - set(theirs))}, only on the right "
             f"{sorted(set(theirs) - set(mine))}"
         )
-    left._refuse_ambiguous()
+    left.refuse_ambiguous()
     # ORDER BY / LIMIT inside a UNION member is not portable: such members become subqueries
     pending = {"ordered", "limited", "opaque"}
-    first = left._wrapped() if left._flags & pending else left
-    second = (right._wrapped() if right._flags & pending else right).select(*mine)
-    combined = (first._select.union if distinct else first._select.union_all)(second._select)
+    first = left.wrapped() if left.flags & pending else left
+    second = (right.wrapped() if right.flags & pending else right).pick(mine)
+    combined = (first.query.union if distinct else first.query.union_all)(second.query)
     sub = combined.subquery()
-    return left._derive(select(*sub.c).select_from(sub), {}, (sub,), plain=True)
+    return left.derive(select(*sub.c).select_from(sub), {}, (sub,), plain=True)

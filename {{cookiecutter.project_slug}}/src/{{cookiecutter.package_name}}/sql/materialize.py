@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Literal
 
 from sqlalchemy import Connection, Engine, Index, MetaData, Table, exists, func, insert, inspect
 from sqlalchemy import select as sa_select
@@ -22,7 +21,7 @@ from sqlalchemy.sql import Select
 from ..db.locks import check_run_lock
 from ..errors import MaterializeError, SQLLayerError
 from ..faults import crash_point
-from ..system import MYSQL_BACKENDS
+from ..system import MYSQL_BACKENDS, first_line
 from .ddl import (
     OLD_SUFFIX,
     TMP_SUFFIX,
@@ -47,7 +46,6 @@ __all__ = [
     "swap_in",
 ]
 
-Kind = Literal["table", "view", "incremental"]
 Indexes = Sequence[str | Sequence[str]] | None
 KINDS: tuple[str, ...] = ("table", "view", "incremental")
 
@@ -123,9 +121,7 @@ def _write_transaction(engine: Engine) -> Iterator[Connection]:
 
 
 def _fail(name: str, kind: str, exc: SQLAlchemyError) -> MaterializeError:
-    orig = getattr(exc, "orig", None)
-    reason = str(orig if orig is not None else exc).strip()
-    return MaterializeError(name, kind, reason.splitlines()[0] if reason else type(exc).__name__)
+    return MaterializeError(name, kind, first_line(exc))
 
 
 def _build(conn: Connection, select: Select, shadow: str, schema: str | None) -> int:

@@ -22,7 +22,7 @@ class OutputResult:
     failed: bool = False
 
 
-def output_fingerprint(result: Any) -> str | None:
+def output_fingerprint(result: object) -> str | None:
     """The compiled SQL of a returned DataFrame (it joins the task's fingerprint), else None."""
     if isinstance(result, DataFrame):
         return result.sql()
@@ -30,7 +30,7 @@ def output_fingerprint(result: Any) -> str | None:
 
 
 def handle_output(
-    result: Any,
+    result: object,
     *,
     task_name: str,
     task_config: Mapping[str, Any],
@@ -43,17 +43,7 @@ def handle_output(
     ``indexes`` there are passed on. Any other result that carries an int ``rows_affected``
     (an ingest run) reports that. Checks target the task's table unless they name another.
     """
-    rows = None
-    if isinstance(result, DataFrame):
-        rows = result.materialize(
-            task_name,
-            as_=task_config.get("materialize") or "table",
-            unique_key=task_config.get("unique_key"),
-            indexes=task_config.get("indexes"),
-            schema=session.schema,
-        )
-    elif isinstance(getattr(result, "rows_affected", None), int):
-        rows = result.rows_affected  # e.g. an ingest result: the rows it loaded
+    rows = _rows_written(result, task_name, task_config, session)
     every = [
         *checks,
         *checks_from_config(task_config.get("checks"), where=f"tasks.{task_name}.checks"),
@@ -62,3 +52,19 @@ def handle_output(
         check.run(session.engine, default_table=task_name, schema=session.schema) for check in every
     ]
     return OutputResult(rows, outcomes, any(o.failed for o in outcomes))
+
+
+def _rows_written(
+    result: object, task_name: str, task_config: Mapping[str, Any], session: Session
+) -> int | None:
+    """Materialize a returned DataFrame; a result with an int ``rows_affected`` reports it."""
+    if isinstance(result, DataFrame):
+        return result.materialize(
+            task_name,
+            as_=task_config.get("materialize") or "table",
+            unique_key=task_config.get("unique_key"),
+            indexes=task_config.get("indexes"),
+            schema=session.schema,
+        )
+    rows = getattr(result, "rows_affected", None)  # e.g. an ingest result: the rows it loaded
+    return rows if isinstance(rows, int) else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 __all__ = ["Row", "format_table"]
@@ -19,7 +19,7 @@ class Row(tuple):
         """A Row subclass that knows these column names."""
         return type("Row", (cls,), {"__slots__": (), "_fields": tuple(fields)})
 
-    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+    def __getitem__(self, key: str | int | slice) -> Any:  # type: ignore[override]
         if isinstance(key, str):
             try:
                 return tuple.__getitem__(self, self._fields.index(key))
@@ -36,7 +36,7 @@ class Row(tuple):
         """Column names, so that ``dict(row)`` works."""
         return list(self._fields)
 
-    def get(self, key: str, default: Any = None) -> Any:
+    def get(self, key: str, default: object = None) -> Any:
         """The value of a column, or ``default`` when the row has no such column."""
         return self[key] if key in self._fields else default
 
@@ -50,15 +50,15 @@ class Row(tuple):
         inner = ", ".join(f"{name}={value!r}" for name, value in zip(self._fields, self))
         return f"Row({inner})"
 
-    def __reduce__(self) -> tuple[Any, ...]:
+    def __reduce__(self) -> tuple[Callable[..., Row], tuple[tuple[str, ...], tuple[object, ...]]]:
         return (_rebuild_row, (self._fields, tuple(self)))
 
 
-def _rebuild_row(fields: tuple[str, ...], values: tuple[Any, ...]) -> Row:
+def _rebuild_row(fields: tuple[str, ...], values: tuple[object, ...]) -> Row:
     return Row.make_type(fields)(values)
 
 
-def _cell(value: Any, truncate: int) -> str:
+def _cell(value: object, truncate: int) -> str:
     text = "NULL" if value is None else str(value)
     if truncate and len(text) > truncate:
         return text[: max(truncate - 3, 0)] + "..."
@@ -66,7 +66,7 @@ def _cell(value: Any, truncate: int) -> str:
 
 
 def format_table(
-    names: Sequence[str], rows: Sequence[Sequence[Any]], limit: int, truncate: int = 20
+    names: Sequence[str], rows: Sequence[Sequence[object]], limit: int, truncate: int = 20
 ) -> str:
     """Spark's ``show`` layout: a boxed, right-aligned grid, with a note when rows were cut."""
     shown = [[_cell(v, truncate) for v in row] for row in rows[:limit]]
@@ -82,7 +82,7 @@ def format_table(
     return "\n".join(lines)
 
 
-def iter_rows(names: Sequence[str], raw: Iterator[Sequence[Any]]) -> Iterator[Row]:
+def iter_rows(names: Sequence[str], raw: Iterator[Sequence[object]]) -> Iterator[Row]:
     """Wrap raw DB-API tuples as Rows sharing one Row type."""
     row_type = Row.make_type(names)
     for values in raw:

@@ -95,7 +95,7 @@ class Session:
             else:
                 self._tables.pop((schema if schema is not None else self.schema, name), None)
 
-    def sql(self, query: str, **params: Any) -> DataFrame:
+    def sql(self, query: str, **params: object) -> DataFrame:
         """A DataFrame over a SQL query; its column names are read from the database once."""
         clause = text(query).bindparams(**params) if params else text(query)
         probe = text(f"SELECT * FROM ({query}) AS q LIMIT 0")
@@ -145,6 +145,13 @@ class Session:
             raise SQLLayerError("create_dataframe() got data with no columns")
         if name is None:
             name = "df_" + _content_hash(frame)
+        self._load(frame, name, chunksize)
+        return self.table(name)
+
+    createDataFrame = create_dataframe
+
+    def _load(self, frame: pandas.DataFrame, name: str, chunksize: int) -> None:
+        """Write ``frame`` under a shadow name, then swap it in as the table ``name``."""
         check_name(self.engine, name)
         clean_leftovers(self.engine, schema=self.schema, name=name)
         shadow = name + TMP_SUFFIX
@@ -162,9 +169,6 @@ class Session:
             clean_leftovers(self.engine, schema=self.schema, name=name)
             raise SQLLayerError(f"could not load the data into {name!r}: {exc.orig}") from exc
         self.refresh(name)
-        return self.table(name)
-
-    createDataFrame = create_dataframe
 
     def clean_leftovers(self) -> list[str]:
         """Drop shadow tables that killed builds left in this session's schema."""

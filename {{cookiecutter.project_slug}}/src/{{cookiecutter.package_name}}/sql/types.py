@@ -30,7 +30,7 @@ _NAMES: dict[str, sqltypes.TypeEngine[Any]] = {
 }
 
 
-def resolve_type(type_: Any) -> sqltypes.TypeEngine[Any]:
+def resolve_type(type_: object) -> sqltypes.TypeEngine[Any]:
     """A SQLAlchemy type from a type object, a type class or a name such as ``"integer"``."""
     if isinstance(type_, sqltypes.TypeEngine):
         return type_

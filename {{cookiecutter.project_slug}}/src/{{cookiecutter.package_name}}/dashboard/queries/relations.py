@@ -7,11 +7,11 @@ table; previews are one page of rows.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 import pandas as pd
-from sqlalchemy import Connection, MetaData, Table, func, inspect, select, table
-from sqlalchemy.types import JSON, LargeBinary, PickleType
+from sqlalchemy import Column, Connection, MetaData, Table, func, inspect, select, table
+from sqlalchemy.types import JSON, LargeBinary, PickleType, TypeEngine
 
 from ...db.base import Base
 from ...db.schema import import_models
@@ -91,7 +91,7 @@ def preview(conn: Connection, name: str, limit: int, offset: int) -> pd.DataFram
 def profile(conn: Connection, name: str) -> pd.DataFrame:
     """Per column: nulls, distinct values, min and max, all in one aggregate query."""
     table = _reflect(conn, name)
-    measures: list[Any] = [func.count().label("n")]
+    measures = [func.count().label("n")]
     for i, col in enumerate(table.columns):
         measures += [
             func.count(col).label(f"c{i}_filled"),
@@ -101,31 +101,35 @@ def profile(conn: Connection, name: str) -> pd.DataFrame:
             measures += [func.min(col).label(f"c{i}_min"), func.max(col).label(f"c{i}_max")]
     row = conn.execute(select(*measures).select_from(table)).one()._mapping
     total = int(row["n"])
-    rows = []
-    for i, col in enumerate(table.columns):
-        nulls = total - int(row[f"c{i}_filled"])
-        rows.append(
-            {
-                "column": col.name,
-                "type": _type_name(col.type),
-                "nulls": nulls,
-                "null %": round(100.0 * nulls / total, 1) if total else 0.0,
-                "distinct": int(row[f"c{i}_distinct"]),
-                "min": _shown(row.get(f"c{i}_min")),
-                "max": _shown(row.get(f"c{i}_max")),
-            }
-        )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(
+        [_column_profile(i, col, row, total) for i, col in enumerate(table.columns)]
+    )
 
 
-def _type_name(sql_type: Any) -> str:
+def _column_profile(
+    i: int, col: Column[object], row: Mapping[str, object], total: int
+) -> dict[str, object]:
+    """One row of the profile, from the ``c{i}_*`` measures of column number ``i``."""
+    nulls = total - int(row[f"c{i}_filled"])
+    return {
+        "column": col.name,
+        "type": _type_name(col.type),
+        "nulls": nulls,
+        "null %": round(100.0 * nulls / total, 1) if total else 0.0,
+        "distinct": int(row[f"c{i}_distinct"]),
+        "min": _shown(row.get(f"c{i}_min")),
+        "max": _shown(row.get(f"c{i}_max")),
+    }
+
+
+def _type_name(sql_type: TypeEngine[object]) -> str:
     try:
         return str(sql_type)
     except Exception:  # some dialect types cannot compile without a dialect
         return type(sql_type).__name__
 
 
-def _shown(value: Any) -> str | None:
+def _shown(value: object) -> str | None:
     """Min/max as text: one column can hold numbers and dates, and text keeps both readable."""
     if value is None:
         return None

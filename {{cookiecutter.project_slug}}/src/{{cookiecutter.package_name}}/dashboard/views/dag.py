@@ -5,20 +5,21 @@ Pick a task to see only what it depends on, what depends on it, or both.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from typing import Any
+from collections.abc import Collection
 
 import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
+from ...core.dag import Dag
 from ...errors import PipelineError
 from .. import components
 from ..connection import describe_error
 from ..data import code_dag, current, fetch
+from ..graph import draw_graph, subdag
 from ..queries import ledger
 
-__all__ = ["draw_graph", "render"]
+__all__ = ["render"]
 
 DIRECTIONS = ("upstream", "downstream", "both")
 
@@ -39,12 +40,13 @@ def render() -> None:
     last = _last_statuses(dag.names)
     focus, direction = _focus_controls(dag.names)
     keep = _kept(dag, focus, direction)
-    draw_graph(dag, dict(zip(last["task"], last["status"])), keep=keep)
+    statuses = dict(zip(last["task"], last["status"]))
+    draw_graph(dag, statuses, keep=keep)
     components.legend()
     st.subheader("Tasks")
     components.status_table(_task_rows(dag, last, keep), status_columns=("last status",))
     with st.expander("Mermaid source (paste into docs or a pull request)"):
-        st.code(_subdag(dag, keep).to_mermaid(dict(zip(last["task"], last["status"]))), "text")
+        st.code(subdag(dag, keep).to_mermaid(statuses), "text")
 
 
 def _last_statuses(names: Collection[str]) -> pd.DataFrame:
@@ -73,7 +75,7 @@ def _focus_controls(names: Collection[str]) -> tuple[str | None, str]:
     return focus, direction or "both"
 
 
-def _kept(dag: Any, focus: str | None, direction: str) -> list[str]:
+def _kept(dag: Dag, focus: str | None, direction: str) -> list[str]:
     if focus is None:
         return list(dag.names)
     chosen = {focus}
@@ -84,24 +86,7 @@ def _kept(dag: Any, focus: str | None, direction: str) -> list[str]:
     return [name for name in dag.names if name in chosen]
 
 
-def _subdag(dag: Any, keep: Collection[str]) -> Any:
-    """The graph restricted to ``keep`` (edges to tasks left out are dropped)."""
-    if len(keep) == len(dag.names):
-        return dag
-    kept = set(keep)
-    upstream = {name: tuple(p for p in dag.upstream(name) if p in kept) for name in keep}
-    return type(dag)({name: dag.tasks[name] for name in keep}, upstream)
-
-
-def draw_graph(
-    dag: Any, statuses: Mapping[str, str], *, keep: Collection[str] | None = None
-) -> None:
-    """The DAG (or the part of it in ``keep``) with each node filled by its status colour."""
-    shown = _subdag(dag, keep if keep is not None else dag.names)
-    st.graphviz_chart(shown.to_dot(dict(statuses)), width="stretch")
-
-
-def _task_rows(dag: Any, last: pd.DataFrame, keep: Collection[str]) -> pd.DataFrame:
+def _task_rows(dag: Dag, last: pd.DataFrame, keep: Collection[str]) -> pd.DataFrame:
     by_task = last.set_index("task") if not last.empty else pd.DataFrame()
     rows = []
     for name in keep:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 import streamlit as st
 
@@ -42,7 +44,7 @@ def render() -> None:
     _rejects()
 
 
-def _headline(summary: dict) -> None:
+def _headline(summary: Mapping[str, int]) -> None:
     cols = st.columns(5)
     cols[0].metric("Data objects", f"{summary['objects']:,}", border=True)
     cols[1].metric("Rows read", f"{summary['rows_read']:,}", border=True)
@@ -55,14 +57,8 @@ def _shown(objects: pd.DataFrame) -> pd.DataFrame:
     return objects.assign(
         id=objects["id"].map(lambda value: components.short(value, 10)),
         updated_at=objects["updated_at"].map(components.timestamp),
-        error=objects["error"].map(_last_line),
+        error=objects["error"].map(components.last_line),
     )
-
-
-def _last_line(error: object) -> str:
-    if not isinstance(error, str) or not error.strip():
-        return ""
-    return error.strip().splitlines()[-1]
 
 
 def _rejects() -> None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pandas as pd
 import streamlit as st
 
 from ...status import RUN_TERMINAL, TERMINAL
+from ...system import utcnow
 from .. import charts, components
 from ..data import fetch
+from ..pages import open_run
 from ..queries import ledger
 
 __all__ = ["render"]
@@ -27,7 +29,7 @@ def render() -> None:
     st.title("Overview")
     if not components.ledger_ready(fetch(ledger.ledger_missing)):
         return
-    now = _utcnow()
+    now = _now()
     summary = fetch(ledger.run_summary, now - timedelta(days=WINDOW_DAYS))
     if not summary["runs"]:
         components.empty_state(
@@ -44,9 +46,10 @@ def render() -> None:
     _last_failures()
 
 
-def _utcnow() -> datetime:
-    # The ledger stores naive UTC; compare like with like.
-    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+def _now() -> datetime:
+    """Naive UTC, as the ledger stores times, to the second: the cached queries it bounds are
+    shared by every redraw within that second."""
+    return utcnow().replace(microsecond=0)
 
 
 def _headline(summary: dict, now: datetime) -> None:
@@ -76,15 +79,13 @@ def _live_run() -> None:
         parts = [f"{n} {status.replace('_', ' ')}" for status, n in sorted(counts.items())]
         st.caption(f"Started {components.timestamp(run['started_at'])} · " + ", ".join(parts))
         heartbeat = run.get("heartbeat_at")
-        if heartbeat is not None and _utcnow() - heartbeat > STALE_HEARTBEAT:
+        if heartbeat is not None and _now() - heartbeat > STALE_HEARTBEAT:
             st.warning(
                 f"No heartbeat since {components.timestamp(heartbeat)}: the process may have "
                 "died. The next `make run` marks this run crashed.",
                 icon=":material/warning:",
             )
         if st.button("Open this run", key="open_live"):
-            from ..navigation import open_run
-
             open_run(run["id"])
 
 
@@ -113,14 +114,12 @@ def _latest_runs() -> None:
     shown = frame.assign(
         started=frame["started_at"].map(components.timestamp),
         duration=[
-            components.duration((end - start).total_seconds()) if end is not None else "running"
+            components.took(start, end)
             for start, end in zip(frame["started_at"], frame["finished_at"])
         ],
         tasks=[_task_summary(counts, run_id) for run_id in frame["id"]],
     )[["id", "status", "started", "duration", "tasks"]]
-    event = components.status_table(shown, key="latest_runs", on_select="rerun")
-    st.caption("Select a run to open it.")
-    components.follow_selection(event, shown)
+    components.run_table(shown, shown["id"], key="latest_runs", hint="Select a run to open it.")
 
 
 def _task_summary(counts: pd.DataFrame, run_id: str) -> str:

@@ -6,15 +6,16 @@ The run comes from the URL (``?run=<id>``), so a link to a failed run can be sha
 from __future__ import annotations
 
 import html
-from datetime import datetime, timezone
 
 import pandas as pd
 import streamlit as st
 
+from ...status import TASK_FAILURES, TaskState
+from ...system import utcnow
 from .. import charts, components, palette
 from ..data import code_dag, fetch
+from ..graph import draw_graph
 from ..queries import ledger
-from .dag import draw_graph
 
 __all__ = ["render"]
 
@@ -88,7 +89,7 @@ def _final(attempts: pd.DataFrame) -> pd.DataFrame:
 
 def _header(run: dict, final: pd.DataFrame) -> None:
     end = run["finished_at"]
-    took = components.duration((end - run["started_at"]).total_seconds()) if end else "running"
+    took = components.took(run["started_at"], end)
     facts = (
         f"started {components.timestamp(run['started_at'])} · finished "
         f"{components.timestamp(end)} · took {took} · host {run['host']} (pid {run['pid']}) · "
@@ -99,14 +100,21 @@ def _header(run: dict, final: pd.DataFrame) -> None:
         f"{html.escape(facts)}</small>",
         unsafe_allow_html=True,
     )
+    _counts(final)
+
+
+def _counts(final: pd.DataFrame) -> None:
+    """The run's tasks counted by the status of their last attempt, and the rows they wrote."""
     counts = final["status"].value_counts() if not final.empty else pd.Series(dtype=int)
-    failed = int(sum(counts.get(s, 0) for s in ("failed", "crashed", "upstream_failed")))
+    succeeded = int(counts.get(TaskState.SUCCESS, 0))
+    failed = int(sum(counts.get(s, 0) for s in TASK_FAILURES))
+    skipped = int(counts.get(TaskState.SKIPPED, 0))
     rows = final["rows_affected"].dropna().sum() if not final.empty else 0
     cols = st.columns(5)
     cols[0].metric("Tasks", f"{len(final)}", border=True)
-    cols[1].metric(":material/check_circle: Succeeded", int(counts.get("success", 0)), border=True)
+    cols[1].metric(":material/check_circle: Succeeded", succeeded, border=True)
     cols[2].metric(":material/cancel: Failed", failed, border=True)
-    cols[3].metric(":material/skip_next: Skipped", int(counts.get("skipped", 0)), border=True)
+    cols[3].metric(":material/skip_next: Skipped", skipped, border=True)
     cols[4].metric("Rows written", f"{int(rows):,}", border=True)
 
 
@@ -114,8 +122,7 @@ def _timeline(attempts: pd.DataFrame) -> None:
     if attempts["started_at"].notna().sum() == 0:
         st.caption("No task of this run has started (all were skipped or never reached).")
         return
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
-    st.altair_chart(charts.gantt(attempts, now), width="stretch")
+    st.altair_chart(charts.gantt(attempts, utcnow()), width="stretch")
 
 
 def _graph(final: pd.DataFrame) -> None:
@@ -155,7 +162,7 @@ def _errors(attempts: pd.DataFrame) -> None:
         return
     st.subheader(f"Errors ({len(failed)})")
     for row in failed.itertuples():
-        last = str(row.error).strip().splitlines()[-1]
+        last = components.last_line(str(row.error))
         title = f"{palette.icon(row.status)} {row.task} · attempt {row.attempt} · {last}"
         with st.expander(title[:160], expanded=len(failed) == 1):
             st.code(str(row.error), language="python", wrap_lines=True)

@@ -7,11 +7,16 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from ...status import RunState, TaskState
 from .. import components
 from ..data import fetch
 from ..queries import ledger
 
 __all__ = ["render"]
+
+# The task counts of each run, as the ledger's read model names them: last attempts that
+# succeeded, that were skipped, and that count as failed.
+OK, SKIPPED, FAILED = "ok", TaskState.SKIPPED.value, TaskState.FAILED.value
 
 
 def render() -> None:
@@ -32,19 +37,18 @@ def render() -> None:
         return
     limit, offset = components.pager(total, key="runs_page")
     frame = fetch(ledger.runs_page, filters, limit, offset)
-    event = components.status_table(
+    components.run_table(
         _shown(frame),
+        frame["id"],
         key="runs_table",
-        on_select="rerun",
+        hint="Select a run to see its tasks, timeline, graph and errors.",
         column_config={
             "run": st.column_config.TextColumn("run", width="medium"),
-            "ok": st.column_config.NumberColumn("✓ ok", width="small"),
-            "failed": st.column_config.NumberColumn("✗ failed", width="small"),
-            "skipped": st.column_config.NumberColumn("↷ skipped", width="small"),
+            OK: st.column_config.NumberColumn(f"✓ {OK}", width="small"),
+            FAILED: st.column_config.NumberColumn(f"✗ {FAILED}", width="small"),
+            SKIPPED: st.column_config.NumberColumn(f"↷ {SKIPPED}", width="small"),
         },
     )
-    st.caption("Select a run to see its tasks, timeline, graph and errors.")
-    components.follow_selection(event, frame)
 
 
 def _filters() -> ledger.RunFilter:
@@ -78,12 +82,13 @@ def _shown(frame: pd.DataFrame) -> pd.DataFrame:
             "status": frame["status"],
             "started": frame["started_at"].map(components.timestamp),
             "duration": [
-                components.duration(s) if pd.notna(s) else "running" for s in frame["seconds"]
+                components.duration(s) if pd.notna(s) else RunState.RUNNING.value
+                for s in frame["seconds"]
             ],
             "tasks": frame["tasks_total"],
-            "ok": frame["ok"],
-            "failed": frame["failed"],
-            "skipped": frame["skipped"],
+            OK: frame[OK],
+            FAILED: frame[FAILED],
+            SKIPPED: frame[SKIPPED],
             "asked for": frame["selection"].map(components.selection),
             "host": frame["host"],
         }

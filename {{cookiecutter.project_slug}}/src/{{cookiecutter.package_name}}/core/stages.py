@@ -1,11 +1,9 @@
 """Stages: tables built under shadow names and published together, or not at all.
 
 A task joins a stage with ``@Task(stage="marts")`` or through settings.yml's ``stages:`` block.
-While a run builds a stage, each task's table lives under ``<name>__pl_stage``; when every task
-of the stage has succeeded, all of them replace their targets at once (MySQL: one ``RENAME
-TABLE`` statement; SQLite and PostgreSQL: one transaction). If any task of the stage fails, or
-the run dies, nothing of the stage is published and the previous tables stay readable; the
-shadows left behind are dropped by the next run.
+``StageRun`` is the run's side of it: who belongs where, what is built, when a stage publishes
+(the SQL of building and swapping shadows is ``sql/stage_tables.py``). If any task of the stage
+fails, or the run dies, nothing of the stage is published and the previous tables stay readable.
 
 Tasks outside a stage that read from it start only after it is published, so downstream tasks,
 stages and the dashboard never see a mix of old and new tables of one stage.
@@ -15,44 +13,55 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from graphlib import CycleError as GraphCycle
 from graphlib import TopologicalSorter
-from typing import Any
+from typing import TYPE_CHECKING, NamedTuple
 
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..db.locks import RunLock, verify_lock
 from ..errors import DefinitionError, SQLLayerError
-from ..faults import crash_point
-from .dataframe import DataFrame
-from .ddl import STAGE_SUFFIX, check_name
-from .materialize import swap_in
-from .session import Session
+from ..sql.ddl import check_name
+from ..sql.stage_tables import publish_stage, shadow_name
+from ..status import TaskState
+from ..system import first_line
+from .task import Task
 
-__all__ = [
-    "STAGE_SUFFIX",
-    "StageRun",
-    "StageSession",
-    "clean_stage_leftovers",
-    "publish_stage",
-    "shadow_name",
-    "stage_members",
-]
+if TYPE_CHECKING:
+    from ..settings import Settings
+    from .dag import Dag
 
+__all__ = ["StageDecision", "StageRun", "plan_stages", "shadow_name", "stage_members"]
 
-def shadow_name(name: str) -> str:
-    """Where a staged task's table is built before its stage is published."""
-    return name + STAGE_SUFFIX
+# A built task's ledger fields (timings, rows, output fingerprint), kept until its stage is decided.
+Fields = Mapping[str, object]
 
 
-def stage_members(tasks: Mapping[str, Any], stages: Mapping[str, Iterable[str]]) -> dict[str, str]:
+class StageDecision(NamedTuple):
+    """The final state of a built task, known once its stage is published or abandoned."""
+
+    name: str
+    attempt: int
+    state: TaskState
+    reason: str | None
+    fields: Fields
+
+
+@dataclass
+class _Built:
+    attempt: int
+    fields: Fields
+    reason: str | None
+
+
+def stage_members(tasks: Mapping[str, Task], stages: Mapping[str, Iterable[str]]) -> dict[str, str]:
     """Each staged task's stage, from ``@Task(stage=...)`` and settings.yml's ``stages:``.
 
     Raises ``DefinitionError`` listing every task named twice or not defined.
     """
-    found: dict[str, str] = {
-        name: task.stage for name, task in tasks.items() if getattr(task, "stage", None)
-    }
+    found: dict[str, str] = {name: task.stage for name, task in tasks.items() if task.stage}
     problems = []
     for stage, names in stages.items():
         for name in names:
@@ -70,78 +79,33 @@ def stage_members(tasks: Mapping[str, Any], stages: Mapping[str, Iterable[str]])
     return found
 
 
-class StageSession(Session):
-    """A session for a staged task: tables its stage already built in this run are read from
-    their shadows, so a task sees its own stage's new tables before they are published."""
-
-    def __init__(self, engine: Engine, shadows: Mapping[str, str], **options: Any):
-        super().__init__(engine, **options)
-        self.shadows = dict(shadows)
-
-    def table(self, name: str, *, schema: str | None = None) -> DataFrame:
-        return super().table(self.shadows.get(name, name), schema=schema)
-
-
-def publish_stage(
-    engine: Engine,
-    targets: Iterable[str],
-    *,
-    schema: str | None = None,
-    check_lock: Callable[[], None] | None = None,
-) -> list[str]:
-    """Replace every target whose shadow was built, all at once; returns the published names.
-
-    ``check_lock`` runs just before the swap and raises if this run no longer holds the run
-    lock, so a run that lost it publishes nothing.
-    """
-    with engine.connect() as conn:
-        present = set(inspect(conn).get_table_names(schema=schema))
-    pairs = [(shadow_name(t), t) for t in targets if shadow_name(t) in present]
-    crash_point("stage.before_publish")
-    if check_lock is not None:
-        check_lock()
-    if pairs:
-        swap_in(engine, pairs, schema=schema)
-    crash_point("stage.after_publish")
-    return [target for _, target in pairs]
-
-
-def clean_stage_leftovers(engine: Engine, *, schema: str | None = None) -> list[str]:
-    """Drop the shadows of stages a failed or killed run never published."""
-    with engine.connect() as conn:
-        inspector = inspect(conn)
-        found = [t for t in inspector.get_table_names(schema=schema) if t.endswith(STAGE_SUFFIX)]
-    preparer = engine.dialect.identifier_preparer
-    for name in found:
-        with engine.begin() as conn:
-            quoted = preparer.quote(name)
-            target = f"{preparer.quote_schema(schema)}.{quoted}" if schema else quoted
-            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {target}")
-    return found
-
-
-@dataclass
-class _Built:
-    attempt: int
-    row: dict[str, Any]
-
-
-# record(name, attempt, status, reason, row): the final ledger state of a built task
-Recorder = Callable[[str, int, str, str | None, dict[str, Any]], None]
+def plan_stages(
+    settings: Settings, engine: Engine, dag: Dag, names: list[str], lock: RunLock
+) -> StageRun | None:
+    """The run's ``StageRun``, checked before the lock is taken (None when no selected task
+    has a stage); it publishes with ``lock`` re-checked just before the swap."""
+    members = stage_members(dag.tasks, settings.stages)
+    if not any(name in members for name in names):
+        return None
+    publish = partial(publish_stage, engine, check_lock=partial(verify_lock, lock))
+    stages = StageRun(members, names, publish=publish)
+    stages.check(engine, settings.task_config)
+    stages.upstream({name: dag.upstream(name) for name in names})
+    return stages
 
 
 @dataclass
 class StageRun:
     """The stages of one run: who belongs where, what is built, and when each one publishes.
 
-    ``publish(targets)`` swaps the built shadows in; ``record`` receives the final state of
-    every built task once its stage is decided (success after the swap, else cancelled).
+    ``publish(targets)`` swaps the built shadows in. The methods that change a stage return the
+    ``StageDecision`` of every built task the change decided (success after the swap, failed
+    when the swap failed, else cancelled), for the run to record.
     """
 
     members: Mapping[str, str]
     selected: Iterable[str]
     publish: Callable[[list[str]], list[str]]
-    record: Recorder | None = None
     _todo: dict[str, set[str]] = field(init=False)
     _built: dict[str, dict[str, _Built]] = field(init=False)
     _failed: dict[str, str] = field(init=False)
@@ -194,7 +158,7 @@ class StageRun:
             ) from exc
         return result
 
-    def check(self, engine: Engine, config_of: Callable[[str], Mapping[str, Any]]) -> None:
+    def check(self, engine: Engine, config_of: Callable[[str], Mapping[str, object]]) -> None:
         """Refuse staged tasks a stage cannot publish: views, increments, names too long."""
         problems = []
         for stage, names in sorted(self._todo.items()):
@@ -212,62 +176,61 @@ class StageRun:
         if problems:
             raise DefinitionError(problems)
 
-    def built(self, name: str, attempt: int, row: dict[str, Any]) -> None:
+    def built(
+        self, name: str, attempt: int, fields: Fields, reason: str | None
+    ) -> list[StageDecision]:
         """A staged task succeeded: its table waits in its shadow until the stage is done."""
         stage = self.members[name]
+        done = _Built(attempt, fields, reason)
         if stage in self._failed:
-            self._record(name, _Built(attempt, row), "cancelled", self._failed[stage])
-            return
-        self._built[stage][name] = _Built(attempt, row)
+            return [_decision(name, done, TaskState.CANCELLED, self._failed[stage])]
+        self._built[stage][name] = done
+        return []
 
-    def satisfied(self, name: str) -> bool:
+    def satisfied(self, name: str) -> list[StageDecision]:
         """A staged task is done (built or skipped); the last one publishes the stage.
 
-        False when publishing failed: the stage is abandoned and nothing of it was published.
+        When publishing fails the stage is abandoned (see ``abandoned``): nothing of it was
+        published.
         """
         stage = self.stage_of(name)
         if stage is None or stage in self._failed:
-            return stage is None
+            return []
         todo = self._todo[stage]
         todo.discard(name)
         if todo:
-            return True
-        built = self._built.pop(stage)
+            return []
+        built = sorted(self._built.pop(stage).items())
         try:
-            self.publish(sorted(built))
+            self.publish([task for task, _ in built])
         except SQLAlchemyError as exc:
-            reason = f"stage '{stage}' could not be published: {_first_line(exc)}"
+            reason = f"stage '{stage}' could not be published: {first_line(exc)}"
             self._failed[stage] = reason
-            for task, done in sorted(built.items()):
-                self._record(task, done, "failed", reason)
-            return False
-        for task, done in sorted(built.items()):
-            self._record(task, done, "success", done.row.get("reason"))
-        return True
+            return [_decision(task, done, TaskState.FAILED, reason) for task, done in built]
+        return [_decision(task, done, TaskState.SUCCESS, done.reason) for task, done in built]
 
-    def failed(self, name: str, why: str) -> None:
+    def abandoned(self, name: str) -> bool:
+        """Whether ``name``'s stage will not be published in this run."""
+        return self.stage_of(name) in self._failed
+
+    def failed(self, name: str, why: str) -> list[StageDecision]:
         """A task of the stage will not succeed in this run: abandon the stage."""
         stage = self.stage_of(name)
         if stage is None or stage in self._failed:
-            return
+            return []
         reason = f"discarded: stage '{stage}' was not published ({why})"
         self._failed[stage] = reason
-        for task, done in sorted(self._built.pop(stage, {}).items()):
-            self._record(task, done, "cancelled", reason)
+        built = sorted(self._built.pop(stage, {}).items())
+        return [_decision(task, done, TaskState.CANCELLED, reason) for task, done in built]
 
-    def abandon(self, why: str) -> None:
+    def abandon(self, why: str) -> list[StageDecision]:
         """The run is ending: every stage not published yet is abandoned."""
-        for stage, built in sorted(self._built.items()):
+        decided = []
+        for _, built in sorted(self._built.items()):
             if built:
-                self.failed(min(built), why)
-
-    def _record(self, name: str, done: _Built, status: str, reason: str | None) -> None:
-        if self.record is not None:
-            row = {k: v for k, v in done.row.items() if k != "reason"}
-            self.record(name, done.attempt, status, reason, row)
+                decided += self.failed(min(built), why)
+        return decided
 
 
-def _first_line(exc: BaseException) -> str:
-    orig = getattr(exc, "orig", None)
-    text = str(orig if orig is not None else exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+def _decision(name: str, done: _Built, state: TaskState, reason: str | None) -> StageDecision:
+    return StageDecision(name, done.attempt, state, reason, done.fields)

@@ -1,0 +1,43 @@
+"""What reading a raw object yields: batches of records as columns, and the records refused.
+
+A problem with the whole object (no header, not a Parquet file...) is an :class:`ObjectProblem`
+instead: the object fails, and nothing read from it is loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+__all__ = ["Batch", "ObjectProblem", "Refused"]
+
+
+class ObjectProblem(Exception):
+    """The whole object cannot be read; the message names what to fix."""
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A record that goes to the rejects table: where it was, which field, why."""
+
+    record: int
+    line: int | None
+    field: str | None
+    reason: str
+    raw: str | None
+
+
+@dataclass
+class Batch:
+    """Up to ``chunk_size`` records: good ones as columns, refused ones aside."""
+
+    columns: list[Sequence[object]]
+    records: Sequence[int]  # record number (1-based) of each good row
+    lines: Sequence[int | None]  # line (or row index) of each good row in the raw object
+    raws: list[object]  # each good row as read, rendered only if it is rejected later
+    refused: list[Refused] = field(default_factory=list)
+    texts: bool = False  # every value is a string (CSV): fields need not check types
+
+    @property
+    def read(self) -> int:
+        return len(self.records) + len(self.refused)

@@ -1,0 +1,115 @@
+"""Date and time fields: calendar dates and moments, from ISO text or a strptime format.
+
+A column of canonical ISO dates keeps its text beside the dates (``IsoDates``), so a loader
+that writes text need not format them again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Unpack
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+
+from ..system import MYSQL_BACKENDS
+from .field_base import Field, FieldError, FieldOptions, SqlType, shown
+
+__all__ = ["Date", "DateTime", "IsoDates"]
+
+
+class Date(Field):
+    """A calendar date; ``format`` is a strptime format (default ISO, ``YYYY-MM-DD``)."""
+
+    def __init__(self, *, format: str = "%Y-%m-%d", **options: Unpack[FieldOptions]):
+        super().__init__(**options)
+        self.format = format
+
+    def sql_type(self) -> SqlType:
+        return sa.Date()
+
+    def options(self) -> dict[str, object]:
+        return {"format": self.format}
+
+    def fast(self) -> Callable[[str], object] | None:
+        return dt.date.fromisoformat if self.format == "%Y-%m-%d" else None
+
+    def convert_column(
+        self, values: Sequence[object], *, texts: bool = False
+    ) -> tuple[Sequence[object], dict[int, str]]:
+        converted, errors = super().convert_column(values, texts=texts)
+        if not errors and converted is not values and _canonical_dates(values, texts):
+            return IsoDates(converted, values), errors
+        return converted, errors
+
+    def parse(self, value: object) -> dt.date:
+        if isinstance(value, dt.datetime):
+            raise FieldError(f"{shown(value)} is a date and time, not a date")
+        if isinstance(value, dt.date):
+            return value
+        if not isinstance(value, str):
+            raise FieldError(f"{shown(value)} is not a date")
+        try:
+            if self.format == "%Y-%m-%d":
+                return dt.date.fromisoformat(value)
+            return dt.datetime.strptime(value.strip(), self.format).date()
+        except ValueError:
+            raise FieldError(f"{shown(value)} is not a date in the format {self.format}") from None
+
+
+class IsoDates(list):  # type: ignore[type-arg]
+    """Dates that keep the ``YYYY-MM-DD`` text they were read from.
+
+    A loader that needs text (SQLite, LOAD DATA) uses ``iso`` instead of formatting a million
+    dates again. Any change to the column builds a plain list, which drops the text.
+    """
+
+    def __init__(self, dates: Sequence[dt.date], iso: Sequence[str]):
+        super().__init__(dates)
+        self.iso = iso
+
+
+def _canonical_dates(values: Sequence[object], texts: bool) -> bool:
+    """Every value is text exactly as ``date.isoformat`` writes it (after fromisoformat took it)."""
+    if not values or not (texts or set(map(type, values)) == {str}):
+        return False
+    if set(map(len, values)) != {10}:
+        return False
+    return "W" not in "".join(values)  # 2024-W01-1 is the one other 10-character ISO form
+
+
+class DateTime(Field):
+    """A date and time; ``format`` is a strptime format, or None for ISO 8601.
+
+    Times with a UTC offset are stored as naive UTC, like every time in the ledger.
+    """
+
+    def __init__(self, *, format: str | None = None, **options: Unpack[FieldOptions]):
+        super().__init__(**options)
+        self.format = format
+
+    def sql_type(self) -> SqlType:
+        return sa.DateTime().with_variant(mysql.DATETIME(fsp=6), *sorted(MYSQL_BACKENDS))
+
+    def options(self) -> dict[str, object]:
+        return {"format": self.format}
+
+    def parse(self, value: object) -> dt.datetime:
+        if isinstance(value, dt.datetime):
+            moment = value
+        elif isinstance(value, str):
+            try:
+                text = value.strip()
+                if self.format is None:
+                    moment = dt.datetime.fromisoformat(text)
+                else:
+                    moment = dt.datetime.strptime(text, self.format)
+            except ValueError:
+                expected = self.format or "ISO 8601 (YYYY-MM-DD HH:MM:SS)"
+                raise FieldError(f"{shown(value)} is not a date and time in {expected}") from None
+        else:
+            raise FieldError(f"{shown(value)} is not a date and time")
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return moment
