@@ -8,7 +8,9 @@ BIN := $(VENV)/bin
 DEMO_DIR := build/demo
 DEMO := $(DEMO_DIR)/my-pipeline
 PYTEST_ARGS ?=
-# Two workers, whole files each: the default project's own suite runs beside the bake checks.
+# Two workers, each taking whole files, or all the tests of one bake (its venv and own suite):
+# see BakeScheduling in tests/conftest.py. In collection order, so the two bakes that run their
+# whole suite start first, beside test_bake.py.
 JOBS ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PYTHONDONTWRITEBYTECODE := 1
@@ -29,8 +31,8 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --group test
 	@touch $@
 
-test: venv ## Bake every option set, validate and lint it, and run the default project's own suite
-	$(BIN)/python -m pytest --numprocesses $(JOBS) --dist loadfile $(PYTEST_ARGS)
+test: venv ## Bake every option set, validate and lint it, install it and run its own suite
+	$(BIN)/python -m pytest --numprocesses $(JOBS) --dist loadscope --no-loadscope-reorder $(PYTEST_ARGS)
 
 lint: venv ## black and isort on the hooks and the template's tests
 	$(BIN)/black --check hooks tests

@@ -10,6 +10,7 @@ import pytest
 from cookiecutter.main import cookiecutter
 from hypothesis import settings
 from hypothesis.database import DirectoryBasedExampleDatabase
+from xdist.scheduler import LoadScopeScheduling
 
 from manifest import TEMPLATE
 from pairwise import pairwise
@@ -69,6 +70,8 @@ def set_id(answers: dict[str, Any]) -> str:
 
 OPTION_SETS = option_sets()
 DEFAULT_ID = set_id(OPTION_SETS[0])
+BAKE_IDS = [set_id(answers) for answers in OPTION_SETS]
+GENERATED_PROJECT_TESTS = "test_generated_project.py"
 
 
 def bake(output_dir: Path, **answers: Any) -> Path:
@@ -98,3 +101,37 @@ def baked(tmp_path_factory: pytest.TempPathFactory):
         return cache[key]
 
     return get
+
+
+class BakeScheduling(LoadScopeScheduling):
+    """``--dist loadscope`` here: each xdist worker takes whole files (their module fixtures are
+    built once), except test_generated_project.py, whose tests go in one unit per bake (the
+    bake's venv is built once, on the worker that runs its suite). Units start in collection
+    order with ``--no-loadscope-reorder``."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        path, _, name = nodeid.partition("::")
+        if path.endswith(GENERATED_PROJECT_TESTS):
+            params = name.partition("[")[2].rstrip("]")
+            return next(bake for bake in BAKE_IDS if params.endswith(bake))
+        return path
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadScopeScheduling | None:
+    return BakeScheduling(config, log) if config.getvalue("dist") == "loadscope" else None
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The counts of each generated project's own suite run in this session, one line a bake."""
+    reports = terminalreporter.getreports("passed") + terminalreporter.getreports("failed")
+    lines = sorted(
+        value
+        for report in reports
+        if report.when == "call"
+        for name, value in report.user_properties
+        if name == "suite"
+    )
+    if lines:
+        terminalreporter.write_sep("-", "generated projects' own suites")
+        for line in lines:
+            terminalreporter.write_line(line)

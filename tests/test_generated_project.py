@@ -1,25 +1,48 @@
-"""The default bake, installed for real in its own venv, passes its own suite and runs.
+"""Every option set of the pairwise cover, installed for real in its own venv, passes its own suite.
 
-Slow: it builds a virtualenv (no system site-packages; pip's cache makes it quick after the
-first time) and runs the project's `make install`, `make test` and `make run`. With MYSQL_URL
-set, the project's suite runs on that server too; REQUIRE_MYSQL=1 turns its skips into failures.
+The default and the first MySQL option set run their whole suite (with MYSQL_URL set, on that
+server too, and REQUIRE_MYSQL=1 turns its skips into failures), then their example pipeline with
+`make run`, on threads and on Dask; every other option set runs its quick tests (``QUICK``).
+Each suite's counts are printed at the end of the session.
+
+Slow: each bake gets its own virtualenv (no system site-packages) through its `make install`,
+from one wheelhouse shared by all of them (``wheels.py``). A MySQL bake's `.env` points its
+settings.yml at a throwaway database on the MYSQL_URL server.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
-import sys
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from conftest import OPTION_SETS, bake, set_id
+from conftest import BAKE_IDS, OPTION_SETS, bake, set_id
+from mysql_server import MySQLServer
+from wheels import fill_wheelhouse, install_env
 
 pytestmark = pytest.mark.slow
 # A sub-make must not inherit our make's command-line variables (PYTEST_ARGS=... and so on).
 MAKE_VARIABLES = ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES", "MAKE_TERMOUT")
 MAKE_VARIABLES += ("MAKE_TERMERR", "VIRTUAL_ENV", "PYTHONPATH", "PIP_REQUIRE_VIRTUALENV")
+# The tests of a bake whose whole suite another bake already runs: seconds, not minutes, each.
+QUICK = "not slow and not faults and not browser and not mysql"
+# The CLI's closing line when every task of the run succeeded.
+RUN_SUCCEEDED = re.compile(r"^.*: run \S+ success: \d+ success$", re.MULTILINE)
+SUMMARY = re.compile(r"\d+ (passed|failed|skipped|deselected|errors?|xfailed|xpassed)\b")
+
+
+def first(database: str) -> dict[str, Any]:
+    return next(answers for answers in OPTION_SETS if answers["database"] == database)
+
+
+WHOLE_SUITE = [OPTION_SETS[0], first("mysql")]
+WHOLE_IDS = {set_id(answers) for answers in WHOLE_SUITE}
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -28,7 +51,10 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run(args: list[str], cwd: Path, timeout: int, **env: str) -> subprocess.CompletedProcess:
+def run(
+    args: list[str], cwd: Path, timeout: int, check: bool = True, **env: str
+) -> subprocess.CompletedProcess:
+    """Run a command in a bake; with ``check``, a non-zero exit fails the test with its output."""
     done = subprocess.run(
         args,
         cwd=cwd,
@@ -38,62 +64,97 @@ def run(args: list[str], cwd: Path, timeout: int, **env: str) -> subprocess.Comp
         text=True,
         timeout=timeout,
     )
-    if done.returncode != 0:
+    if check and done.returncode != 0:
         failed = [line for line in done.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
         summary = "\n".join(failed[:40])
         pytest.fail(f"{' '.join(args)} exited {done.returncode}:\n{summary}\n{done.stdout[-4000:]}")
     return done
 
 
+def mysql_server() -> MySQLServer | None:
+    """The MYSQL_URL server, or None (then MySQL bakes test on SQLite only)."""
+    url = os.environ.get("MYSQL_URL")
+    return MySQLServer(url) if url else None
+
+
 @pytest.fixture(scope="session")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The default bake with `make install` done: its .venv holds the project and dev extras."""
-    root = bake(tmp_path_factory.mktemp("installed"), **OPTION_SETS[0])
-    run(["make", "install", f"PYTHON={sys.executable}"], root, timeout=1200)
-    return root
+def wheelhouse(baked) -> Path:
+    return fill_wheelhouse(baked(OPTION_SETS[0]))
 
 
-def test_install_makes_an_isolated_venv_with_the_project(installed: Path) -> None:
-    config = (installed / ".venv" / "pyvenv.cfg").read_text(encoding="utf-8")
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> Iterator[Any]:
+    """``installed(answers)``: the option set baked and `make install`-ed once per session.
+
+    A MySQL bake, with MYSQL_URL set, first gets a `.env` naming a new database on that server.
+    """
+    cache: dict[str, Path] = {}
+    server = mysql_server()
+    databases: list[tuple[Path, str]] = []
+
+    def get(answers: dict[str, Any]) -> Path:
+        key = set_id(answers)
+        if key not in cache:
+            root = bake(tmp_path_factory.mktemp(f"installed-{key}"), **answers)
+            if answers["database"] == "mysql" and server is not None:
+                database = f"test_bake_{uuid.uuid4().hex[:12]}"
+                (root / ".env").write_text(server.dotenv(root / ".env.example", database))
+            env = install_env(answers["python_version"], wheelhouse)
+            run(["make", "install"], root, timeout=1800, **env)
+            if answers["database"] == "mysql" and server is not None:
+                server.create(root / ".venv" / "bin" / "python", database)
+                databases.append((root, database))
+            cache[key] = root
+        return cache[key]
+
+    yield get
+    for root, database in databases:
+        server.drop(root / ".venv" / "bin" / "python", database)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("answers", OPTION_SETS, ids=BAKE_IDS)
+def test_install_makes_an_isolated_venv_with_the_project(installed, answers) -> None:
+    root = installed(answers)
+    config = (root / ".venv" / "pyvenv.cfg").read_text(encoding="utf-8")
     assert "include-system-site-packages = false" in config
-    done = run([".venv/bin/python", "-c", "import my_pipeline.settings"], installed, timeout=120)
+    module = f"import {answers['package_name']}.settings"
+    done = run([".venv/bin/python", "-c", module], root, timeout=120)
     assert done.stdout == ""
 
 
-def test_the_projects_own_suite_passes(installed: Path) -> None:
+def suite_summary(output: str) -> str:
+    """The closing line of a pytest run: ``N passed, N skipped, ... in Ns``."""
+    lines = [line.strip("= ") for line in output.splitlines() if SUMMARY.search(line)]
+    assert lines, f"no pytest summary in:\n{output[-2000:]}"
+    return lines[-1]
+
+
+@pytest.mark.parametrize("answers", OPTION_SETS, ids=BAKE_IDS)
+def test_the_bakes_own_suite_passes(installed, answers, record_property) -> None:
+    root = installed(answers)
+    whole = set_id(answers) in WHOLE_IDS
+    args = "-q -p no:cacheprovider" + ("" if whole else f' -m "{QUICK}"')
     # With a server to test against, a skipped MySQL test must fail rather than pass quietly.
-    mysql = {"REQUIRE_MYSQL": "1"} if os.environ.get("MYSQL_URL") else {}
-    done = run(
-        ["make", "test", "PYTEST_ARGS=-q -p no:cacheprovider"], installed, timeout=1500, **mysql
-    )
-    summary = done.stdout.strip().splitlines()[-1]
+    mysql = {"REQUIRE_MYSQL": "1"} if whole and mysql_server() else {}
+    done = run(["make", "test", f"PYTEST_ARGS={args}"], root, timeout=2700, check=False, **mysql)
+    summary = suite_summary(done.stdout)
+    record_property("suite", f"{set_id(answers)} ({'whole' if whole else 'quick'}): {summary}")
+    failed = [line for line in done.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
+    assert done.returncode == 0, "\n".join([summary, *failed[:40], done.stdout[-4000:]])
     assert " passed" in summary and "failed" not in summary and "error" not in summary
 
 
-def test_make_run_migrates_and_runs_the_example_pipeline(installed: Path) -> None:
-    run(["make", "run"], installed, timeout=600, DATABASE_URL="")
-    assert (installed / "data" / "warehouse.db").is_file()
-
-
-def distinct_suites() -> list[dict]:
-    """One option set per combination that changes which tests and modules exist."""
-    seen, picked = set(), []
-    for answers in OPTION_SETS[1:]:
-        key = (answers["database"], answers["include_dashboard"], answers["package_name"])
-        if key not in seen:
-            seen.add(key)
-            picked.append(answers)
-    return picked
-
-
-@pytest.mark.parametrize("answers", distinct_suites(), ids=[set_id(a) for a in distinct_suites()])
-def test_other_bakes_import_and_collect_their_suite(installed: Path, baked, answers) -> None:
-    root = baked(answers)
-    python = str(installed / ".venv" / "bin" / "python")
-    done = run(
-        [python, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"],
-        root,
-        timeout=300,
-        PYTHONPATH=str(root / "src"),
-    )
-    assert " collected" in done.stdout or "tests collected" in done.stdout
+@pytest.mark.parametrize("answers", WHOLE_SUITE, ids=[set_id(a) for a in WHOLE_SUITE])
+@pytest.mark.parametrize("executor", ["threads", "dask"])
+def test_make_run_migrates_and_runs_the_example_pipeline(installed, answers, executor) -> None:
+    if answers["database"] == "mysql" and mysql_server() is None:
+        if os.environ.get("REQUIRE_MYSQL") == "1":
+            pytest.fail("REQUIRE_MYSQL=1 but MYSQL_URL is not set")
+        pytest.skip("MYSQL_URL is not set: nowhere to run a MySQL project")
+    root = installed(answers)
+    # Every task runs, on this executor, even when an earlier test ran the pipeline.
+    args = f"ARGS=--executor {executor} --workers 2 --full-refresh"
+    done = run(["make", "run", args], root, timeout=900, DATABASE_URL="")
+    assert RUN_SUCCEEDED.search(done.stdout), done.stdout[-4000:]
+    if answers["database"] == "sqlite":
+        assert (root / "data" / "warehouse.db").is_file()

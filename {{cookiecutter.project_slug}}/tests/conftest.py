@@ -2,6 +2,10 @@
 
 ``MYSQL_URL`` names a server URL whose user may create databases. With ``REQUIRE_MYSQL=1`` a
 test that needs MySQL fails instead of skipping, so CI cannot go green without it.
+
+The test project's settings.yml names the database under test, never the one this project was
+baked for: a copy of a MySQL project's settings would need its ``.env`` secrets in every
+subprocess and Dask worker, and the framework's tests would depend on the bake's choice.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from mysql_support import BACKENDS, mysql_server_url
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
@@ -20,15 +25,31 @@ from {{ cookiecutter.package_name }}.db.engine import make_engine
 from {{ cookiecutter.package_name }}.settings import Settings, load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# What a SQLite project's settings.yml says; the ``settings`` fixture names the database instead.
+DEFAULT_CONNECTION = {"url": "${DATABASE_URL:-sqlite:///data/warehouse.db}"}
+
+
+def write_settings(root: Path, connection: dict[str, str] = DEFAULT_CONNECTION) -> Path:
+    """This project's settings.yml in ``root``, with ``connection`` as its connection block.
+
+    The dashboard's read-only URL goes too (the dashboard then reads the project database).
+    """
+    data = yaml.safe_load((PROJECT_ROOT / "settings.yml").read_text(encoding="utf-8"))
+    data["connection"] = connection
+    data.get("dashboard", {}).pop("url", None)
+    path = root / "settings.yml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A copy of this project's settings, alembic.ini and migrations in a fresh folder."""
+    """This project's settings (on SQLite unless told otherwise), alembic.ini and migrations in
+    a fresh folder."""
     root = tmp_path / "project"
     root.mkdir()
-    for name in ("settings.yml", "alembic.ini"):
-        shutil.copy(PROJECT_ROOT / name, root / name)
+    write_settings(root)
+    shutil.copy(PROJECT_ROOT / "alembic.ini", root / "alembic.ini")
     shutil.copytree(
         PROJECT_ROOT / "migrations",
         root / "migrations",
@@ -58,10 +79,13 @@ def database_url(request: pytest.FixtureRequest, project: Path) -> Iterator[str]
 
 @pytest.fixture
 def settings(project: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """Settings of the copied project, pointing at the test database."""
+    """Settings of the test project, naming the test database in settings.yml and in
+    ``DATABASE_URL``: a process that sees only one of them (a Dask worker, a subprocess with a
+    clean environment) still reaches the same database."""
+    path = write_settings(project, {"url": database_url})
     monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("PIPELINE_SETTINGS", str(project / "settings.yml"))
-    return load_settings(project / "settings.yml")
+    monkeypatch.setenv("PIPELINE_SETTINGS", str(path))
+    return load_settings(path)
 
 
 @pytest.fixture

@@ -1,18 +1,29 @@
 """The Dask executor on a LocalCluster of two worker processes: the example pipeline, the
-engine's properties on random DAGs, a worker killed mid-task, and Ctrl-C."""
+engine's properties on random DAGs, a worker killed mid-task, and Ctrl-C; and a worker started
+apart, without the project's secrets, that runs on the settings the run resolved."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from engine_support import migrated, reload, run, run_rows, start_cli, task_rows, write_models
+from engine_support import (
+    SRC,
+    migrated,
+    reload,
+    run,
+    run_rows,
+    start_cli,
+    task_rows,
+    write_models,
+)
 from faults_support import PACKAGE
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
@@ -22,7 +33,7 @@ from {{ cookiecutter.package_name }}.core.dag import Dag
 from {{ cookiecutter.package_name }}.core.discovery import discover_path
 from {{ cookiecutter.package_name }}.core.task import Task
 from {{ cookiecutter.package_name }}.settings import ExecutorSettings, Settings, TaskSettings
-from {{ cookiecutter.package_name }}.status import TaskState
+from {{ cookiecutter.package_name }}.status import RunState, TaskState
 
 distributed = pytest.importorskip("distributed")
 from {{ cookiecutter.package_name }}.core.dask_executor import (  # noqa: E402
@@ -113,6 +124,20 @@ BLOCKING = """
 """.replace("PACKAGE", PACKAGE)
 
 
+# A secret that settings.yml reads from the environment: the driver has it, the worker does not.
+SECRET_NAME, SECRET_VALUE = "PIPELINE_TEST_API_TOKEN", "token-only-the-driver-knows"
+
+USES_THE_SECRET = """
+    from PACKAGE.core.task import Task
+
+
+    @Task()
+    def probe(session, config):
+        assert config["token"] == "SECRET_VALUE"
+        return session.sql("SELECT 1 AS one")
+""".replace("PACKAGE", PACKAGE).replace("SECRET_VALUE", SECRET_VALUE)
+
+
 @st.composite
 def graphs(draw):
     """(parents per node, failures before success per node, retries per node)."""
@@ -140,6 +165,32 @@ def client() -> Iterator[distributed.Client]:
     cluster.close()
 
 
+@pytest.fixture
+def bare_worker(tmp_path: Path) -> Iterator[tuple[distributed.Client, Path]]:
+    """A scheduler here and one worker process started apart, in another folder, with nothing
+    of this environment but PATH and PYTHONPATH: as on another machine, it has none of the
+    project's secrets. Yields the client and the worker's log file."""
+    cluster = distributed.LocalCluster(
+        n_workers=0, dashboard_address=None, scheduler_kwargs={"allowed_failures": 0}
+    )
+    log = tmp_path / "worker.log"
+    command = [sys.executable, "-m", "distributed.cli.dask_worker", cluster.scheduler_address]
+    command += ["--nthreads", "1", "--no-nanny", "--no-dashboard"]
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(SRC)}
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    with open(log, "w", encoding="utf-8") as output:
+        worker = subprocess.Popen(command, cwd=elsewhere, env=env, stdout=output, stderr=output)
+    try:
+        with distributed.Client(cluster, set_as_default=False) as dask_client:
+            dask_client.wait_for_workers(1, timeout=120)
+            yield dask_client, log
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+        cluster.close()
+
+
 def on_dask(client, settings: Settings) -> DaskExecutor:  # type: ignore[no-untyped-def]
     return DaskExecutor(client=client, project_root=settings.root)
 
@@ -162,6 +213,23 @@ def test_the_example_pipeline_runs_on_two_worker_processes(client, migrated: Set
     assert sorted((r.task, r.attempt) for r in rows) == sorted((t, 1) for t in report.tasks)
     written = {r.task: r.rows_affected for r in rows}
     assert (written["task_two"], written["task_three"]) == (3, 3)
+
+
+def test_a_worker_without_the_projects_secrets_runs_on_the_settings_the_run_resolved(
+    bare_worker, migrated: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, log = bare_worker
+    monkeypatch.setenv(SECRET_NAME, SECRET_VALUE)
+    path = migrated.root / "settings.yml"
+    block = "tasks:\n  probe:\n    token: ${" + SECRET_NAME + "}\n"
+    path.write_text(path.read_text(encoding="utf-8").replace("tasks: {}", block), encoding="utf-8")
+    write_models(migrated.root, USES_THE_SECRET)
+    settings = reload(migrated)
+    report = run(settings, executor=on_dask(client, settings), workers=1)
+    assert report.status == RunState.SUCCESS, report.errors
+    rows = task_rows(settings, report.run_id)
+    assert [(r.task, r.status, r.rows_affected) for r in rows] == [("probe", TaskState.SUCCESS, 1)]
+    assert SECRET_VALUE not in log.read_text(encoding="utf-8")
 
 
 def test_tasks_run_in_the_worker_processes_not_the_driver(client, migrated: Settings) -> None:

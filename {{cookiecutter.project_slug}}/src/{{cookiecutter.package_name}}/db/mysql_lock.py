@@ -82,6 +82,8 @@ class MySQLRunLock(RunLock):
                 try:
                     with self.engine.begin() as conn:
                         self._delete_row(conn, self.run_id)
+                    if self._conn is not None:  # now, not when the server sees the socket close
+                        self._conn.execute(text("SELECT RELEASE_LOCK(:key)"), {"key": self.key})
                 except SQLAlchemyError as exc:  # the server frees GET_LOCK with the connection
                     _log.warning("could not remove the run lock row: %s", exc)
             self._close()
