@@ -6,7 +6,7 @@ import os
 import time
 from datetime import datetime, timedelta
 
-__all__ = ["MYSQL_BACKENDS", "first_line", "pid_alive", "utcnow"]
+__all__ = ["MYSQL_BACKENDS", "first_line", "last_line", "pid_alive", "utcnow"]
 
 # SQLAlchemy backend names that speak MySQL's SQL (MariaDB is a separate dialect name).
 MYSQL_BACKENDS = frozenset({"mysql", "mariadb"})
@@ -55,3 +55,10 @@ def first_line(exc: BaseException | str | None) -> str:
     orig = getattr(exc, "orig", None)
     text = str(orig if orig is not None else exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def last_line(error: object) -> str:
+    """The last line of a stored traceback (what was raised), or an empty string."""
+    if not isinstance(error, str) or not error.strip():
+        return ""
+    return error.strip().splitlines()[-1]

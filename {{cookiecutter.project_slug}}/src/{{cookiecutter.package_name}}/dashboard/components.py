@@ -25,7 +25,6 @@ __all__ = [
     "chip",
     "duration",
     "empty_state",
-    "last_line",
     "ledger_ready",
     "legend",
     "pager",
@@ -157,13 +156,6 @@ def timestamp(value: datetime | None) -> str:
     if value is None or pd.isna(value):
         return "—"
     return f"{pd.Timestamp(value):%Y-%m-%d %H:%M:%S} UTC"
-
-
-def last_line(error: object) -> str:
-    """The last line of an error's traceback (what was raised), or an empty string."""
-    if not isinstance(error, str) or not error.strip():
-        return ""
-    return error.strip().splitlines()[-1]
 
 
 def short(text: str | None, width: int = 12) -> str:

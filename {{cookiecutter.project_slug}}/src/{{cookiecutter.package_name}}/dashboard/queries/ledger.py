@@ -19,6 +19,7 @@ from ...db import ledger_reads as reads
 from ...db.ledger_reads import RunFilter
 from ...db.models import CHECKS, RUNS, TASKS
 from ...status import TASK_FAILURES, TaskState
+from ...system import last_line
 
 __all__ = [
     "LEDGER_TABLES",
@@ -116,7 +117,7 @@ def final_task_counts(conn: Connection, run_ids: Sequence[str]) -> pd.DataFrame:
 def failed_tasks(conn: Connection, run_id: str) -> pd.DataFrame:
     """The tasks of a run that failed, with the error's last line."""
     frame = _frame(conn, reads.failed_tasks_query(run_id))
-    frame["error"] = frame["error"].map(_last_line)
+    frame["error"] = frame["error"].map(last_line)
     return frame
 
 
@@ -184,9 +185,3 @@ def last_task_statuses(conn: Connection, tasks: Sequence[str]) -> pd.DataFrame:
 def _seconds(start: pd.Series, end: pd.Series) -> pd.Series:
     delta = pd.to_datetime(end) - pd.to_datetime(start)
     return delta.dt.total_seconds()
-
-
-def _last_line(error: object) -> str:
-    if not isinstance(error, str) or not error.strip():
-        return ""
-    return error.strip().splitlines()[-1]

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import pandas as pd
 import streamlit as st
 
+from ...system import last_line
 from .. import components
 from ..data import fetch
 from ..queries import ingest
@@ -57,7 +58,7 @@ def _shown(objects: pd.DataFrame) -> pd.DataFrame:
     return objects.assign(
         id=objects["id"].map(lambda value: components.short(value, 10)),
         updated_at=objects["updated_at"].map(components.timestamp),
-        error=objects["error"].map(components.last_line),
+        error=objects["error"].map(last_line),
     )
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from ...status import TASK_FAILURES, TaskState
-from ...system import utcnow
+from ...system import last_line, utcnow
 from .. import charts, components, palette
 from ..data import code_dag, fetch
 from ..graph import draw_graph
@@ -162,7 +162,7 @@ def _errors(attempts: pd.DataFrame) -> None:
         return
     st.subheader(f"Errors ({len(failed)})")
     for row in failed.itertuples():
-        last = components.last_line(str(row.error))
+        last = last_line(str(row.error))
         title = f"{palette.icon(row.status)} {row.task} · attempt {row.attempt} · {last}"
         with st.expander(title[:160], expanded=len(failed) == 1):
             st.code(str(row.error), language="python", wrap_lines=True)
