@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -89,6 +90,47 @@ def test_a_lock_of_another_host_without_heartbeat_is_taken_over(locked_engine) -
     with locked_engine.connect() as conn:
         assert conn.execute(select(LOCKS.c.run_id)).scalars().all() == ["run-2"]
     lock.release()
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="zombies are read from /proc")
+def test_a_lock_of_a_zombie_holder_on_this_host_is_taken_over(locked_engine: Engine) -> None:
+    """A holder killed with -9 stays a zombie until its parent reaps it: it holds nothing."""
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        while not _is_zombie(zombie.pid):
+            time.sleep(0.01)
+        lock = TableRunLock(locked_engine)
+        plant(locked_engine, host=lock.host, pid=zombie.pid, minutes_ago=0)
+        lock.acquire("run-2")
+        assert lock.holder().run_id == "run-2"
+        lock.release()
+    finally:
+        zombie.wait()
+
+
+def test_a_lock_whose_pid_was_reused_is_taken_over_once_its_heartbeat_is_stale(
+    locked_engine: Engine,
+) -> None:
+    """After a container restart the old holder's pid may belong to a live stranger."""
+    lock = TableRunLock(locked_engine, stale_after_s=60)
+    plant(locked_engine, host=lock.host, pid=os.getppid(), minutes_ago=10)
+    lock.acquire("run-2")
+    assert lock.holder().run_id == "run-2"
+    lock.release()
+
+
+def test_a_live_holder_on_this_host_with_a_fresh_heartbeat_keeps_the_lock(
+    locked_engine: Engine,
+) -> None:
+    lock = TableRunLock(locked_engine, stale_after_s=60)
+    plant(locked_engine, host=lock.host, pid=os.getppid(), minutes_ago=0.1)
+    with pytest.raises(RunLockedError, match=f"pid {os.getppid()}"):
+        lock.acquire("run-2")
+
+
+def _is_zombie(pid: int) -> bool:
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
 
 
 def test_pid_alive_tells_live_from_dead() -> None:

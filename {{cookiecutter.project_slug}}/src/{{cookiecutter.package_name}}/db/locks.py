@@ -1,8 +1,8 @@
 """One run at a time per database: the run lock, and ``run_lock_for`` choosing its kind.
 
 ``TableRunLock`` keeps the holder in the ``run_lock`` table: a row naming run id, host and pid,
-refreshed by a heartbeat. A lock whose holder is gone (same host: its pid is dead; another
-host: no heartbeat for ``stale_after_s``) is taken over. On MySQL/MariaDB the server's
+refreshed by a heartbeat. A lock whose holder is gone (no heartbeat for ``stale_after_s``, or
+on the same host a pid that is dead or a zombie) is taken over. On MySQL/MariaDB the server's
 ``GET_LOCK`` holds it instead (``mysql_lock``). What every lock shares is in ``lock_base``.
 """
 
@@ -91,9 +91,11 @@ class TableRunLock(RunLock):
         return True
 
     def _is_stale(self, holder: LockHolder) -> bool:
-        if holder.host == self.host:
-            return not pid_alive(holder.pid)
-        return utcnow() - holder.heartbeat_at > timedelta(seconds=self.stale_after_s)
+        """Gone: no heartbeat for ``stale_after_s`` (any host; on this one the pid may have been
+        reused by a stranger since), or on this host a pid that is dead or a zombie."""
+        if utcnow() - holder.heartbeat_at > timedelta(seconds=self.stale_after_s):
+            return True
+        return holder.host == self.host and not pid_alive(holder.pid)
 
     def _beat(self) -> None:
         while not self._stop.wait(self.heartbeat_s):
