@@ -39,12 +39,15 @@ def invoke(capsys, *args: str) -> tuple[int, str, str]:
     return caught.value.code, out, err
 
 
-def test_run_prints_timestamped_log_lines_when_not_a_terminal(migrated: Settings, capsys) -> None:
+def test_run_prints_utc_iso_log_lines_naming_the_run_when_not_a_terminal(
+    migrated: Settings, capsys
+) -> None:
     write_models(migrated.root, MODELS)
     code, _, err = invoke(capsys, "run")
     assert code == 0
-    line = r"INFO \d\d/\d\d/\d{4} \d\d:\d\d:\d\d [AP]M: task extract success"
-    assert re.search(line, err), err
+    run_id = re.search(r"run (\S+) started", err).group(1)
+    stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
+    assert re.search(rf"^{stamp} INFO \[{run_id}\] task extract success", err, re.M), err
 
 
 def test_select_takes_several_words_after_one_flag() -> None:

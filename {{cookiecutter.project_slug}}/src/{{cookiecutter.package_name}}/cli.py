@@ -26,6 +26,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .errors import PipelineError
+from .logs import configure_logging
 from .settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -350,6 +351,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if prog == "__main__.py":
         prog = f"python -m {__package__}"
     try:
+        configure_logging()
         code = app(args=args, prog_name=prog, standalone_mode=False)
     except PipelineError as exc:
         err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)

@@ -2,39 +2,14 @@
 
 from __future__ import annotations
 
-import logging
-import sys
-
 from rich.console import Console
-from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .core.report import LogObserver, RunObserver, RunReport
+from .logs import configure_logging
 from .status import TaskState
 
-__all__ = ["RichObserver", "configure_logging", "observer_for"]
-
-LOG_FORMAT = "%(levelname)s %(asctime)s: %(message)s"
-DATE_FORMAT = "%m/%d/%Y %I:%M:%S %p"
-
-
-def configure_logging(console: Console | None = None, level: int = logging.INFO) -> None:
-    """Timestamped plain lines (PyDBT's format), or Rich-rendered ones on a terminal."""
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        if getattr(handler, "pipeline_cli", False):  # ours, from an earlier command
-            root.removeHandler(handler)
-    if console is not None:
-        handler: logging.Handler = RichHandler(console=console, show_path=False)
-        handler.setFormatter(logging.Formatter("%(message)s", DATE_FORMAT))
-    else:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter(LOG_FORMAT, DATE_FORMAT))
-    handler.pipeline_cli = True  # type: ignore[attr-defined]
-    root.addHandler(handler)
-    root.setLevel(level)
-    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+__all__ = ["RichObserver", "observer_for"]
 
 
 class RichObserver(RunObserver):

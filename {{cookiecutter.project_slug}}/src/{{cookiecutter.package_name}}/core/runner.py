@@ -27,6 +27,7 @@ from .. import __version__
 from ..db.ledger import Ledger, LedgerWriter, selection_json
 from ..db.locks import RunLock, run_lock_for
 from ..faults import crash_point
+from ..logs import bind_run
 from ..settings import Settings
 from ..status import SATISFIED, RunState
 from ..system import utcnow
@@ -97,8 +98,10 @@ def run_pipeline(
     if request.dry_run:
         return _dry_run(run, request)
     observer = observer or LogObserver()
-    report = _locked_run(run, request, observer)
-    observer.run_finished(report)
+    run_id = new_run_id()
+    with bind_run(run_id):
+        report = _locked_run(run, request, observer, run_id)
+        observer.run_finished(report)
     return report
 
 
@@ -119,11 +122,12 @@ def _gather(
     return _Gathered(settings, dag, names, executor, engine, Ledger(engine), prints, now)
 
 
-def _locked_run(run: _Gathered, request: RunRequest, observer: RunObserver) -> RunReport:
+def _locked_run(
+    run: _Gathered, request: RunRequest, observer: RunObserver, run_id: str
+) -> RunReport:
     """Check the stages, take the lock, settle what earlier runs left, then execute."""
     lock = run_lock_for(run.engine)
     stages = _stages(run, lock)
-    run_id = new_run_id()
     with lock:
         lock.acquire(run_id)
         _clean_leftovers(run.engine)
