@@ -142,3 +142,26 @@ def test_task_blocks_become_plain_dicts(tmp_path: Path) -> None:
     settings = load_settings(path)
     assert settings.task_config("t") == {"materialize": "table", "limit": 5}
     assert settings.task_config("absent") == {}
+
+
+def test_outside_development_the_example_passwords_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PIPELINE_ENV", "production")
+    example = "mysql+pymysql://pipeline:pipeline-dev-password@db:3306/app"
+    monkeypatch.setenv("DATABASE_URL", example)
+    with pytest.raises(SettingsError) as caught:
+        load_settings(write(tmp_path, "project:\n  name: x\n"))
+    message = str(caught.value)
+    assert "PIPELINE_ENV is 'production'" in message and "MYSQL_PASSWORD" in message
+    assert "pipeline-dev-password" not in message
+    monkeypatch.setenv("DATABASE_URL", example.replace("pipeline-dev-password", "s3cret"))
+    assert load_settings(write(tmp_path, "project:\n  name: x\n")).database_url.password == "s3cret"
+
+
+def test_in_development_the_example_passwords_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PIPELINE_ENV", raising=False)
+    monkeypatch.setenv("DATABASE_URL", "mysql+pymysql://pipeline:pipeline-dev-password@db/app")
+    assert load_settings(write(tmp_path, "project:\n  name: x\n")).database_url.host == "db"

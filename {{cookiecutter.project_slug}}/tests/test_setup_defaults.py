@@ -99,3 +99,8 @@ def test_the_code_in_the_image_is_not_writable_by_its_runtime_user() -> None:
     copies = [line for line in DOCKERFILE.splitlines() if line.startswith("COPY")]
     assert copies and all("--chown" not in line for line in copies)
     assert "chown app:app data dags" in DOCKERFILE
+
+
+def test_compose_marks_its_example_passwords_as_development_only() -> None:
+    for name in ("pipeline", *(["dashboard"] if "dashboard" in SERVICES else [])):
+        assert SERVICES[name]["environment"]["PIPELINE_ENV"] == "${PIPELINE_ENV:-dev}"

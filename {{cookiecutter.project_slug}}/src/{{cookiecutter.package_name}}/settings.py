@@ -18,6 +18,7 @@ import yaml
 from dotenv import dotenv_values
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 from .errors import SettingsError
 
@@ -27,6 +28,11 @@ if TYPE_CHECKING:
 SETTINGS_FILE = "settings.yml"
 SETTINGS_ENV = "PIPELINE_SETTINGS"
 DATABASE_ENV = "DATABASE_URL"
+# Where the project runs: ``dev`` (the default) and ``test`` accept the example passwords of
+# .env.example and docker compose; anything else (``production``, ``staging``) refuses them.
+ENVIRONMENT_ENV = "PIPELINE_ENV"
+LOCAL_ENVIRONMENTS = ("dev", "test")
+DEV_PASSWORD_SUFFIX = "-dev-password"
 # Where a value sits in settings.yml: keys and list indexes from the top.
 YamlPath = tuple[str | int, ...]
 _VAR = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
@@ -200,7 +206,35 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
         settings = None
     if problems or settings is None:
         raise SettingsError(shown, problems)
+    environment = env.get(ENVIRONMENT_ENV, "").strip() or LOCAL_ENVIRONMENTS[0]
+    if environment not in LOCAL_ENVIRONMENTS:
+        _refuse_dev_passwords(settings, environment, shown)
     return settings
+
+
+def _refuse_dev_passwords(settings: Settings, environment: str, shown: str) -> None:
+    """Outside local development, a connection still using an example password is refused."""
+    urls = {"the database": _parsed(settings, None), "dashboard.url": None}
+    if settings.dashboard.url:
+        urls["dashboard.url"] = _parsed(settings, settings.dashboard.url)
+    problems = [
+        f"{ENVIRONMENT_ENV} is {environment!r} but {what} uses an example password (ending in "
+        f"{DEV_PASSWORD_SUFFIX!r}); set the real one in the environment (MYSQL_PASSWORD, "
+        f"MYSQL_READONLY_PASSWORD or DATABASE_URL), or {ENVIRONMENT_ENV}=dev on a development "
+        "machine"
+        for what, url in urls.items()
+        if url is not None and str(url.password or "").endswith(DEV_PASSWORD_SUFFIX)
+    ]
+    if problems:
+        raise SettingsError(shown, problems)
+
+
+def _parsed(settings: Settings, url: str | None) -> URL | None:
+    """``url`` (default: the database's) parsed, or None when malformed (reported on use)."""
+    try:
+        return make_url(url) if url else settings.database_url
+    except ArgumentError:
+        return None
 
 
 def _dotenv(folder: Path) -> dict[str, str]:
