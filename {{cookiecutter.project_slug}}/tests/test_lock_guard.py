@@ -95,8 +95,8 @@ def test_a_run_whose_lock_another_run_holds_fails_the_check(engine: Engine) -> N
 
 def test_a_run_that_lost_the_lock_keeps_the_previous_tables(migrated: Settings) -> None:
     write_models(migrated.root, MODELS)
-    with open(migrated.root / "settings.yml", "a", encoding="utf-8") as settings_file:
-        settings_file.write(CONFIG)
+    path = migrated.root / "settings.yml"
+    path.write_text(path.read_text(encoding="utf-8").replace("tasks: {}", CONFIG.strip()))
     assert run(reload(migrated)).status == "success"
 
     (migrated.root / "steal").write_text("")

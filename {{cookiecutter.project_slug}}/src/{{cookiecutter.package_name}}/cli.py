@@ -278,11 +278,14 @@ def runs(
 def show_run(
     run_id: Annotated[str, typer.Argument(help="A run id from `runs`, or `last`.")],
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    tracebacks: Annotated[
+        bool, typer.Option("--traceback", help="Print each failed attempt's whole traceback.")
+    ] = False,
 ) -> None:
     """One run: every task attempt, its status, timing, error and data checks."""
     from .views import show_run_view
 
-    show_run_view(_settings(), console, run_id, as_json=as_json)
+    show_run_view(_settings(), console, run_id, as_json=as_json, tracebacks=tracebacks)
 
 
 @app.command()

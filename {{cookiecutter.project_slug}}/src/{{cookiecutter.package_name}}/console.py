@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .core.report import LogObserver, RunObserver, RunReport
@@ -55,6 +56,9 @@ class RichObserver(RunObserver):
         if not will_retry:
             self.done.add(name)
         self._refresh()
+
+    def task_warning(self, name: str, message: str) -> None:
+        self.progress.console.print(f"[yellow]! {name}[/yellow] {escape(message)}")
 
     def run_finished(self, report: RunReport) -> None:
         self._refresh()

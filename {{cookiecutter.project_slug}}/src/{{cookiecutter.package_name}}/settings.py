@@ -110,6 +110,8 @@ class Settings(_Frozen):
     # ``DATABASE_URL`` as the environment held it when the file was loaded (never shown: it may
     # hold a password).
     database_url_env: str | None = Field(default=None, repr=False)
+    # The line of each section's keys in settings.yml ("tasks.orders" -> 12), for messages.
+    key_lines: dict[str, int] = Field(default_factory=dict, repr=False)
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -193,13 +195,18 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
     data = _interpolate(raw, (), env, unset)
     if env.get(DATABASE_ENV):  # it replaces the connection block, so that block may be unset
         unset = [(path, name) for path, name in unset if path[:1] != ("connection",)]
-    problems = [
+    problems = _duplicate_keys(node, ())
+    problems += [
         f"{_where(path, node)}: ${{{name}}} is not set; define it in the environment or .env, "
         f"or give a default with ${{{name}:-value}}"
         for path, name in unset
     ]
     try:
-        fixed = {"root": file.parent.resolve(), "database_url_env": os.environ.get(DATABASE_ENV)}
+        fixed = {
+            "root": file.parent.resolve(),
+            "database_url_env": os.environ.get(DATABASE_ENV),
+            "key_lines": _section_lines(node),
+        }
         settings = Settings.model_validate({**data, **fixed})
     except ValidationError as exc:
         problems += [_pydantic_problem(err, node) for err in exc.errors()]
@@ -235,6 +242,37 @@ def _parsed(settings: Settings, url: str | None) -> URL | None:
         return make_url(url) if url else settings.database_url
     except ArgumentError:
         return None
+
+
+def _duplicate_keys(node: yaml.Node | None, path: YamlPath) -> list[str]:
+    """A key written twice in one mapping: YAML keeps the last silently, so it is refused."""
+    problems: list[str] = []
+    if isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            problems += _duplicate_keys(item, (*path, index))
+    if not isinstance(node, yaml.MappingNode):
+        return problems
+    seen: dict[str, int] = {}
+    for key, value in node.value:
+        name, line = str(key.value), key.start_mark.line + 1
+        dotted = ".".join(str(part) for part in (*path, name))
+        if name in seen and name != "<<":
+            problems.append(
+                f"{dotted} (lines {seen[name]} and {line}): the key is written twice and only "
+                f"the last would count; keep one"
+            )
+        seen.setdefault(name, line)
+        problems += _duplicate_keys(value, (*path, name))
+    return problems
+
+
+def _section_lines(node: yaml.Node | None) -> dict[str, int]:
+    """``section.key`` -> line, for the keys of each top-level section."""
+    lines: dict[str, int] = {}
+    for key, value in node.value if isinstance(node, yaml.MappingNode) else ():
+        for inner, _ in value.value if isinstance(value, yaml.MappingNode) else ():
+            lines.setdefault(f"{key.value}.{inner.value}", inner.start_mark.line + 1)
+    return lines
 
 
 def _dotenv(folder: Path) -> dict[str, str]:

@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import Connection, Row
 
+from .core.failures import error_location, traceback_text
 from .db import ledger_reads as reads
 from .db.engine import engine_from_settings
 from .db.models import CHECKS
@@ -60,8 +61,10 @@ def runs_view(settings: Settings, console: Console, *, as_json: bool, limit: int
     console.print(table if rows else "no runs yet: `run` starts one")
 
 
-def show_run_view(settings: Settings, console: Console, run_id: str, *, as_json: bool) -> None:
-    """Print one run with every attempt and data check."""
+def show_run_view(
+    settings: Settings, console: Console, run_id: str, *, as_json: bool, tracebacks: bool = False
+) -> None:
+    """Print one run with every attempt and data check (and, asked, each failure's traceback)."""
     with _ledger(settings) as conn:
         run = reads.newest_run(conn) if run_id == "last" else reads.run_row(conn, run_id)
         if run is None:
@@ -70,6 +73,9 @@ def show_run_view(settings: Settings, console: Console, run_id: str, *, as_json:
         checks = conn.execute(reads.checks_query(run.id).order_by(CHECKS.c.id))
         detail = {**_plain(run, (*_RUN_FIELDS, "selection", "code_version")), "tasks": tasks}
         detail["checks"] = [_plain(row, _CHECK_FIELDS) for row in checks]
+    detail["selection"] = _json_value(detail["selection"])
+    for row in tasks:
+        row["location"] = error_location(row["error"], settings.root, settings.project.models_dir)
     if as_json:
         console.print_json(json.dumps(detail, default=str))
         return
@@ -81,6 +87,7 @@ def show_run_view(settings: Settings, console: Console, run_id: str, *, as_json:
         note = row["reason"] or ""
         if row["error"]:
             note = (note + " " if note else "") + row["error"].splitlines()[0]
+            note += f" ({row['location']})" if row["location"] else ""
         table.add_row(
             row["task"],
             str(row["attempt"]),
@@ -95,6 +102,30 @@ def show_run_view(settings: Settings, console: Console, run_id: str, *, as_json:
             f"check {check['task']}.{check['name']}: {_coloured(check['status'])} "
             f"({check['failing_rows']} failing rows, severity {check['severity']})"
         )
+    if tracebacks:
+        _print_tracebacks(console, tasks)
+    elif any(row["error"] for row in tasks):
+        console.print(f"whole tracebacks: show-run {run.id} --traceback")
+
+
+def _print_tracebacks(console: Console, tasks: list[dict[str, object]]) -> None:
+    """Each failed attempt's stored error in full."""
+    for row in tasks:
+        if row["error"]:
+            where = f" at {row['location']}" if row["location"] else ""
+            console.rule(f"{row['task']}, attempt {row['attempt']} ({row['status']}){where}")
+            text = traceback_text(str(row["error"]))
+            console.print(text, markup=False, highlight=False, soft_wrap=True)  # paths unbroken
+
+
+def _json_value(text: object) -> object:
+    """A column holding JSON, as the value it holds (the text itself if it is not JSON)."""
+    if not isinstance(text, str):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 @contextmanager

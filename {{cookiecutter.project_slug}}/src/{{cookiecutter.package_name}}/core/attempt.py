@@ -62,6 +62,7 @@ class AttemptOutcome:
     output_fingerprint: str | None = None
     reused: bool = False
     checks: list[dict[str, object]] = field(default_factory=list)
+    warning: str | None = None  # e.g. the task returned a value that nothing stores
 
 
 def run_attempt(call: AttemptCall) -> AttemptOutcome:
@@ -133,10 +134,26 @@ def _handle_output(call: AttemptCall, result: object, outcome: AttemptOutcome) -
         session=_session(call),
     )
     outcome.rows_affected = handled.rows_affected
+    if result is not None and query is None and handled.rows_affected is None:
+        outcome.warning = _not_stored(result)
     outcome.checks = [_check_row(check) for check in handled.checks]
     if handled.failed:
         failing = [str(c["name"]) for c in outcome.checks if c["status"] in CHECK_FAILURES]
         outcome.error = "data checks failed: " + ", ".join(failing or ["(see check results)"])
+
+
+def _not_stored(result: object) -> str:
+    kind = type(result)
+    shown = (
+        kind.__qualname__
+        if kind.__module__ == "builtins"
+        else f"{kind.__module__}.{kind.__qualname__}"
+    )
+    article = "an" if shown[:1].lower() in "aeiou" else "a"
+    return (
+        f"returned {article} {shown}, which is not stored (only the package's DataFrame is "
+        f"materialized; return None if nothing is to be kept)"
+    )
 
 
 def _check_row(check: CheckOutcome) -> dict[str, object]:

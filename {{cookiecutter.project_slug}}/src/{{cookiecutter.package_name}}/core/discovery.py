@@ -6,13 +6,14 @@ an edited model is seen by the next discovery in the same process.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import sys
 import threading
 import traceback
 from pathlib import Path
 
-from ..errors import DefinitionError
+from ..errors import DefinitionError, SettingsError
 from ..settings import Settings
 from .task import Task, collect_defined, defined_count
 
@@ -22,8 +23,26 @@ _import_lock = threading.Lock()
 
 
 def discover(settings: Settings) -> dict[str, Task]:
-    """Every task defined under ``settings.project.models_dir``, by name."""
-    return discover_path(settings.root, settings.project.models_dir)
+    """Every task defined under ``settings.project.models_dir``, by name; a ``tasks.<name>``
+    block of settings.yml that names no task is an error (a typo would drop its config)."""
+    tasks = discover_path(settings.root, settings.project.models_dir)
+    problems = [
+        _unknown_block(name, settings, tasks) for name in settings.tasks if name not in tasks
+    ]
+    if problems:
+        raise SettingsError(str(settings.root / "settings.yml"), problems)
+    return tasks
+
+
+def _unknown_block(name: str, settings: Settings, tasks: dict[str, Task]) -> str:
+    line = settings.key_lines.get(f"tasks.{name}")
+    where = f"tasks.{name} (line {line})" if line else f"tasks.{name}"
+    close = difflib.get_close_matches(name, list(tasks), n=1)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return (
+        f"{where}: no task is named '{name}' under {settings.project.models_dir}/; "
+        f"{hint}rename the block or remove it"
+    )
 
 
 def discover_path(root: Path, models_dir: str = "models") -> dict[str, Task]:
@@ -42,7 +61,7 @@ def discover_path(root: Path, models_dir: str = "models") -> dict[str, Task]:
             sys.path.remove(str(root))
         sys.path.insert(0, str(root))
         start = defined_count()
-        problems = [_import(name, root) for name in _module_names(folder, package)]
+        problems = [_import(name, root, folder) for name in _module_names(folder, package)]
         tasks = collect_defined(start)
     problems = [p for p in problems if p]
     problems += _duplicates(tasks, root)
@@ -63,12 +82,20 @@ def _module_names(folder: Path, package: str) -> list[str]:
     return names
 
 
-def _import(name: str, root: Path) -> str | None:
-    """Import one module; an error becomes a one-line problem naming the file and line."""
+def _import(name: str, root: Path, folder: Path) -> str | None:
+    """Import one module; an error becomes a one-line problem naming the file and line (the
+    innermost frame in the models folder, or for a syntax error the offending line itself)."""
     try:
         importlib.import_module(name)
+    except SyntaxError as exc:  # its traceback ends in importlib, not where the typo is
+        where = f"{_relative(exc.filename or name, root)}:{exc.lineno}"
+        code = (exc.text or "").strip()
+        shown = f": {code}" if code else ""
+        return f"{where}: importing {name} failed: {type(exc).__name__}: {exc.msg}{shown}"
     except Exception as exc:  # user code: any error is a definition problem
-        frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        frames = traceback.extract_tb(exc.__traceback__)
+        own = [f for f in frames if Path(f.filename).resolve().is_relative_to(folder)]
+        frame = (own or frames or [None])[-1]
         where = f"{_relative(frame.filename, root)}:{frame.lineno}" if frame else name
         return f"{where}: importing {name} failed: {type(exc).__name__}: {exc}"
     return None

@@ -22,6 +22,7 @@ from ..system import utcnow
 from .attempt import AttemptCall, AttemptOutcome, run_attempt
 from .context import request_stop
 from .executors import Executor
+from .failures import error_location
 from .interrupts import signals_call
 from .plan import RunPlan
 from .planner import decide
@@ -191,12 +192,18 @@ class Execution:
         elif not self._retry(name, attempt, error, fields):
             self._record(name, attempt, TaskState.FAILED, error=error, **fields)
             self.report.errors[name] = error or ""
+            project = self.plan.settings.project
+            where = error_location(error, self.plan.settings.root, project.models_dir)
+            self.report.locations[name] = where
             self._blocked(name, f"'{name}' failed")
 
     def _succeeded(
         self, name: str, attempt: int, outcome: AttemptOutcome, fields: dict[str, object]
     ) -> None:
         reason = "query unchanged: kept the stored output" if outcome.reused else None
+        if outcome.warning:  # it still succeeded, but the user is told
+            self.report.warnings[name] = outcome.warning
+            self.observer.task_warning(name, outcome.warning)
         if self.stages is not None and self.stages.stage_of(name):
             self._stage_built(name, attempt, reason, fields)
         else:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..status import RunState, TaskState
+from .failures import error_headline
 
 __all__ = ["LogObserver", "PlannedTask", "RunObserver", "RunReport"]
 
@@ -30,6 +31,8 @@ class RunReport:
     reasons: dict[str, str] = field(default_factory=dict)
     attempts: dict[str, int] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    locations: dict[str, str] = field(default_factory=dict)  # failed task -> file:line
+    warnings: dict[str, str] = field(default_factory=dict)  # e.g. a returned value not stored
     retry_delays: dict[str, list[float]] = field(default_factory=dict)
     plan: list[PlannedTask] = field(default_factory=list)
     started_at: datetime | None = None
@@ -48,6 +51,19 @@ class RunReport:
         """How many tasks ended in ``state``."""
         return sum(1 for value in self.tasks.values() if value == state)
 
+    def failure_lines(self) -> list[str]:
+        """Each failed task with its file:line and the first and last lines of its error."""
+        lines = []
+        for name, state in self.tasks.items():
+            if state != TaskState.FAILED:
+                continue
+            first, last = error_headline(self.errors.get(name))
+            where = f" ({self.locations[name]})" if self.locations.get(name) else ""
+            lines.append(f"  {name}{where}: {first}")
+            if last:
+                lines.append(f"      ... {last}")
+        return lines
+
 
 class RunObserver:
     """Receives a run's progress; the CLI shows it, tests can record it. Methods are no-ops."""
@@ -62,6 +78,9 @@ class RunObserver:
         self, name: str, state: TaskState, attempt: int, reason: str | None, error: str | None
     ) -> None:
         """An attempt or a skip ended (a failed attempt that will retry comes here too)."""
+
+    def task_warning(self, name: str, message: str) -> None:
+        """A task succeeded, but something about it needs the user's eye."""
 
     def run_finished(self, report: RunReport) -> None:
         """The run is over and recorded."""
@@ -92,6 +111,9 @@ class LogObserver(RunObserver):
         else:
             self.log.info("task %s %s%s", name, state.value, detail)
 
+    def task_warning(self, name: str, message: str) -> None:
+        self.log.warning("task %s %s", name, message)
+
     def run_finished(self, report: RunReport) -> None:
         counts = ", ".join(
             f"{report.count(state)} {state.value}" for state in TaskState if report.count(state)
@@ -100,3 +122,14 @@ class LogObserver(RunObserver):
         self.log.log(
             level, "run %s %s: %s", report.run_id, report.status.value, counts or "0 tasks"
         )
+        for name, warning in report.warnings.items():
+            self.log.warning("task %s: %s", name, warning)
+        failures = report.failure_lines()
+        if failures:
+            self.log.error("failed tasks:\n%s", "\n".join(failures))
+        if failures or report.warnings:
+            self.log.log(
+                level,
+                "details: show-run %s (add --traceback for the whole tracebacks)",
+                report.run_id,
+            )

@@ -10,6 +10,7 @@ report names defined twice.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import inspect
 import threading
@@ -82,6 +83,7 @@ class Task:
         self.__wrapped__ = func
         self.location = _location(func)
         self.injected = frozenset(_parameters(func) & INJECTABLE)
+        self.problems = [*self.problems, *_parameter_problems(func)]
         with _defined_lock:
             _defined.append(self)
         return self
@@ -152,6 +154,28 @@ def _parameters(func: Callable[..., object]) -> set[str]:
         return set(inspect.signature(func).parameters)
     except (TypeError, ValueError):
         return set()
+
+
+def _parameter_problems(func: Callable[..., object]) -> list[str]:
+    """Parameters the engine cannot fill in: it passes only the INJECTABLE names, by keyword."""
+    try:
+        parameters = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    problems = []
+    for param in parameters:
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue
+        if param.name in INJECTABLE and param.kind is param.POSITIONAL_ONLY:
+            problems.append(f"parameter '{param.name}' is positional-only; remove the '/'")
+        elif param.name not in INJECTABLE and param.default is param.empty:
+            close = difflib.get_close_matches(param.name, sorted(INJECTABLE), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            problems.append(
+                f"parameter '{param.name}' cannot be injected: the engine passes only "
+                f"{', '.join(sorted(INJECTABLE))} (or give it a default){hint}"
+            )
+    return problems
 
 
 def _location(func: Callable[..., object]) -> str:
