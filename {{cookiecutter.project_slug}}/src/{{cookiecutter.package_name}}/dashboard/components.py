@@ -32,6 +32,8 @@ __all__ = [
     "selection",
     "short",
     "status_table",
+    "styled",
+    "table",
     "timestamp",
     "took",
 ]
@@ -95,9 +97,39 @@ def run_table(
         open_run(str(run_ids.iloc[rows[0]]))
 
 
-def _coloured(frame: pd.DataFrame, status_columns: Sequence[str]) -> Styler | pd.DataFrame:
+def table(frame: pd.DataFrame, column_config: Mapping[str, ColumnConfig] | None = None) -> None:
+    """A dataframe with whole numbers shown whole and empty cells blank."""
+    st.dataframe(styled(frame), hide_index=True, column_config=column_config, width="stretch")
+
+
+def _coloured(frame: pd.DataFrame, status_columns: Sequence[str]) -> Styler:
     columns = [name for name in status_columns if name in frame.columns]
-    return frame.style.map(palette.cell_style, subset=columns) if columns else frame
+    shown = styled(frame)
+    return shown.map(palette.cell_style, subset=columns) if columns else shown
+
+
+def styled(frame: pd.DataFrame) -> Styler:
+    """``frame`` as the tables show it: a count that a NULL turned into floats is whole again
+    (``11``, not ``11.000000``) and an empty cell is blank (not ``None``, ``nan`` or ``<NA>``)."""
+    whole = {
+        name: "Int64"
+        for name, column in frame.items()
+        if pd.api.types.is_float_dtype(column) and _all_whole(column)
+    }
+    return frame.astype(whole).style.format(_cell)
+
+
+def _all_whole(column: pd.Series) -> bool:
+    values = column.dropna()
+    return not values.empty and bool((values == values.round()).all())
+
+
+def _cell(value: object) -> str:
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}" if abs(value) < 1e15 else str(value)
+    return str(value)
 
 
 def pager(total: int, *, key: str, page_size: int = PAGE_SIZE) -> tuple[int, int]:
