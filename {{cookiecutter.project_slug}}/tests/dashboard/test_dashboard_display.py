@@ -55,15 +55,20 @@ def fresh(settings: Settings) -> Iterator[Settings]:
 
 
 def shown_cells(app: AppTest) -> list[pd.DataFrame]:
-    """Each table of the page as the browser shows it: the display text Streamlit sends for
-    each cell (a table sent without display text shows its raw values)."""
+    """Each table of the page as the browser draws it: a NULL cell as a grey ``None`` (the grid
+    does so whatever the display text says), any other cell as the display text Streamlit sends
+    (a table sent without display text shows its raw values)."""
     tables = []
     for element in app.dataframe:
         proto = element.proto
         arrow = proto.arrow_data if proto.HasField("arrow_data") else proto.lazy_data.initial_chunk
-        sent = arrow.styler.display_values if arrow.HasField("styler") else arrow.data
-        frame = pa.ipc.open_stream(sent).read_all().to_pandas()
-        tables.append(frame.astype(object).where(frame.notna(), None).map(str))
+        data = pa.ipc.open_stream(arrow.data).read_all().to_pandas()
+        text = data
+        if arrow.HasField("styler"):
+            text = pa.ipc.open_stream(arrow.styler.display_values).read_all().to_pandas()
+            text.columns = data.columns
+        cells = text.astype(object).map(str)
+        tables.append(cells.where(data.notna().to_numpy(), "None"))
     return tables
 
 

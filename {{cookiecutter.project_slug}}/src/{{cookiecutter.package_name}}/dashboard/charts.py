@@ -103,7 +103,7 @@ def time_axis(times: pd.Series) -> alt.Axis:
             tick = moment.floor(unit)
         ticks.setdefault(tick.strftime(fmt), tick)
     values = [_datetime(tick) for tick in ticks.values() if first.floor(unit) <= tick <= last]
-    return alt.Axis(format=fmt, formatType="utc", values=values, labelAngle=0, labelOverlap=True)
+    return alt.Axis(format=fmt, values=values, labelAngle=0, labelOverlap=True)
 
 
 def _datetime(moment: pd.Timestamp) -> alt.DateTime:

@@ -13,11 +13,10 @@ import pandas as pd
 import streamlit as st
 
 from ..status import RunState, TaskState
-from . import palette
+from . import cells, palette
 from .pages import open_run
 
 if TYPE_CHECKING:
-    from pandas.io.formats.style import Styler
     from streamlit.elements.lib.column_types import ColumnConfig
 
 __all__ = [
@@ -32,7 +31,6 @@ __all__ = [
     "selection",
     "short",
     "status_table",
-    "styled",
     "table",
     "timestamp",
     "took",
@@ -64,12 +62,8 @@ def status_table(
     column_config: Mapping[str, ColumnConfig] | None = None,
 ) -> None:
     """A dataframe whose status cells carry the status colours of every other page."""
-    st.dataframe(
-        _coloured(frame, status_columns),
-        hide_index=True,
-        column_config=column_config,
-        width="stretch",
-    )
+    styler, config = cells.shown(frame, status_columns, column_config)
+    st.dataframe(styler, hide_index=True, column_config=config, width="stretch")
 
 
 def run_table(
@@ -82,10 +76,11 @@ def run_table(
 ) -> None:
     """A status table of runs with ``hint`` under it; selecting a row opens the Run detail page
     of its run (``run_ids`` holds each row's run id)."""
+    styler, config = cells.shown(frame, ("status",), column_config)
     event = st.dataframe(
-        _coloured(frame, ("status",)),
+        styler,
         hide_index=True,
-        column_config=column_config,
+        column_config=config,
         key=key,
         width="stretch",
         on_select="rerun",
@@ -99,37 +94,8 @@ def run_table(
 
 def table(frame: pd.DataFrame, column_config: Mapping[str, ColumnConfig] | None = None) -> None:
     """A dataframe with whole numbers shown whole and empty cells blank."""
-    st.dataframe(styled(frame), hide_index=True, column_config=column_config, width="stretch")
-
-
-def _coloured(frame: pd.DataFrame, status_columns: Sequence[str]) -> Styler:
-    columns = [name for name in status_columns if name in frame.columns]
-    shown = styled(frame)
-    return shown.map(palette.cell_style, subset=columns) if columns else shown
-
-
-def styled(frame: pd.DataFrame) -> Styler:
-    """``frame`` as the tables show it: a count that a NULL turned into floats is whole again
-    (``11``, not ``11.000000``) and an empty cell is blank (not ``None``, ``nan`` or ``<NA>``)."""
-    whole = {
-        name: "Int64"
-        for name, column in frame.items()
-        if pd.api.types.is_float_dtype(column) and _all_whole(column)
-    }
-    return frame.astype(whole).style.format(_cell)
-
-
-def _all_whole(column: pd.Series) -> bool:
-    values = column.dropna()
-    return not values.empty and bool((values == values.round()).all())
-
-
-def _cell(value: object) -> str:
-    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
-        return ""
-    if isinstance(value, float):
-        return f"{value:.6g}" if abs(value) < 1e15 else str(value)
-    return str(value)
+    styler, config = cells.shown(frame, (), column_config)
+    st.dataframe(styler, hide_index=True, column_config=config, width="stretch")
 
 
 def pager(total: int, *, key: str, page_size: int = PAGE_SIZE) -> tuple[int, int]:

@@ -63,7 +63,7 @@ def _headline(summary: dict, now: datetime) -> None:
     cols[1].metric("Success rate", rate, border=True)
     cols[2].metric("Failed or crashed", f"{bad:,}", border=True)
     cols[3].metric(
-        "Last run started", f"{since} ago", border=True, help=f"{summary['runs']:,} runs in all"
+        "Since the last run", since, border=True, help=f"{summary['runs']:,} runs in all"
     )
 
 
