@@ -182,3 +182,30 @@ def test_selecting_a_run_in_the_runs_table_opens_it(server: str, seeded) -> None
         page.mouse.click(grid["x"] + 16, grid["y"] + 35 + 17)
         _expect(page, f"Run {seeded.failed_run}", "Errors (2)")
         assert page.url.endswith(f"/run-detail?run={seeded.failed_run}")
+
+
+# Every metric card label or value that is cut: some element in it is wider than its box.
+_CUT_LABELS = """() => Array.from(document.querySelectorAll(
+    '[data-testid="stMetricLabel"], [data-testid="stMetricValue"]'))
+  .filter(label => label.offsetParent !== null)
+  .filter(label => [label, ...label.querySelectorAll('*')]
+    .some(node => node.scrollWidth > node.clientWidth + 1))
+  .map(label => label.innerText)"""
+
+
+def test_card_labels_and_values_are_whole_at_1280x800(server: str, seeded) -> None:
+    pages = {
+        "overview": ["Latest runs"],
+        f"run-detail?run={seeded.failed_run}": ["Errors (2)"],
+        "ingest": ["Rejected rows"],
+        "tables": ["Download this page as CSV"],
+    }
+    cut = {}
+    with browser_page() as page:
+        for path, texts in pages.items():
+            page.goto(f"{server}/{path}")
+            _expect(page, *texts)
+            _settle(page)
+            assert page.get_by_test_id("stMetricLabel").count() > 0, path
+            cut[path] = page.evaluate(_CUT_LABELS)
+    assert not any(cut.values()), f"cards cut at 1280 px: {cut}"

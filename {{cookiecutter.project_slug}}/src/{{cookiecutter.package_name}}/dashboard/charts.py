@@ -10,7 +10,7 @@ import pandas as pd
 
 from . import palette
 
-__all__ = ["duration_trend", "gantt", "outcomes_per_day", "status_scale"]
+__all__ = ["duration_trend", "gantt", "outcomes_per_day", "status_scale", "time_axis"]
 
 
 def status_scale(statuses: Iterable[str]) -> alt.Scale:
@@ -55,15 +55,68 @@ def outcomes_per_day(daily: pd.DataFrame) -> alt.Chart:
 def duration_trend(durations: pd.DataFrame) -> alt.Chart:
     """Each recent run's wall time as a dot coloured by status, with a rolling median line."""
     frame = durations.assign(median=durations["seconds"].rolling(10, min_periods=1).median())
-    axis = alt.Axis(format="%b %d %H:%M", labelAngle=0, tickCount=5, labelOverlap=True)
-    base = alt.Chart(frame).encode(x=alt.X("started_at:T", title=None, axis=axis))
+    base = alt.Chart(frame).encode(
+        x=alt.X(
+            "started_at:T",
+            title=None,
+            axis=time_axis(frame["started_at"]),
+            scale=alt.Scale(type="utc"),  # the ledger's times are UTC, as on every page
+        )
+    )
     dots = base.mark_circle(size=60, opacity=0.9, stroke="#374151", strokeWidth=0.5).encode(
         y=alt.Y("seconds:Q", title="seconds"),
         color=_status_colour(frame),
-        tooltip=["id:N", "status:N", alt.Tooltip("seconds:Q", format=".1f"), "started_at:T"],
+        tooltip=[
+            "id:N",
+            "status:N",
+            alt.Tooltip("seconds:Q", format=".1f"),
+            alt.Tooltip("started_at:T", format="%Y-%m-%d %H:%M:%S UTC", formatType="utc"),
+        ],
     )
     median = base.mark_line(color="#6b7280", strokeDash=[4, 3]).encode(y="median:Q")
     return (median + dots).properties(height=240)
+
+
+# How precise a tick label must be for the time span a chart covers: (span up to, format).
+_TICK_FORMATS = (
+    (pd.Timedelta(minutes=2), "%H:%M:%S"),
+    (pd.Timedelta(days=1), "%H:%M"),
+    (pd.Timedelta(days=4), "%b %d %H:%M"),
+)
+_TICKS = 5
+
+
+def time_axis(times: pd.Series) -> alt.Axis:
+    """An axis over ``times`` with up to five ticks whose labels are all different: the label
+    format is as precise as the span needs (seconds for runs a minute apart, days for a month)."""
+    known = pd.to_datetime(times.dropna())
+    first, last = (known.min(), known.max()) if not known.empty else (pd.NaT, pd.NaT)
+    if pd.isna(first):
+        return alt.Axis(labelAngle=0)
+    span = last - first
+    fmt = next((fmt for limit, fmt in _TICK_FORMATS if span <= limit), "%b %d")
+    unit = {"%H:%M:%S": "s", "%b %d": "D"}.get(fmt, "min")
+    ticks: dict[str, pd.Timestamp] = {}
+    for moment in pd.date_range(first, last, periods=_TICKS) if span else [first]:
+        tick = moment.ceil(unit)
+        if tick > last:
+            tick = moment.floor(unit)
+        ticks.setdefault(tick.strftime(fmt), tick)
+    values = [_datetime(tick) for tick in ticks.values() if first.floor(unit) <= tick <= last]
+    return alt.Axis(format=fmt, values=values, labelAngle=0, labelOverlap=True)
+
+
+def _datetime(moment: pd.Timestamp) -> alt.DateTime:
+    """A tick at ``moment`` (naive UTC, as the ledger stores times)."""
+    return alt.DateTime(
+        utc=True,
+        year=moment.year,
+        month=moment.month,
+        date=moment.day,
+        hours=moment.hour,
+        minutes=moment.minute,
+        seconds=moment.second,
+    )
 
 
 def gantt(attempts: pd.DataFrame, now: datetime) -> alt.Chart:

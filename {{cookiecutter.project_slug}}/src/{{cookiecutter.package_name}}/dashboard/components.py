@@ -13,11 +13,10 @@ import pandas as pd
 import streamlit as st
 
 from ..status import RunState, TaskState
-from . import palette
+from . import cells, palette
 from .pages import open_run
 
 if TYPE_CHECKING:
-    from pandas.io.formats.style import Styler
     from streamlit.elements.lib.column_types import ColumnConfig
 
 __all__ = [
@@ -32,6 +31,7 @@ __all__ = [
     "selection",
     "short",
     "status_table",
+    "table",
     "timestamp",
     "took",
 ]
@@ -62,12 +62,8 @@ def status_table(
     column_config: Mapping[str, ColumnConfig] | None = None,
 ) -> None:
     """A dataframe whose status cells carry the status colours of every other page."""
-    st.dataframe(
-        _coloured(frame, status_columns),
-        hide_index=True,
-        column_config=column_config,
-        width="stretch",
-    )
+    styler, config = cells.shown(frame, status_columns, column_config)
+    st.dataframe(styler, hide_index=True, column_config=config, width="stretch")
 
 
 def run_table(
@@ -80,10 +76,11 @@ def run_table(
 ) -> None:
     """A status table of runs with ``hint`` under it; selecting a row opens the Run detail page
     of its run (``run_ids`` holds each row's run id)."""
+    styler, config = cells.shown(frame, ("status",), column_config)
     event = st.dataframe(
-        _coloured(frame, ("status",)),
+        styler,
         hide_index=True,
-        column_config=column_config,
+        column_config=config,
         key=key,
         width="stretch",
         on_select="rerun",
@@ -95,9 +92,10 @@ def run_table(
         open_run(str(run_ids.iloc[rows[0]]))
 
 
-def _coloured(frame: pd.DataFrame, status_columns: Sequence[str]) -> Styler | pd.DataFrame:
-    columns = [name for name in status_columns if name in frame.columns]
-    return frame.style.map(palette.cell_style, subset=columns) if columns else frame
+def table(frame: pd.DataFrame, column_config: Mapping[str, ColumnConfig] | None = None) -> None:
+    """A dataframe with whole numbers shown whole and empty cells blank."""
+    styler, config = cells.shown(frame, (), column_config)
+    st.dataframe(styler, hide_index=True, column_config=config, width="stretch")
 
 
 def pager(total: int, *, key: str, page_size: int = PAGE_SIZE) -> tuple[int, int]:

@@ -3,10 +3,13 @@
 Query results are cached for a few seconds (``CACHE_TTL_S``): long enough that moving between
 pages and widgets does not hit the database again, short enough that a run in progress shows up
 almost at once. Failures are never cached, so the page recovers as soon as the database does.
+A SQLite database is cached under the identity of its file, so a file deleted or replaced
+while the dashboard runs is seen on the next page view, not served from a stale engine.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -78,22 +81,41 @@ def current() -> Source:
     return st.session_state[_SOURCE_KEY]
 
 
-@st.cache_resource(show_spinner=False)
-def _engine(url: str) -> Engine:
+FileIdentity = tuple[int, int] | None
+
+
+def _file_identity(url: str) -> FileIdentity:
+    """The device and inode of a SQLite database file (None for a server, or no file): part of
+    every cache key, so that a deleted or replaced file is never read through an old engine."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    try:
+        found = os.stat(parsed.database)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+@st.cache_resource(show_spinner=False, max_entries=8, on_release=Engine.dispose)
+def _engine(url: str, identity: FileIdentity) -> Engine:
     return read_only_engine(url)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False, max_entries=500)
-def _cached(module: str, name: str, url: str, args: tuple[Hashable, ...]) -> object:
+def _cached(
+    module: str, name: str, url: str, identity: FileIdentity, args: tuple[Hashable, ...]
+) -> object:
     query = getattr(_MODULES[module], name)
-    with _engine(url).connect() as conn:
+    with _engine(url, identity).connect() as conn:
         return query(conn, *args)
 
 
 def fetch(query: Callable[..., R], *args: Hashable) -> R:
     """``query(connection, *args)`` on the dashboard's database, cached for a few seconds."""
     module = query.__module__.rpartition(".")[2]
-    return cast(R, _cached(module, query.__name__, current().url, args))
+    url = current().url
+    return cast(R, _cached(module, query.__name__, url, _file_identity(url), args))
 
 
 @st.cache_resource(ttl=DAG_TTL_S, show_spinner=False)

@@ -19,7 +19,7 @@ from ...db import ledger_reads as reads
 from ...db.ledger_reads import RunFilter
 from ...db.models import CHECKS, RUNS, TASKS
 from ...status import TASK_FAILURES, TaskState
-from ...system import last_line
+from ..tracebacks import headline
 
 __all__ = [
     "LEDGER_TABLES",
@@ -115,9 +115,9 @@ def final_task_counts(conn: Connection, run_ids: Sequence[str]) -> pd.DataFrame:
 
 
 def failed_tasks(conn: Connection, run_id: str) -> pd.DataFrame:
-    """The tasks of a run that failed, with the error's last line."""
+    """The tasks of a run that failed, with the line of the error that says what failed."""
     frame = _frame(conn, reads.failed_tasks_query(run_id))
-    frame["error"] = frame["error"].map(last_line)
+    frame["error"] = frame["error"].map(headline)
     return frame
 
 

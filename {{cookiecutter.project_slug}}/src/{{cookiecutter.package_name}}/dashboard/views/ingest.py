@@ -7,10 +7,10 @@ from collections.abc import Mapping
 import pandas as pd
 import streamlit as st
 
-from ...system import last_line
 from .. import components
 from ..data import fetch
 from ..queries import ingest
+from ..tracebacks import headline
 
 __all__ = ["render"]
 
@@ -51,14 +51,14 @@ def _headline(summary: Mapping[str, int]) -> None:
     cols[1].metric("Rows read", f"{summary['rows_read']:,}", border=True)
     cols[2].metric("Rows loaded", f"{summary['rows_loaded']:,}", border=True)
     cols[3].metric("Rows rejected", f"{summary['rows_rejected']:,}", border=True)
-    cols[4].metric("Objects with an error", f"{summary['with_error']:,}", border=True)
+    cols[4].metric("Objects failed", f"{summary['with_error']:,}", border=True)
 
 
 def _shown(objects: pd.DataFrame) -> pd.DataFrame:
     return objects.assign(
         id=objects["id"].map(lambda value: components.short(value, 10)),
         updated_at=objects["updated_at"].map(components.timestamp),
-        error=objects["error"].map(last_line),
+        error=objects["error"].map(headline),
     )
 
 
@@ -71,7 +71,7 @@ def _rejects() -> None:
         )
         return
     st.caption(f"Most common reasons (of {total:,} rejected rows)")
-    st.dataframe(fetch(ingest.rejects_by_reason, TOP_REASONS), hide_index=True, width="stretch")
+    components.table(fetch(ingest.rejects_by_reason, TOP_REASONS))
     st.caption("Every rejected row, newest first")
     limit, offset = components.pager(total, key="rejects_page")
-    st.dataframe(fetch(ingest.rejects_page, limit, offset), hide_index=True, width="stretch")
+    components.table(fetch(ingest.rejects_page, limit, offset))

@@ -11,11 +11,12 @@ import pandas as pd
 import streamlit as st
 
 from ...status import TASK_FAILURES, TaskState
-from ...system import last_line, utcnow
+from ...system import utcnow
 from .. import charts, components, palette
 from ..data import code_dag, fetch
 from ..graph import draw_graph
 from ..queries import ledger
+from ..tracebacks import headline
 
 __all__ = ["render"]
 
@@ -162,8 +163,8 @@ def _errors(attempts: pd.DataFrame) -> None:
         return
     st.subheader(f"Errors ({len(failed)})")
     for row in failed.itertuples():
-        last = last_line(str(row.error))
-        title = f"{palette.icon(row.status)} {row.task} · attempt {row.attempt} · {last}"
+        what = headline(str(row.error))
+        title = f"{palette.icon(row.status)} {row.task} · attempt {row.attempt} · {what}"
         with st.expander(title[:160], expanded=len(failed) == 1):
             st.code(str(row.error), language="python", wrap_lines=True)
 

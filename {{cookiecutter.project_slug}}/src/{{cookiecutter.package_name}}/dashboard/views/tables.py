@@ -48,13 +48,11 @@ def render() -> None:
     if view == "Preview":
         _preview(name, int(entry["rows"]))
     elif view == "Columns":
-        st.dataframe(columns, hide_index=True, width="stretch")
+        components.table(columns)
     else:
         _profile(name, int(entry["rows"]))
     with st.expander(f"All {len(catalogue)} tables and views"):
-        st.dataframe(
-            catalogue.rename(columns={"system": "framework"}), hide_index=True, width="stretch"
-        )
+        components.table(catalogue.rename(columns={"system": "framework"}))
 
 
 def _pick(catalogue: pd.DataFrame) -> str:
@@ -82,7 +80,7 @@ def _preview(name: str, rows: int) -> None:
         return
     limit, offset = components.pager(rows, key=f"preview_page_{name}", page_size=PREVIEW_ROWS)
     page = fetch(relations.preview, name, limit, offset)
-    st.dataframe(page, hide_index=True, width="stretch")
+    components.table(page)
     st.download_button(
         "Download this page as CSV",
         page.to_csv(index=False).encode("utf-8"),
