@@ -17,6 +17,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from ..db.diagnosis import (
+    bad_url,
     checked_driver,
     checked_url,
     diagnose,
@@ -24,7 +25,7 @@ from ..db.diagnosis import (
     setup_error,
     shown_url,
 )
-from ..errors import DatabaseError, DatabaseSetupError, MigrationsPendingError, PipelineError
+from ..errors import DatabaseError, MigrationsPendingError, PipelineError
 from ..settings import Settings
 from ..system import MYSQL_BACKENDS
 
@@ -42,9 +43,7 @@ def dashboard_url(settings: Settings) -> URL:
     try:
         url = checked_driver(make_url(settings.dashboard.url))
     except (ArgumentError, ValueError) as exc:
-        raise DatabaseSetupError(
-            "malformed url", shown_url(settings.dashboard.url), f"dashboard.url: {exc}"
-        ) from None
+        raise bad_url(settings.dashboard.url, "settings.yml's dashboard.url", exc) from None
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         path = Path(url.database)
         if not path.is_absolute():

@@ -23,6 +23,7 @@ __all__ = [
     "Diagnosis",
     "Problem",
     "checked_driver",
+    "bad_url",
     "checked_url",
     "diagnose",
     "ensure_connects",
@@ -63,7 +64,7 @@ _SQLITE_TEXTS = {
 }
 _URL_FORM = (
     "dialect+driver://user:password@host:port/database, e.g. sqlite:///data/warehouse.db or "
-    "mysql+pymysql://pipeline:...@127.0.0.1:3306/my_pipeline"
+    "mysql+pymysql://user:password@127.0.0.1:3306/database"
 )
 _PASSWORD_IN_TEXT = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
 
@@ -104,7 +105,9 @@ def checked_url(settings: Settings) -> URL:
     try:
         url = settings.database_url
     except (ArgumentError, ValueError) as exc:
-        raise _bad_url(settings, exc) from None
+        raw = settings.database_url_env or settings.connection.url or ""
+        source = "DATABASE_URL" if settings.database_url_env else "settings.yml's connection"
+        raise bad_url(raw, source, exc) from None
     return checked_driver(url)
 
 
@@ -117,9 +120,8 @@ def checked_driver(url: URL) -> URL:
     return url
 
 
-def _bad_url(settings: Settings, exc: Exception) -> DatabaseSetupError:
-    raw = settings.database_url_env or settings.connection.url or ""
-    source = "DATABASE_URL" if settings.database_url_env else "the connection block of settings.yml"
+def bad_url(raw: str, source: str, exc: Exception) -> DatabaseSetupError:
+    """A malformed URL (``raw``, from ``source``): the form it should take, no password."""
     return DatabaseSetupError(
         Problem.BAD_URL.value,
         shown_url(raw),
@@ -145,10 +147,11 @@ def setup_error(
     """``exc`` as the package's own error: a ``DatabaseSetupError`` (exit 2) for set-up
     problems, else a ``DatabaseError`` carrying the query's failure (exit 1)."""
     found = diagnose(exc, url, reader=reader)
-    shown = shown_url(url) if url is not None else ""
-    error = DatabaseSetupError(found.problem.value, shown, found.message)
-    error.exit_code = found.exit_code
-    return error
+    if found.problem not in SETUP:
+        error = DatabaseError(found.message)
+        error.exit_code = found.exit_code
+        return error
+    return DatabaseSetupError(found.problem.value, shown_url(url) if url else "", found.message)
 
 
 def ensure_connects(engine: Engine, *, reader: bool = False) -> None:
