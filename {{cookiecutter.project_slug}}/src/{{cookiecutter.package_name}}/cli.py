@@ -18,7 +18,7 @@ from datetime import datetime
 from enum import Enum
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -387,7 +387,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
-def _fail(exc: PipelineError) -> None:
+def _fail(exc: PipelineError) -> NoReturn:
     err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
     sys.exit(exc.exit_code)
 
