@@ -18,14 +18,16 @@ from datetime import datetime
 from enum import Enum
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, NoReturn, Optional
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from sqlalchemy.exc import DBAPIError
 
-from .errors import PipelineError
+from .db.diagnosis import checked_url, project_url, setup_error
+from .errors import MigrationsPendingError, PipelineError
 from .logs import configure_logging
 from .settings import Settings, load_settings
 
@@ -60,7 +62,10 @@ class DagFormat(str, Enum):
 
 
 def _settings() -> Settings:
-    return load_settings()
+    """settings.yml; a malformed database URL or a missing driver stops the command here."""
+    settings = load_settings()
+    checked_url(settings)
+    return settings
 
 
 SelectOpt = Annotated[
@@ -187,14 +192,21 @@ def _last_statuses(
     settings: Settings, run_id: str | None = None, per_task: bool = False
 ) -> dict[str, str]:
     """Task states of one run (``run_id``, default the last run) or, with ``per_task``, each
-    task's latest state over all runs; empty when the database has no ledger yet."""
-    from sqlalchemy.exc import SQLAlchemyError
-
+    task's latest state over all runs; empty when the database was never migrated (nothing has
+    run yet). A database that cannot be reached, or whose schema is behind or ahead of the
+    code, raises: "never run" would be a wrong answer."""
+    from .core.schema_check import require_head_fast
     from .db import ledger_reads as reads
     from .db.engine import engine_from_settings
 
     engine = engine_from_settings(settings)
     try:
+        try:
+            require_head_fast(settings, engine)
+        except MigrationsPendingError as exc:
+            if exc.current is None:
+                return {}
+            raise
         with engine.connect() as conn:
             if per_task:
                 return reads.latest_states(conn)
@@ -204,8 +216,6 @@ def _last_statuses(
                     f"no run {run_id!r} in the ledger; `runs` lists the recent ones"
                 )
             return reads.final_states(conn, run.id) if run is not None else {}
-    except SQLAlchemyError:
-        return {}
     finally:
         engine.dispose()
 
@@ -309,10 +319,14 @@ def dashboard(
         Optional[str], typer.Option(help="Address to bind (default: dashboard.host, 127.0.0.1).")
     ] = None,
     port: Annotated[
-        Optional[int], typer.Option(help="Port (default: dashboard.port, 8501).")
+        Optional[int],
+        typer.Option(min=1, max=65535, help="Port (default: dashboard.port, 8501)."),
     ] = None,
 ) -> None:
-    """Serve the dashboard: runs, task timelines, the DAG and tables, read-only (Streamlit)."""
+    """Serve the dashboard: runs, task timelines, the DAG and tables, read-only (Streamlit).
+
+    Its database connection is tried first, so a set-up problem is told here, not in the page.
+    """
     try:
         from .dashboard.launch import serve
     except ModuleNotFoundError as exc:
@@ -357,8 +371,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         configure_logging()
         code = app(args=args, prog_name=prog, standalone_mode=False)
     except PipelineError as exc:
-        err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
-        sys.exit(exc.exit_code)
+        _fail(exc)
+    except DBAPIError as exc:  # the database refused: the same paragraph whatever the command
+        _fail(setup_error(exc, project_url()))
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)
@@ -375,6 +390,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             sys.exit(exit_code)
         raise
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(exc: PipelineError) -> NoReturn:
+    err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+    sys.exit(exc.exit_code)
 
 
 if __name__ == "__main__":

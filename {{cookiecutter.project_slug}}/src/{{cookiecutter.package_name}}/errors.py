@@ -3,7 +3,9 @@
     PipelineError
     ├── SettingsError          settings.yml is missing, unreadable or invalid
     ├── DatabaseError          the database is unreachable or not migrated
-    │   └── MigrationsPendingError
+    │   ├── DatabaseSetupError     cannot connect: server down, login refused, bad URL or driver
+    │   ├── MigrationsPendingError the schema is behind the code
+    │   └── SchemaAheadError       the schema was migrated by a newer version of the project
     ├── DefinitionError        bad tasks or graph (ValueError too)
     │   └── CycleError
     ├── RunLockedError         another run holds the run lock
@@ -49,16 +51,49 @@ class DatabaseError(PipelineError):
     exit_code = 2
 
 
+class DatabaseSetupError(DatabaseError):
+    """The database cannot be used at all; ``problem`` names the kind (``db.diagnosis``) and
+    ``url`` the database, its password hidden."""
+
+    def __init__(self, problem: str, url: str, message: str):
+        self.problem = problem
+        self.url = url
+        super().__init__(message)
+
+
 class MigrationsPendingError(DatabaseError):
     """The database schema is not at the newest Alembic revision."""
 
-    def __init__(self, current: str | None, head: str | None, command: str = "make migrate"):
+    def __init__(
+        self,
+        current: str | None,
+        head: str | None,
+        command: str = "make migrate",
+        url: str | None = None,
+    ):
         self.current = current
         self.head = head
         self.command = command
+        self.url = url
         super().__init__(
             f"the database is at revision {current or '<empty>'} but the code expects "
-            f"{head or '<none>'}; run `{command}` to upgrade it"
+            f"{head or '<none>'}; run `{command}` to upgrade {url or 'it'}"
+        )
+
+
+class SchemaAheadError(DatabaseError):
+    """The database is at a revision this project's migrations do not know: a newer version of
+    the project migrated it, and neither running nor migrating with this code is safe."""
+
+    def __init__(self, current: str, head: str | None, url: str | None = None):
+        self.current = current
+        self.head = head
+        self.url = url
+        where = f" ({url})" if url else ""
+        super().__init__(
+            f"the database{where} is at revision {current}, which this project's migrations do "
+            f"not know (their newest is {head or '<none>'}): this database was migrated by a "
+            f"newer version of the project; update the code (git pull) instead of migrating"
         )
 
 

@@ -107,6 +107,14 @@ def set_dashboard_url(root: Path, url: str | None) -> None:
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
 
 
+@pytest.fixture(autouse=True)
+def read_only_user(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without dashboard.url, the dashboard reads MySQL as this user (docker/mysql/init.sql's)."""
+    for name, default in (("USER", "dashboard"), ("PASSWORD", "dashboard-dev-password")):
+        variable = f"MYSQL_READONLY_{name}"
+        monkeypatch.setenv(variable, os.environ.get(variable, default))
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
 def backend_url(request: pytest.FixtureRequest) -> Iterator[tuple[str, str | None]]:
     """A fresh database URL, and the read-only URL the dashboard should use (MySQL only)."""

@@ -35,7 +35,13 @@ def test_the_dashboard_connection_refuses_every_write(settings: Settings) -> Non
 
 
 def test_without_a_dashboard_url_it_reads_the_project_database(settings: Settings) -> None:
-    assert dashboard_url(settings) == settings.database_url
+    expected = settings.database_url
+    if expected.get_backend_name() != "sqlite":  # as the read-only user, never the pipeline's
+        expected = expected.set(
+            username=os.environ["MYSQL_READONLY_USER"],
+            password=os.environ["MYSQL_READONLY_PASSWORD"],
+        )
+    assert dashboard_url(settings) == expected
 
 
 def test_a_relative_sqlite_dashboard_url_counts_from_the_project(

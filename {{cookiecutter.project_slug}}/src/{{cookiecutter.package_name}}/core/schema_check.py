@@ -11,39 +11,54 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from sqlalchemy import Engine, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Engine, inspect, text
 
-from ..errors import MigrationsPendingError
+from ..db.diagnosis import shown_url
+from ..errors import MigrationsPendingError, SchemaAheadError
 from ..settings import Settings
 
 __all__ = ["require_head_fast"]
 
 _ASSIGN = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.MULTILINE)
-_heads: dict[str, str | None] = {}
+# Per project root: the head and every revision of its migrations (None: only Alembic can tell).
+_histories: dict[str, tuple[str | None, frozenset[str] | None]] = {}
 
 
 def require_head_fast(settings: Settings, engine: Engine) -> None:
-    """Raise ``MigrationsPendingError`` (naming both revisions) unless the database is at head."""
+    """Raise ``MigrationsPendingError`` (naming both revisions) unless the database is at head,
+    or ``SchemaAheadError`` when a newer version of the project migrated it."""
     key = str(settings.root)
-    if key not in _heads:
-        _heads[key] = _head(settings)
+    if key not in _histories:
+        _histories[key] = _history(settings)
+    head, known = _histories[key]
     current = _current(engine)
-    if current != _heads[key]:
-        raise MigrationsPendingError(current, _heads[key])
+    if current == head:
+        return
+    if current is not None and not _known(settings, current, known):
+        raise SchemaAheadError(current, head, shown_url(engine.url))
+    raise MigrationsPendingError(current, head, url=shown_url(engine.url))
 
 
-def _head(settings: Settings) -> str | None:
+def _history(settings: Settings) -> tuple[str | None, frozenset[str] | None]:
     parsed = _parse(Path(settings.root) / "migrations" / "versions")
     if parsed is not None:
         return parsed
     from ..db.schema import head_revision
 
-    return head_revision(settings)
+    return head_revision(settings), None
 
 
-def _parse(folder: Path) -> str | None:
-    """The single head of a linear history, or None when only Alembic can tell."""
+def _known(settings: Settings, revision: str, known: frozenset[str] | None) -> bool:
+    if known is not None:
+        return revision in known
+    from ..db.schema import known_revision
+
+    return known_revision(settings, revision)
+
+
+def _parse(folder: Path) -> tuple[str, frozenset[str]] | None:
+    """The single head of a linear history and every revision, or None when only Alembic can
+    tell."""
     if not folder.is_dir():
         return None
     revisions, parents = set(), set()
@@ -56,7 +71,7 @@ def _parse(folder: Path) -> str | None:
         if down != "None":
             parents.add(down.strip("\"'"))
     heads = revisions - parents
-    return heads.pop() if len(heads) == 1 else None
+    return (heads.pop(), frozenset(revisions)) if len(heads) == 1 else None
 
 
 def _quoted(value: str) -> bool:
@@ -64,9 +79,10 @@ def _quoted(value: str) -> bool:
 
 
 def _current(engine: Engine) -> str | None:
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(text("SELECT version_num FROM alembic_version")).all()
-    except DBAPIError:  # no alembic_version table: never migrated
-        return None
+    """The database's revision; None only when it has no alembic_version table (never
+    migrated). Failing to connect raises: it is not the same as never migrated."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        rows = conn.execute(text("SELECT version_num FROM alembic_version")).all()
     return rows[0][0] if len(rows) == 1 else None

@@ -1,42 +1,93 @@
 """The dashboard's read-only database connection, and plain words for what can go wrong with it.
 
 The dashboard never writes: on SQLite the file is opened with ``mode=ro``; on MySQL/MariaDB it
-connects as ``dashboard.url``'s user (the read-only user of docker/mysql/init.sql) and marks
-every session read-only as well.
+connects as a read-only user (``dashboard.url``'s, else ``MYSQL_READONLY_USER`` from the
+environment or ``.env``, the user docker/mysql/init.sql creates) and marks every session
+read-only as well. It never falls back on the pipeline's read-write user.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+from dotenv import dotenv_values
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from ..errors import DatabaseError, PipelineError
+from ..db.diagnosis import (
+    bad_url,
+    checked_driver,
+    checked_url,
+    diagnose,
+    ensure_connects,
+    setup_error,
+    shown_url,
+)
+from ..errors import DatabaseError, MigrationsPendingError, PipelineError
 from ..settings import Settings
-from ..system import MYSQL_BACKENDS, first_line
+from ..system import MYSQL_BACKENDS
 
-__all__ = ["dashboard_url", "describe_error", "read_only_engine", "shown_url"]
+__all__ = ["check_connection", "dashboard_url", "describe_error", "read_only_engine", "shown_url"]
 
-# MySQL/MariaDB error numbers that deserve their own advice.
-_MYSQL_ACCESS_DENIED = {1044, 1045, 1142, 1143}
-_MYSQL_UNREACHABLE = {2002, 2003, 2005, 2006, 2013}
-_MYSQL_NO_DATABASE = {1049}
-_MYSQL_NO_TABLE = {1146}
+READONLY_USER, READONLY_PASSWORD = "MYSQL_READONLY_USER", "MYSQL_READONLY_PASSWORD"
 
 
 def dashboard_url(settings: Settings) -> URL:
-    """``dashboard.url`` when set (a relative SQLite path counts from the project), else the
-    project database."""
+    """``dashboard.url`` when set (a relative SQLite path counts from the project); else the
+    project database, on MySQL/MariaDB as the read-only user of ``MYSQL_READONLY_USER`` and
+    ``MYSQL_READONLY_PASSWORD``; with neither, a ``DatabaseError`` naming both fixes."""
     if not settings.dashboard.url:
-        return settings.database_url
-    url = make_url(settings.dashboard.url)
+        return _project_url_read_only(settings)
+    try:
+        url = checked_driver(make_url(settings.dashboard.url))
+    except (ArgumentError, ValueError) as exc:
+        raise bad_url(settings.dashboard.url, "settings.yml's dashboard.url", exc) from None
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         path = Path(url.database)
         if not path.is_absolute():
             url = url.set(database=str((settings.root / path).resolve()))
     return url
+
+
+def _project_url_read_only(settings: Settings) -> URL:
+    url = checked_url(settings)
+    if url.get_backend_name() not in MYSQL_BACKENDS:
+        return url
+    env = {**_dotenv(settings.root), **os.environ}
+    user = env.get(READONLY_USER)
+    if not user:
+        raise DatabaseError(
+            f"the dashboard reads {shown_url(url)} as a read-only user, never as the pipeline's "
+            f"own: set dashboard.url in settings.yml to a read-only user's URL, or "
+            f"{READONLY_USER} and {READONLY_PASSWORD} in .env (docker/mysql/init.sql creates "
+            "that user)"
+        )
+    return url.set(username=user, password=env.get(READONLY_PASSWORD))
+
+
+def _dotenv(folder: Path) -> dict[str, str]:
+    values = dotenv_values(folder / ".env") if (folder / ".env").is_file() else {}
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def check_connection(settings: Settings, url: URL | str) -> None:
+    """Connect as the dashboard would and read the schema's revision: a set-up problem, or a
+    schema newer than the code, is a ``DatabaseError`` with the fix. A schema behind the code
+    is left to the pages, which say what to migrate."""
+    from ..core.schema_check import require_head_fast
+
+    engine = read_only_engine(url)
+    try:
+        ensure_connects(engine, reader=True)
+        require_head_fast(settings, engine)
+    except MigrationsPendingError:
+        pass
+    except DBAPIError as exc:
+        raise setup_error(exc, url, reader=True) from None
+    finally:
+        engine.dispose()
 
 
 def read_only_engine(url: URL | str) -> Engine:
@@ -76,52 +127,8 @@ def _mysql_read_only(dbapi_connection, _record) -> None:  # type: ignore[no-unty
     cursor.close()
 
 
-def shown_url(url: URL | str) -> str:
-    """The URL with its password hidden, fit to show on screen."""
-    return make_url(url).render_as_string(hide_password=True)
-
-
 def describe_error(exc: BaseException, url: URL | str | None = None) -> str:
     """One short paragraph saying what failed and what to do about it."""
-    where = f" ({shown_url(url)})" if url is not None else ""
     if isinstance(exc, PipelineError):
         return str(exc)
-    code = _mysql_code(exc)
-    text = _driver_message(exc)
-    if code in _MYSQL_UNREACHABLE or "Can't connect" in text or "Connection refused" in text:
-        return (
-            f"The database server cannot be reached{where}. Start it (`docker compose up -d "
-            "mysql`) or fix the host and port in settings.yml, then reload this page."
-        )
-    if code in _MYSQL_ACCESS_DENIED:
-        return (
-            f"The database refused the dashboard's user{where}: {text}. Check the user and "
-            "password of dashboard.url; the read-only user is created by docker/mysql/init.sql."
-        )
-    if code in _MYSQL_NO_DATABASE:
-        return f"The database does not exist{where}. Run `make migrate` to create the schema."
-    if code in _MYSQL_NO_TABLE or "no such table" in text:
-        return (
-            f"A table the dashboard reads is missing{where}: {text}. Run `make migrate` to "
-            "bring the schema up to date."
-        )
-    if "unable to open database file" in text:
-        return (
-            f"The SQLite database cannot be opened{where}. Run `make migrate` and `make run` to "
-            "create it, or check dashboard.url."
-        )
-    return f"The database query failed{where}: {text}"
-
-
-def _mysql_code(exc: BaseException) -> int | None:
-    orig = exc.orig if isinstance(exc, DBAPIError) else exc
-    args = getattr(orig, "args", ())
-    return args[0] if args and isinstance(args[0], int) else None
-
-
-def _driver_message(exc: BaseException) -> str:
-    """The first line of the driver's own message, without the error number MySQL drivers put
-    before it in ``args``."""
-    orig = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
-    whole = isinstance(orig, SQLAlchemyError) or not getattr(orig, "args", None)
-    return first_line(str(orig) if whole else str(orig.args[-1])) or type(orig).__name__
+    return diagnose(exc, url, reader=True).message

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..errors import PipelineError
 from ..settings import SETTINGS_ENV, SETTINGS_FILE, Settings
+from .connection import check_connection, dashboard_url
 
 __all__ = ["APP", "command", "environment", "serve"]
 
@@ -52,7 +53,10 @@ def environment(settings: Settings) -> dict[str, str]:
 
 def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
     """Become the Streamlit server (the process is replaced), so that a signal to this
-    command, Ctrl-C or a container stop, reaches the server itself and leaves nothing behind."""
+    command, Ctrl-C or a container stop, reaches the server itself and leaves nothing behind.
+
+    The database is tried first: a server that is down or a refused login is told here, as one
+    paragraph, rather than on the page."""
     try:
         import streamlit  # noqa: F401  (only to fail early with advice)
     except ImportError as exc:
@@ -60,6 +64,7 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
             "the dashboard needs Streamlit: install the project with its dashboard extra "
             "(`pip install -e '.[dashboard]'`, which `make install` does)"
         ) from exc
+    check_connection(settings, dashboard_url(settings))
     address = f"http://{host or settings.dashboard.host}:{port or settings.dashboard.port}"
     print(f"Dashboard on {address} (Ctrl-C stops it)", flush=True)
     argv = command(settings, host=host, port=port)

@@ -8,10 +8,12 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..settings import Settings
 from ..system import MYSQL_BACKENDS
+from .diagnosis import checked_driver, checked_url, setup_error
 
 
 def make_engine(url: URL | str, *, pool_recycle: int = 280, echo: bool = False) -> Engine:
@@ -19,9 +21,13 @@ def make_engine(url: URL | str, *, pool_recycle: int = 280, echo: bool = False) 
 
     SQLite: the file's folder is created, WAL journal and foreign keys are on, and a busy
     timeout lets a reader wait for a writer instead of failing. MySQL/MariaDB: utf8mb4, pool
-    pre-ping and a recycle shorter than the server's ``wait_timeout``.
+    pre-ping and a recycle shorter than the server's ``wait_timeout``. A malformed URL or a
+    driver that is not installed is a ``DatabaseSetupError``.
     """
-    url = make_url(url)
+    try:
+        url = checked_driver(make_url(url))
+    except (ArgumentError, ValueError) as exc:
+        raise setup_error(exc, url) from None
     backend = url.get_backend_name()
     if backend == "sqlite":
         if url.database not in (None, "", ":memory:"):
@@ -39,7 +45,7 @@ def make_engine(url: URL | str, *, pool_recycle: int = 280, echo: bool = False) 
 def engine_from_settings(settings: Settings) -> Engine:
     """The project database engine described by settings.yml (or ``DATABASE_URL``)."""
     conn = settings.connection
-    return make_engine(settings.database_url, pool_recycle=conn.pool_recycle, echo=conn.echo)
+    return make_engine(checked_url(settings), pool_recycle=conn.pool_recycle, echo=conn.echo)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -9,10 +9,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine
 
-from ..errors import DatabaseError, MigrationsPendingError
+from ..errors import DatabaseError, MigrationsPendingError, SchemaAheadError
 from ..settings import Settings
+from .diagnosis import ensure_connects, shown_url
+from .engine import engine_from_settings
 
 # Every module that defines ORM models; Alembic compares the database against all of them.
 MODEL_MODULES = ("db.models", "ingest.tables")
@@ -40,23 +43,52 @@ def head_revision(settings: Settings) -> str | None:
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The revision the database is at (None when it was never migrated)."""
+    """The revision the database is at (None when it was never migrated: no alembic_version
+    table). A database that cannot be reached raises, never reads as "never migrated"."""
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+def known_revision(settings: Settings, revision: str) -> bool:
+    """Whether ``revision`` is one of this project's migrations."""
+    try:
+        return (
+            ScriptDirectory.from_config(alembic_config(settings)).get_revision(revision) is not None
+        )
+    except CommandError:
+        return False
+
+
 def require_head(settings: Settings, engine: Engine) -> None:
-    """Refuse to go on unless the database is at the newest revision."""
+    """Refuse to go on unless the database is at the newest revision: a schema behind the code
+    says to migrate, one ahead of it (a newer project migrated it) says to update the code."""
     current, head = current_revision(engine), head_revision(settings)
+    if current is not None and current != head and not known_revision(settings, current):
+        raise SchemaAheadError(current, head, shown_url(engine.url))
     if current != head:
-        raise MigrationsPendingError(current, head)
+        raise MigrationsPendingError(current, head, url=shown_url(engine.url))
+
+
+def require_known(settings: Settings) -> None:
+    """Before migrating: the database is reachable and not ahead of this project's migrations
+    (Alembic would otherwise fail with "Can't locate revision")."""
+    engine = engine_from_settings(settings)
+    try:
+        ensure_connects(engine)
+        current = current_revision(engine)
+        if current is not None and not known_revision(settings, current):
+            raise SchemaAheadError(current, head_revision(settings), shown_url(engine.url))
+    finally:
+        engine.dispose()
 
 
 def upgrade(settings: Settings, revision: str = "head") -> None:
     """``alembic upgrade``, on the database that settings.yml names."""
+    require_known(settings)
     command.upgrade(alembic_config(settings), revision)
 
 
 def downgrade(settings: Settings, revision: str = "base") -> None:
     """``alembic downgrade``, on the database that settings.yml names."""
+    require_known(settings)
     command.downgrade(alembic_config(settings), revision)
