@@ -14,7 +14,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, Row, delete, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Row,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from ..status import ObjectStatus, StageStatus
@@ -38,6 +49,8 @@ HOST = socket.gethostname()
 OBJECTS = DataObject.__table__
 REJECTS = Reject.__table__
 MODELS = DataModel.__table__
+# Objects no attempt is working on (a ``loading`` one belongs to a live attempt).
+_SETTLED = (ObjectStatus.LOADED, ObjectStatus.FAILED, ObjectStatus.CRASHED)
 
 
 @dataclass(frozen=True)
@@ -193,14 +206,15 @@ def finish(conn: Connection, info: ObjectInfo, token: str, counts: dict[str, int
             **counts,
         )
     )
-    # Earlier versions' loads of the same content no longer own rows in the target.
+    # Other versions' loads of the same content no longer own rows in the target.
     conn.execute(
         update(OBJECTS)
         .where(
             OBJECTS.c.model == info.model,
             OBJECTS.c.content_hash == info.content_hash,
             OBJECTS.c.id != info.id,
-            OBJECTS.c.status == ObjectStatus.LOADED,
+            _had_rows(),
+            OBJECTS.c.status.in_(_SETTLED),
         )
         .values(status=ObjectStatus.SUPERSEDED, updated_at=now)
     )
@@ -208,13 +222,20 @@ def finish(conn: Connection, info: ObjectInfo, token: str, counts: dict[str, int
 
 
 def loaded_ids(conn: Connection, model: str, content_hash: str) -> list[str]:
-    """Objects of this model with this content whose rows are in the target (any version)."""
+    """Objects of this model with this content that may have rows in the target (any version).
+
+    Whatever their status now: an object loaded once and then left ``loading``, ``failed`` or
+    ``crashed`` by an interrupted ``--force`` reload still owns its first load's rows."""
     query = select(OBJECTS.c.id).where(
         OBJECTS.c.model == model,
         OBJECTS.c.content_hash == content_hash,
-        OBJECTS.c.status == ObjectStatus.LOADED,
+        _had_rows(),
     )
     return list(conn.execute(query).scalars())
+
+
+def _had_rows() -> ColumnElement[bool]:
+    return or_(OBJECTS.c.status == ObjectStatus.LOADED, OBJECTS.c.loaded_at.is_not(None))
 
 
 def earlier_objects(conn: Connection, model: str, version: int) -> list[ObjectInfo]:

@@ -327,7 +327,7 @@ def _transform_and_load(
     ctx: _Context, conn: Connection, info: ObjectInfo, had_rows: list[str]
 ) -> dict[str, int]:
     """Stream the raw object through the fields into the target; returns the row counts."""
-    if had_rows:  # --force or a new version: this content's earlier rows are replaced
+    if had_rows:  # --force, a new version or an interrupted reload: earlier rows go
         conn.execute(delete(ctx.table).where(ctx.table.c[OBJECT_ID_COLUMN].in_(had_rows)))
     ledger.clear_rejects(conn, info.id)
     model, source = ctx.model, ctx.model.__source__
