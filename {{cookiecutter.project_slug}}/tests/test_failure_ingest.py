@@ -87,3 +87,27 @@ def test_an_interrupted_force_reload_then_a_plain_ingest_keeps_each_row_once(
     again = cli(orders, "ingest", "orders")
     assert again.returncode == 0, again.stderr
     assert counts(orders) == (ROWS, ROWS, ["loaded"])
+
+
+@pytest.mark.faults
+@pytest.mark.parametrize("action", ["interrupt", "terminate"])
+def test_sigint_or_sigterm_mid_load_says_interrupted_in_one_line_and_exits_130(
+    orders: Settings, action: str
+) -> None:
+    stopped = crashed_cli(orders, action, "ingest", "orders")
+    assert stopped.returncode == 130, stopped.stderr
+    assert stopped.stderr.strip() == "interrupted"
+    assert counts(orders) == (0, 0, ["failed"])  # rolled back, and not left loading
+
+    again = cli(orders, "ingest", "orders")
+    assert again.returncode == 0, again.stderr
+    assert counts(orders) == (ROWS, ROWS, ["loaded"])
+
+
+@pytest.mark.parametrize("given", ["inbox/*.cvs", "inbox/nothere.csv"])
+def test_a_path_or_glob_matching_no_file_exits_2_in_one_line(orders: Settings, given: str) -> None:
+    done = cli(orders, "ingest", "orders", given)
+    assert done.returncode == 2, done.stdout + done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith(f"error: no file matches {given}") and "Traceback" not in line
+    assert done.stdout == ""  # nothing was ingested
