@@ -19,24 +19,29 @@ from sqlalchemy import (
     Connection,
     Engine,
     Row,
+    column,
     delete,
     func,
     insert,
+    literal,
     or_,
     select,
-    update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import table as sa_table
+from sqlalchemy import update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ..status import ObjectStatus, StageStatus
 from ..system import pid_alive, utcnow
 from .batches import Refused
+from .load import OBJECT_ID_COLUMN
 from .tables import DataModel, DataObject, Reject
 
 __all__ = [
     "ObjectInfo",
     "add_rejects",
     "claim",
+    "end_attempt",
     "find_object",
     "loaded_ids",
     "mark_dead_claims",
@@ -306,24 +311,38 @@ def fail(
     error: str,
     status: ObjectStatus = ObjectStatus.FAILED,
 ) -> None:
-    """Record that this attempt failed (its load transaction was rolled back)."""
+    """Record that this attempt failed (its load transaction was rolled back); ``loaded``
+    when it was a reload, whose rollback kept the earlier load's rows."""
+    stage = StageStatus.DONE if status == ObjectStatus.LOADED else status
     with engine.begin() as conn:
         conn.execute(
             update(OBJECTS)
             .where(OBJECTS.c.id == object_id, OBJECTS.c.claim == token)
             .values(
                 status=status,
-                transform_status=status,
-                load_status=status,
+                transform_status=stage,
+                load_status=stage,
                 error=error[:4000],
                 updated_at=utcnow(),
             )
         )
 
 
+def end_attempt(engine: Engine, seen: ObjectInfo, token: str, reason: str) -> None:
+    """Record a failed or interrupted attempt at the object ``seen`` before its claim: failed,
+    or loaded still when it was a reload (the rollback kept the earlier load's rows)."""
+    if seen.status != ObjectStatus.LOADED:
+        fail(engine, seen.id, token, reason)
+        return
+    kept = f"the reload was rolled back and the rows of the earlier load are kept: {reason}"
+    fail(engine, seen.id, token, kept, status=ObjectStatus.LOADED)
+
+
 def mark_dead_claims(engine: Engine, model: str | None = None) -> int:
-    """Objects left ``loading`` by a process of this host that no longer runs become ``crashed``."""
-    query = select(OBJECTS.c.id, OBJECTS.c.pid, OBJECTS.c.claim).where(
+    """Objects left ``loading`` by a process of this host that no longer runs become
+    ``crashed``, or ``loaded`` again when a reload died and the earlier rows are there."""
+    columns = (OBJECTS.c.id, OBJECTS.c.pid, OBJECTS.c.claim, OBJECTS.c.loaded_at)
+    query = select(*columns, OBJECTS.c.target_table).where(
         OBJECTS.c.status == ObjectStatus.LOADING, OBJECTS.c.host == HOST
     )
     if model is not None:
@@ -331,15 +350,25 @@ def mark_dead_claims(engine: Engine, model: str | None = None) -> int:
     with engine.connect() as conn:
         dead = [row for row in conn.execute(query) if not _alive(row.pid)]
     for row in dead:
-        fail(
-            engine,
-            row.id,
-            row.claim,
-            f"the process that was loading it (pid {row.pid} on {HOST}) died mid-load; its "
-            "rows were rolled back and the next ingest loads it again",
-            status=ObjectStatus.CRASHED,
-        )
+        died = f"the process that was loading it (pid {row.pid} on {HOST}) died mid-load"
+        if row.loaded_at is not None and _has_rows(engine, row.target_table, row.id):
+            kept = f"{died}; the reload was rolled back and the rows of the earlier load are kept"
+            fail(engine, row.id, row.claim, kept, status=ObjectStatus.LOADED)
+            continue
+        crashed = f"{died}; its rows were rolled back and the next ingest loads it again"
+        fail(engine, row.id, row.claim, crashed, status=ObjectStatus.CRASHED)
     return len(dead)
+
+
+def _has_rows(engine: Engine, table: str, object_id: str) -> bool:
+    """Whether the target ``table`` holds rows of this object (none if it is gone)."""
+    target = sa_table(table, column(OBJECT_ID_COLUMN))
+    query = select(literal(1)).select_from(target).where(target.c[OBJECT_ID_COLUMN] == object_id)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(query.limit(1)).first() is not None
+    except DBAPIError:
+        return False
 
 
 def _alive(pid: int | None) -> bool:

@@ -314,7 +314,7 @@ def _load(ctx: _Context, info: ObjectInfo) -> ObjectResult:
         if not isinstance(exc, Exception):
             _record_interrupt(ctx, info, token, reason)
             raise  # an interrupt: recorded, then passed on
-        ledger.fail(ctx.engine, info.id, token, reason)
+        ledger.end_attempt(ctx.engine, info, token, reason)
         for hook in hook_methods(ctx.instance, "on_failure"):
             hook(info, exc)
         ctx.logger.error("%s: %s", info.source_uri, reason)
@@ -332,7 +332,7 @@ def _record_interrupt(ctx: _Context, info: ObjectInfo, token: str, reason: str) 
     ``loading``: the next ingest finds this process gone, marks it crashed and loads it."""
     with signals_call(lambda: None):
         try:
-            ledger.fail(ctx.engine, info.id, token, reason)
+            ledger.end_attempt(ctx.engine, info, token, reason)
         except Exception as exc:  # the interrupt, not this, is what the user must see
             ctx.logger.warning("%s: interrupted (%s)", info.source_uri, first_line(exc))
 
