@@ -84,7 +84,7 @@ def ingest_command(
             _print_report(exc.report, as_json)
         raise
     except KeyboardInterrupt:
-        err_console.print("interrupted")  # the object was rolled back and marked failed
+        err_console.print("interrupted")  # the object's load was rolled back and recorded
         raise typer.Exit(130) from None
     finally:
         signal.signal(signal.SIGTERM, previous)

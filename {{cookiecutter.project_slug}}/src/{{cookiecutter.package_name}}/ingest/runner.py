@@ -326,10 +326,10 @@ def _load(ctx: _Context, info: ObjectInfo) -> ObjectResult:
 
 
 def _record_interrupt(ctx: _Context, info: ObjectInfo, token: str, reason: str) -> None:
-    """Mark an interrupted object failed, a second Ctrl-C or SIGTERM held off meanwhile.
-
-    If the database cannot take the write (another writer holds it), the object stays
-    ``loading``: the next ingest finds this process gone, marks it crashed and loads it."""
+    """Record an interrupted attempt (failed, or loaded still for a reload), a second Ctrl-C
+    or SIGTERM held off meanwhile. If the database cannot take the write (another writer
+    holds it), the object stays ``loading``: the next ingest finds this process gone and
+    records it then."""
     with signals_call(lambda: None):
         try:
             ledger.end_attempt(ctx.engine, info, token, reason)
