@@ -2,7 +2,7 @@
 
 Set ``PIPELINE_CRASH_AT`` to a comma-separated list of point names; ``PIPELINE_CRASH_ACTION``
 picks what happens there: ``kill`` (SIGKILL, the default), ``interrupt`` (SIGINT, as Ctrl-C
-sends) or ``raise`` (:class:`InjectedCrash`).
+sends), ``terminate`` (SIGTERM, as ``docker stop`` sends) or ``raise`` (:class:`InjectedCrash`).
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ def crash_point(name: str) -> None:
     if action == "interrupt":
         # a real SIGINT, as Ctrl-C sends: the main thread stops the run, workers carry on
         os.kill(os.getpid(), signal.SIGINT)
+        return
+    if action == "terminate":
+        os.kill(os.getpid(), signal.SIGTERM)
         return
     if action == "raise":
         raise InjectedCrash(name)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import glob
 import json
+import os
+import signal
+from collections.abc import Sequence
+from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
@@ -22,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["ingest_command"]
 
 console = Console()
+err_console = Console(stderr=True)
 _COLOURS = {
     ObjectStatus.LOADED: "green",
     ObjectStatus.SKIPPED: "dim",
@@ -63,6 +69,8 @@ def ingest_command(
         )
     from .runner import ingest
 
+    _require_matches(paths or ())
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         report = ingest(
             _model(settings, model),
@@ -75,7 +83,33 @@ def ingest_command(
         if exc.report is not None:
             _print_report(exc.report, as_json)
         raise
+    except KeyboardInterrupt:
+        err_console.print("interrupted")  # the object's load was rolled back and recorded
+        raise typer.Exit(130) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     _print_report(report, as_json)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # SIGTERM (docker stop, CI timeouts) stops an ingest like Ctrl-C
+
+
+def _require_matches(paths: Sequence[str]) -> None:
+    """Refuse (exit 2, one line) paths and globs the user named that match no file."""
+    unmatched = [
+        path
+        for path in paths
+        if not (glob.glob(path, recursive=True) if glob.has_magic(path) else os.path.isfile(path))
+    ]
+    if unmatched:
+        err_console.print(
+            f"[red]error:[/red] no file matches {escape(', '.join(unmatched))} (from "
+            f"{escape(os.getcwd())}); check the path or glob",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
 
 
 def _model(settings: Settings, name: str) -> type[IngestModel]:

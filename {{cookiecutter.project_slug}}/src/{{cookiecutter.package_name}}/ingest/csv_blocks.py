@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from .long_lines import OVERSIZED
+
 __all__ = [
     "Quoted",
     "TextBlocks",
@@ -172,6 +174,8 @@ def valid_text(chunk: list[list[str]]) -> bool:
     joined = "\x1f".join(map("".join, chunk))
     if joined.isascii():
         return True
+    if OVERSIZED in joined:
+        return False
     try:
         joined.encode("utf-8")
     except UnicodeEncodeError:
@@ -180,7 +184,10 @@ def valid_text(chunk: list[list[str]]) -> bool:
 
 
 def row_problem(row: list[str], width: int) -> str | None:
-    """Why a row cannot be read (its number of fields, a byte not valid text), or None."""
+    """Why a row cannot be read (a field over the size limit, its number of fields, a byte
+    not valid text), or None."""
+    if any(OVERSIZED in value for value in row):
+        return f"a field is over the csv size limit ({csv.field_size_limit()} characters)"
     if len(row) != width:
         return f"malformed line: {len(row)} fields where the header has {width}"
     joined = "".join(row)

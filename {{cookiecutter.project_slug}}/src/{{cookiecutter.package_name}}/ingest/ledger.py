@@ -14,18 +14,34 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, Row, delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Row,
+    column,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy import table as sa_table
+from sqlalchemy import update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ..status import ObjectStatus, StageStatus
 from ..system import pid_alive, utcnow
 from .batches import Refused
+from .load import OBJECT_ID_COLUMN
 from .tables import DataModel, DataObject, Reject
 
 __all__ = [
     "ObjectInfo",
     "add_rejects",
     "claim",
+    "end_attempt",
     "find_object",
     "loaded_ids",
     "mark_dead_claims",
@@ -38,6 +54,8 @@ HOST = socket.gethostname()
 OBJECTS = DataObject.__table__
 REJECTS = Reject.__table__
 MODELS = DataModel.__table__
+# Objects no attempt is working on (a ``loading`` one belongs to a live attempt).
+_SETTLED = (ObjectStatus.LOADED, ObjectStatus.FAILED, ObjectStatus.CRASHED)
 
 
 @dataclass(frozen=True)
@@ -193,14 +211,15 @@ def finish(conn: Connection, info: ObjectInfo, token: str, counts: dict[str, int
             **counts,
         )
     )
-    # Earlier versions' loads of the same content no longer own rows in the target.
+    # Other versions' loads of the same content no longer own rows in the target.
     conn.execute(
         update(OBJECTS)
         .where(
             OBJECTS.c.model == info.model,
             OBJECTS.c.content_hash == info.content_hash,
             OBJECTS.c.id != info.id,
-            OBJECTS.c.status == ObjectStatus.LOADED,
+            _had_rows(),
+            OBJECTS.c.status.in_(_SETTLED),
         )
         .values(status=ObjectStatus.SUPERSEDED, updated_at=now)
     )
@@ -208,13 +227,20 @@ def finish(conn: Connection, info: ObjectInfo, token: str, counts: dict[str, int
 
 
 def loaded_ids(conn: Connection, model: str, content_hash: str) -> list[str]:
-    """Objects of this model with this content whose rows are in the target (any version)."""
+    """Objects of this model with this content that may have rows in the target (any version).
+
+    Whatever their status now: an object loaded once and then left ``loading``, ``failed`` or
+    ``crashed`` by an interrupted ``--force`` reload still owns its first load's rows."""
     query = select(OBJECTS.c.id).where(
         OBJECTS.c.model == model,
         OBJECTS.c.content_hash == content_hash,
-        OBJECTS.c.status == ObjectStatus.LOADED,
+        _had_rows(),
     )
     return list(conn.execute(query).scalars())
+
+
+def _had_rows() -> ColumnElement[bool]:
+    return or_(OBJECTS.c.status == ObjectStatus.LOADED, OBJECTS.c.loaded_at.is_not(None))
 
 
 def earlier_objects(conn: Connection, model: str, version: int) -> list[ObjectInfo]:
@@ -285,24 +311,38 @@ def fail(
     error: str,
     status: ObjectStatus = ObjectStatus.FAILED,
 ) -> None:
-    """Record that this attempt failed (its load transaction was rolled back)."""
+    """Record that this attempt failed (its load transaction was rolled back); ``loaded``
+    when it was a reload, whose rollback kept the earlier load's rows."""
+    stage = StageStatus.DONE if status == ObjectStatus.LOADED else status
     with engine.begin() as conn:
         conn.execute(
             update(OBJECTS)
             .where(OBJECTS.c.id == object_id, OBJECTS.c.claim == token)
             .values(
                 status=status,
-                transform_status=status,
-                load_status=status,
+                transform_status=stage,
+                load_status=stage,
                 error=error[:4000],
                 updated_at=utcnow(),
             )
         )
 
 
+def end_attempt(engine: Engine, seen: ObjectInfo, token: str, reason: str) -> None:
+    """Record a failed or interrupted attempt at the object ``seen`` before its claim: failed,
+    or loaded still when it was a reload (the rollback kept the earlier load's rows)."""
+    if seen.status != ObjectStatus.LOADED:
+        fail(engine, seen.id, token, reason)
+        return
+    kept = f"the reload was rolled back and the rows of the earlier load are kept: {reason}"
+    fail(engine, seen.id, token, kept, status=ObjectStatus.LOADED)
+
+
 def mark_dead_claims(engine: Engine, model: str | None = None) -> int:
-    """Objects left ``loading`` by a process of this host that no longer runs become ``crashed``."""
-    query = select(OBJECTS.c.id, OBJECTS.c.pid, OBJECTS.c.claim).where(
+    """Objects left ``loading`` by a process of this host that no longer runs become
+    ``crashed``, or ``loaded`` again when a reload died and the earlier rows are there."""
+    columns = (OBJECTS.c.id, OBJECTS.c.pid, OBJECTS.c.claim, OBJECTS.c.loaded_at)
+    query = select(*columns, OBJECTS.c.target_table).where(
         OBJECTS.c.status == ObjectStatus.LOADING, OBJECTS.c.host == HOST
     )
     if model is not None:
@@ -310,15 +350,25 @@ def mark_dead_claims(engine: Engine, model: str | None = None) -> int:
     with engine.connect() as conn:
         dead = [row for row in conn.execute(query) if not _alive(row.pid)]
     for row in dead:
-        fail(
-            engine,
-            row.id,
-            row.claim,
-            f"the process that was loading it (pid {row.pid} on {HOST}) died mid-load; its "
-            "rows were rolled back and the next ingest loads it again",
-            status=ObjectStatus.CRASHED,
-        )
+        died = f"the process that was loading it (pid {row.pid} on {HOST}) died mid-load"
+        if row.loaded_at is not None and _has_rows(engine, row.target_table, row.id):
+            kept = f"{died}; the reload was rolled back and the rows of the earlier load are kept"
+            fail(engine, row.id, row.claim, kept, status=ObjectStatus.LOADED)
+            continue
+        crashed = f"{died}; its rows were rolled back and the next ingest loads it again"
+        fail(engine, row.id, row.claim, crashed, status=ObjectStatus.CRASHED)
     return len(dead)
+
+
+def _has_rows(engine: Engine, table: str, object_id: str) -> bool:
+    """Whether the target ``table`` holds rows of this object (none if it is gone)."""
+    target = sa_table(table, column(OBJECT_ID_COLUMN))
+    query = select(literal(1)).select_from(target).where(target.c[OBJECT_ID_COLUMN] == object_id)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(query.limit(1)).first() is not None
+    except DBAPIError:
+        return False
 
 
 def _alive(pid: int | None) -> bool:

@@ -19,13 +19,14 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, Table, delete, update
 
+from ..core.interrupts import signals_call
 from ..db.engine import engine_from_settings, make_engine
 from ..db.schema import require_head
 from ..errors import IngestError
 from ..faults import crash_point
 from ..settings import Settings, load_settings
 from ..status import ObjectStatus
-from ..system import MYSQL_BACKENDS
+from ..system import MYSQL_BACKENDS, first_line
 from . import ledger
 from .batches import ObjectProblem
 from .extract import Staged, day_folder, intact, place_raw, stage_input
@@ -310,9 +311,10 @@ def _load(ctx: _Context, info: ObjectInfo) -> ObjectResult:
                 )
     except BaseException as exc:
         reason = _reason(exc)
-        ledger.fail(ctx.engine, info.id, token, reason)
         if not isinstance(exc, Exception):
+            _record_interrupt(ctx, info, token, reason)
             raise  # an interrupt: recorded, then passed on
+        ledger.end_attempt(ctx.engine, info, token, reason)
         for hook in hook_methods(ctx.instance, "on_failure"):
             hook(info, exc)
         ctx.logger.error("%s: %s", info.source_uri, reason)
@@ -323,11 +325,23 @@ def _load(ctx: _Context, info: ObjectInfo) -> ObjectResult:
     return ObjectResult(info.source_uri, ObjectStatus.LOADED, info.id, **counts)
 
 
+def _record_interrupt(ctx: _Context, info: ObjectInfo, token: str, reason: str) -> None:
+    """Record an interrupted attempt (failed, or loaded still for a reload), a second Ctrl-C
+    or SIGTERM held off meanwhile. If the database cannot take the write (another writer
+    holds it), the object stays ``loading``: the next ingest finds this process gone and
+    records it then."""
+    with signals_call(lambda: None):
+        try:
+            ledger.end_attempt(ctx.engine, info, token, reason)
+        except Exception as exc:  # the interrupt, not this, is what the user must see
+            ctx.logger.warning("%s: interrupted (%s)", info.source_uri, first_line(exc))
+
+
 def _transform_and_load(
     ctx: _Context, conn: Connection, info: ObjectInfo, had_rows: list[str]
 ) -> dict[str, int]:
     """Stream the raw object through the fields into the target; returns the row counts."""
-    if had_rows:  # --force or a new version: this content's earlier rows are replaced
+    if had_rows:  # --force, a new version or an interrupted reload: earlier rows go
         conn.execute(delete(ctx.table).where(ctx.table.c[OBJECT_ID_COLUMN].in_(had_rows)))
     ledger.clear_rejects(conn, info.id)
     model, source = ctx.model, ctx.model.__source__

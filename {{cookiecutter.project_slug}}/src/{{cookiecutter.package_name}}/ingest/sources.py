@@ -29,6 +29,7 @@ from .csv_blocks import (
     row_problem,
     valid_text,
 )
+from .long_lines import OVERSIZED, CappedText
 
 if TYPE_CHECKING:
     from .model import IngestModel
@@ -131,20 +132,23 @@ class CsvSource(_FileSource):
         # surrogateescape lets a bad byte reach the row that holds it, so only that row is
         # refused instead of the whole file failing.
         checked = decodes(path, self.encoding)
-        with open(path, encoding=self.encoding, errors="surrogateescape", newline="") as handle:
+        with open(path, encoding=self.encoding, errors="surrogateescape", newline="") as raw:
+            handle = CappedText(raw, self.delimiter, self.quotechar, 1)
             reader = self._reader(handle)
             header = self._header(reader, path)
             width, picks = len(header), self._picks(header, columns, required, path)
+            handle.width = width
             record, line = 0, reader.line_num
             if not checked:  # every row is checked for bad bytes: the csv module reads all
-                yield from self._csv_batches(self._reader(handle), record, line, width, picks, size)
+                reader = self._reader(handle)
+                yield from self._csv_batches(reader, handle, record, line, width, picks, size)
                 return
             blocks = TextBlocks(handle, self.delimiter, self.quotechar, width, size)
             for block in blocks:
                 if isinstance(block, str):  # text the csv module must read, to a record's end
                     reader = self._reader(itertools.chain(io.StringIO(block, newline=""), handle))
                     record, line = yield from self._csv_batches(
-                        reader, record, line, width, picks, size, stop=line_count(block)
+                        reader, handle, record, line, width, picks, size, stop=line_count(block)
                     )
                     continue
                 if isinstance(block, Quoted):
@@ -157,6 +161,7 @@ class CsvSource(_FileSource):
     def _csv_batches(
         self,
         reader: _Rows,
+        text: CappedText,
         record: int,
         line: int,
         width: int,
@@ -165,8 +170,8 @@ class CsvSource(_FileSource):
         stop: int | None = None,
     ) -> Generator[Batch, None, tuple[int, int]]:
         """Batches of the rows ``reader`` reads, until a batch ends on line ``stop`` or later
-        (when given; reading on is harmless); returns the record and line numbers reached."""
-        checked = stop is not None
+        (when given; reading on is harmless); returns the record and line numbers reached.
+        Rows are checked one by one once ``text`` has cut out a line with an over-long field."""
         while True:
             start = reader.line_num
             try:
@@ -181,6 +186,7 @@ class CsvSource(_FileSource):
                 starts: Sequence[int] = range(first + 1, first + len(chunk) + 1)
             else:
                 starts = first_lines(chunk, first, self.delimiter)
+            checked = stop is not None and not text.replaced
             batch = self._batch(chunk, record, starts, width, checked)
             record += batch.read
             yield self._columns(batch, picks, width)
@@ -258,6 +264,7 @@ class CsvSource(_FileSource):
 
     def render(self, raw: object) -> str:
         text = raw if isinstance(raw, str) else self.delimiter.join(raw)
+        text = text.replace(OVERSIZED, "<over the size limit>") if OVERSIZED in text else text
         return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
