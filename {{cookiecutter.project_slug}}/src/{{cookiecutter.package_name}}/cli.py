@@ -27,7 +27,7 @@ from rich.table import Table
 from sqlalchemy.exc import DBAPIError
 
 from .db.diagnosis import checked_url, project_url, setup_error
-from .errors import MigrationsPendingError, PipelineError
+from .errors import PipelineError
 from .logs import configure_logging
 from .settings import Settings, load_settings
 
@@ -155,10 +155,11 @@ def list_tasks(
 ) -> None:
     """List the tasks: dependencies, schedule, ttl, retries, tags and last status."""
     from .core.runner import load_dag
+    from .views import last_statuses
 
     settings = _settings()
     dag = load_dag(settings)
-    statuses = _last_statuses(settings, per_task=True)
+    statuses = last_statuses(settings, per_task=True)
     rows = [
         {
             "task": name,
@@ -188,38 +189,6 @@ def list_tasks(
     console.print(table)
 
 
-def _last_statuses(
-    settings: Settings, run_id: str | None = None, per_task: bool = False
-) -> dict[str, str]:
-    """Task states of one run (``run_id``, default the last run) or, with ``per_task``, each
-    task's latest state over all runs; empty when the database was never migrated (nothing has
-    run yet). A database that cannot be reached, or whose schema is behind or ahead of the
-    code, raises: "never run" would be a wrong answer."""
-    from .core.schema_check import require_head_fast
-    from .db import ledger_reads as reads
-    from .db.engine import engine_from_settings
-
-    engine = engine_from_settings(settings)
-    try:
-        try:
-            require_head_fast(settings, engine)
-        except MigrationsPendingError as exc:
-            if exc.current is None:
-                return {}
-            raise
-        with engine.connect() as conn:
-            if per_task:
-                return reads.latest_states(conn)
-            run = reads.run_row(conn, run_id) if run_id else reads.newest_run(conn)
-            if run is None and run_id:
-                raise PipelineError(
-                    f"no run {run_id!r} in the ledger; `runs` lists the recent ones"
-                )
-            return reads.final_states(conn, run.id) if run is not None else {}
-    finally:
-        engine.dispose()
-
-
 @app.command("export-dag")
 def export_dag(
     fmt: Annotated[
@@ -231,10 +200,11 @@ def export_dag(
 ) -> None:
     """Draw the DAG into dags/, nodes coloured by the last run's (or --run's) states."""
     from .core.runner import load_dag
+    from .views import last_statuses
 
     settings = _settings()
     dag = load_dag(settings)
-    statuses = _last_statuses(settings, run_id)
+    statuses = last_statuses(settings, run_id)
     folder = settings.path(settings.project.dags_dir)
     folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")  # no ':' so the name is valid on Windows

@@ -13,15 +13,16 @@ from rich.table import Table
 from sqlalchemy import Connection, Row
 
 from .core.failures import error_location, traceback_text
+from .core.schema_check import require_head_fast
 from .db import ledger_reads as reads
 from .db.engine import engine_from_settings
 from .db.models import CHECKS
 from .db.schema import require_head
-from .errors import PipelineError
+from .errors import MigrationsPendingError, PipelineError
 from .settings import Settings
 from .status import RUN_FAILURES, TASK_FAILURES, RunState, TaskState
 
-__all__ = ["runs_view", "show_run_view"]
+__all__ = ["last_statuses", "runs_view", "show_run_view"]
 
 _RUN_FIELDS = ("id", "status", "started_at", "finished_at", "tasks_total", "host", "pid")
 _TASK_FIELDS = (
@@ -161,3 +162,31 @@ def _duration(start: datetime | None, end: datetime | None) -> str:
     if start is None or end is None:
         return ""
     return f"{(end - start).total_seconds():.1f} s"
+
+
+def last_statuses(
+    settings: Settings, run_id: str | None = None, per_task: bool = False
+) -> dict[str, str]:
+    """Task states of one run (``run_id``, default the last run) or, with ``per_task``, each
+    task's latest state over all runs; empty when the database was never migrated (nothing has
+    run yet). A database that cannot be reached, or whose schema is behind or ahead of the
+    code, raises: "never run" would be a wrong answer."""
+    engine = engine_from_settings(settings)
+    try:
+        try:
+            require_head_fast(settings, engine)
+        except MigrationsPendingError as exc:
+            if exc.current is None:
+                return {}
+            raise
+        with engine.connect() as conn:
+            if per_task:
+                return reads.latest_states(conn)
+            run = reads.run_row(conn, run_id) if run_id else reads.newest_run(conn)
+            if run is None and run_id:
+                raise PipelineError(
+                    f"no run {run_id!r} in the ledger; `runs` lists the recent ones"
+                )
+            return reads.final_states(conn, run.id) if run is not None else {}
+    finally:
+        engine.dispose()
