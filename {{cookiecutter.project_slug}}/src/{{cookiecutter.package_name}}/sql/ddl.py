@@ -21,6 +21,7 @@ from ..system import MYSQL_BACKENDS
 
 __all__ = [
     "OLD_SUFFIX",
+    "REJECTED_SUFFIX",
     "SHADOW_SUFFIXES",
     "STAGE_SUFFIX",
     "TMP_SUFFIX",
@@ -41,7 +42,8 @@ __all__ = [
 TMP_SUFFIX = "__pl_tmp"
 OLD_SUFFIX = "__pl_old"
 STAGE_SUFFIX = "__pl_stage"  # a staged table until its stage is published
-SHADOW_SUFFIXES = (TMP_SUFFIX, OLD_SUFFIX, STAGE_SUFFIX)
+REJECTED_SUFFIX = "__rejected"  # a build its checks refused, kept for inspection
+SHADOW_SUFFIXES = (TMP_SUFFIX, OLD_SUFFIX, STAGE_SUFFIX, REJECTED_SUFFIX)
 
 
 def is_shadow(name: str) -> bool:
