@@ -33,7 +33,7 @@ MAKE_VARIABLES += ("MAKE_TERMERR", "VIRTUAL_ENV", "PYTHONPATH", "PIP_REQUIRE_VIR
 # The tests of a bake whose whole suite another bake already runs: seconds, not minutes, each.
 QUICK = "not slow and not faults and not browser and not mysql"
 # The CLI's closing line when every task of the run succeeded.
-RUN_SUCCEEDED = re.compile(r"^.*: run \S+ success: \d+ success$", re.MULTILINE)
+RUN_SUCCEEDED = re.compile(r"^.*(?::| \[\S+\]) run \S+ success: \d+ success$", re.MULTILINE)
 SUMMARY = re.compile(r"\d+ (passed|failed|skipped|deselected|errors?|xfailed|xpassed)\b")
 
 
