@@ -134,3 +134,16 @@ def test_a_failing_warn_check_publishes_and_is_recorded(migrated: Settings, db: 
     assert db.rows("team_report") == [(1, 10), (2, 20)]
     assert db.checks() == [("row_count(min=3)", "warn", CheckStatus.WARN, 1)]
     assert not db.exists("team_report__rejected")
+
+
+def test_a_first_build_refused_by_two_checks_names_both_and_publishes_nothing(
+    migrated: Settings, db: Database
+) -> None:
+    write_project(migrated, MODELS, "[row_count(min=3), unique('id'), row_count(max=1)]")
+    report = run(configure(migrated, team_report={"lo": 1, "hi": 2}))
+    assert report.errors["team_report"] == (
+        "team_report: 2 checks failed (row_count(min=3): 2 rows, row_count(max=1): 2 rows); "
+        "no table was published; the rejected build is in team_report__rejected"
+    )
+    assert not db.exists("team_report")
+    assert db.rows("team_report__rejected") == [(1, 10), (2, 20)]

@@ -157,13 +157,14 @@ def _checks_failed(call: AttemptCall, handled: OutputResult) -> str:
     kind = "view" if call.config.get("materialize") == "view" else "table"
     try:
         with engine_for(call.database_url).connect() as conn:
-            version = f" (version {published_version(conn, call.task.name)})"
+            version: int | None = published_version(conn, call.task.name)
     except SQLAlchemyError:  # a database without the run ledger: the version is unknown
-        version = ""
-    return (
-        f"{message}; published {kind} unchanged{version}; "
-        f"the rejected build is in {handled.rejected}"
-    )
+        version = None
+    if version == 0:
+        kept = f"no {kind} was published"
+    else:
+        kept = f"published {kind} unchanged" + ("" if version is None else f" (version {version})")
+    return f"{message}; {kept}; the rejected build is in {handled.rejected}"
 
 
 def _not_stored(result: object) -> str:
