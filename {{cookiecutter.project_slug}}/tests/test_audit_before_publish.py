@@ -14,8 +14,13 @@ from collections.abc import Iterator
 import pytest
 from audit_support import MODELS, STAGED, Database, configure, write_project
 from engine_support import migrated, run
+from sqlalchemy import Engine, inspect
 
 from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.sql.audit import Audit
+from {{ cookiecutter.package_name }}.sql.checks import row_count
+from {{ cookiecutter.package_name }}.sql.ddl import REJECTED_SUFFIX, TMP_SUFFIX, max_identifier
+from {{ cookiecutter.package_name }}.sql.session import Session
 from {{ cookiecutter.package_name }}.status import CheckStatus, TaskState
 
 __all__ = ["migrated"]
@@ -147,3 +152,15 @@ def test_a_first_build_refused_by_two_checks_names_both_and_publishes_nothing(
     )
     assert not db.exists("team_report")
     assert db.rows("team_report__rejected") == [(1, 10), (2, 20)]
+
+
+def test_the_longest_table_name_still_gets_a_rejected_copy(engine: Engine) -> None:
+    session = Session(engine)
+    seed = session.create_dataframe([{"id": 1}], name="seed")
+    name = "t" * min(max_identifier(engine) - len(TMP_SUFFIX), 120)  # the longest allowed
+    audit = Audit([row_count(min=2)])
+    seed.materialize(name, audit=audit)
+    assert audit.rejected is not None and audit.rejected.endswith(REJECTED_SUFFIX)
+    assert len(audit.rejected) <= max_identifier(engine)
+    assert inspect(engine).has_table(audit.rejected)
+    assert not inspect(engine).has_table(name)

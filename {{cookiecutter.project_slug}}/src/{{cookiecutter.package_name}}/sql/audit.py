@@ -8,6 +8,7 @@ leave the published table exactly as it was.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -17,7 +18,7 @@ from sqlalchemy.sql import Select
 from ..faults import crash_point
 from ..system import MYSQL_BACKENDS
 from .checks import Check, CheckOutcome
-from .ddl import REJECTED_SUFFIX, AlterRename, CreateView, RenameTables
+from .ddl import REJECTED_SUFFIX, AlterRename, CreateView, RenameTables, max_identifier
 from .shadow import drop, kind_of
 
 __all__ = ["Audit"]
@@ -50,15 +51,20 @@ class Audit:
         crash_point("materialize.after_audit")
         return not any(outcome.failed for outcome in self.outcomes)
 
-    @property
-    def rejected_name(self) -> str:
-        """Where a refused build is kept."""
-        return f"{self.table}{REJECTED_SUFFIX}"
+    def rejected_name(self, engine: Engine) -> str:
+        """Where a refused build is kept: ``<table>__rejected``, shortened with a hash of the
+        table's name when that would pass the database's identifier limit."""
+        name = f"{self.table}{REJECTED_SUFFIX}"
+        limit = max_identifier(engine)
+        if len(name) <= limit:
+            return name
+        digest = hashlib.sha1(str(self.table).encode()).hexdigest()[:8]
+        return f"{str(self.table)[: limit - len(REJECTED_SUFFIX) - 9]}_{digest}{REJECTED_SUFFIX}"
 
     def reject(self, conn: Connection, built: str) -> None:
         """Keep the refused ``built`` table (or MySQL view) as the rejected copy."""
         crash_point("materialize.before_reject")
-        name = self.rejected_name
+        name = self.rejected_name(conn.engine)
         drop(conn, name, kind_of(conn, name, self.schema), self.schema)
         if conn.dialect.name in MYSQL_BACKENDS:
             conn.execute(RenameTables([(built, name)], self.schema))
@@ -69,7 +75,7 @@ class Audit:
     def reject_view(self, conn: Connection, built: str, select: Select) -> None:
         """Keep a refused view definition (views cannot be renamed everywhere: recreate it)."""
         crash_point("materialize.before_reject")
-        name = self.rejected_name
+        name = self.rejected_name(conn.engine)
         drop(conn, built, "view", self.schema)
         drop(conn, name, kind_of(conn, name, self.schema), self.schema)
         conn.execute(CreateView(name, select, self.schema))
@@ -78,5 +84,5 @@ class Audit:
     def published(self, conn: Connection, target: str) -> None:
         """A build was published: an older rejected copy of the same table is dropped."""
         self.table = self.table or target
-        name = self.rejected_name
+        name = self.rejected_name(conn.engine)
         drop(conn, name, kind_of(conn, name, self.schema), self.schema)

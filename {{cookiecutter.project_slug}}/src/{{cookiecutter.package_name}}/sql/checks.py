@@ -135,7 +135,8 @@ class Check:
 
     def _error(self, message: str) -> CheckOutcome:
         sample = json.dumps({"error": message})
-        return CheckOutcome(self.name, self.severity, CheckStatus.ERROR, 0, sample, message)
+        detail = message.removeprefix(f"{self.name}: ")
+        return CheckOutcome(self.name, self.severity, CheckStatus.ERROR, 0, sample, detail)
 
     def _require(self, target: Table, columns: Sequence[str] = (), name: str = "") -> None:
         wanted = columns or getattr(self, "columns", ())

@@ -237,12 +237,16 @@ def _view_by_rename(
         shadow = name + TMP_SUFFIX
         drop(conn, shadow, kind_of(conn, shadow, schema), schema)
         conn.execute(CreateView(shadow, select, schema))
-    if audit is not None and not audit.passes(engine, name, shadow):
-        with engine.begin() as conn:
-            audit.reject(conn, shadow)  # RENAME TABLE moves a view too
-        return
-    # RENAME TABLE moves views too, so the swap stays atomic
-    swap_in(engine, [(shadow, name)], schema=schema)
+    try:
+        if audit is not None and not audit.passes(engine, name, shadow):
+            with engine.begin() as conn:
+                audit.reject(conn, shadow)  # RENAME TABLE moves a view too
+            return
+        # RENAME TABLE moves views too, so the swap stays atomic
+        swap_in(engine, [(shadow, name)], schema=schema)
+    except BaseException:
+        drop_quietly(engine, shadow, schema)
+        raise
     if audit is not None:
         with engine.begin() as conn:
             audit.published(conn, name)
