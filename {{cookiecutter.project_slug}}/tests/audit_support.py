@@ -3,15 +3,17 @@ built from a seed with per-run config, and reads of the test database (rows, ver
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import yaml
 from engine_support import reload, write_models
-from sqlalchemy import Engine, MetaData, Table, inspect, select
+from sqlalchemy import Engine, MetaData, Table, inspect, select, text
 
 from {{ cookiecutter.package_name }}.db.engine import make_engine
 from {{ cookiecutter.package_name }}.db.ledger_reads import published_version
 from {{ cookiecutter.package_name }}.db.models import CheckResult
+from {{ cookiecutter.package_name }}.db.mysql_lock import lock_name
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.sql.session import Session
 
@@ -95,3 +97,14 @@ class Database:
         query = select(table.c.name, table.c.severity, table.c.status, table.c.failing_rows)
         with self.engine.connect() as conn:
             return [tuple(row) for row in conn.execute(query.order_by(table.c.id))]
+
+    def wait_for_the_lock(self) -> None:
+        """MySQL frees a killed run's ``GET_LOCK`` once it sees the connection closed."""
+        if self.engine.dialect.name not in ("mysql", "mariadb"):
+            return
+        deadline = time.monotonic() + 10
+        with self.engine.connect() as conn:
+            key = {"key": lock_name(self.engine)}
+            while conn.scalar(text("SELECT IS_USED_LOCK(:key)"), key) is not None:
+                assert time.monotonic() < deadline, "the server never freed the run lock"
+                time.sleep(0.02)

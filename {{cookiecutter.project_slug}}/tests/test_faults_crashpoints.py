@@ -118,6 +118,7 @@ def test_a_kill_while_a_refused_build_is_audited_leaves_the_table_and_no_leftove
         _, stderr = process.communicate(timeout=120)
         assert process.returncode == -9, stderr
         assert db.rows("team_report") == before
+        db.wait_for_the_lock()
 
         assert run(configure(migrated, team_report={**good, "hi": 7})).status == "success"
         assert len(db.rows("team_report")) == 7
