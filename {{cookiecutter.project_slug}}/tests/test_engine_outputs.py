@@ -50,6 +50,6 @@ def test_a_failing_error_check_fails_the_task_and_is_recorded(migrated: Settings
     write_models(migrated.root, MODELS.replace("GRADES", "accepted_values('grade', ['a'])"))
     report = run(migrated)
     assert report.tasks["graded"] == TaskState.FAILED
-    assert report.errors["graded"].startswith("data checks failed: ")
+    assert report.errors["graded"].startswith("graded: 1 check failed (accepted_values(")
     failed = {name: result for name, result in checks_of(migrated).items() if result[0] != "pass"}
     assert list(failed.values()) == [("fail", 1)]

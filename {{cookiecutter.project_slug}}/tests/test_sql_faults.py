@@ -15,6 +15,8 @@ from sqlalchemy import Column, Engine, Integer, MetaData, Table, inspect, litera
 
 import {{ cookiecutter.package_name }} as package
 from {{ cookiecutter.package_name }}.errors import InjectedCrash
+from {{ cookiecutter.package_name }}.sql.audit import Audit
+from {{ cookiecutter.package_name }}.sql.checks import row_count
 from {{ cookiecutter.package_name }}.sql.session import Session
 
 pytestmark = pytest.mark.faults
@@ -121,6 +123,23 @@ def test_exception_at_a_crash_point_keeps_the_old_table(session, engine, monkeyp
         _build(session, 2)
     assert _generation(engine) == 1
     assert _leftovers(engine) == []
+
+
+@pytest.mark.parametrize("form", ["table", "view", "incremental"])
+@pytest.mark.parametrize("point", ["materialize.after_audit", "materialize.before_reject"])
+def test_exception_while_auditing_a_refused_build_keeps_the_old_table(
+    session, engine, monkeypatch, point, form
+):
+    monkeypatch.setenv("PIPELINE_CRASH_AT", point)
+    monkeypatch.setenv("PIPELINE_CRASH_ACTION", "raise")
+    source = session.table("source")
+    frame = source.select(source.id, literal(2).label("gen"))
+    audit = Audit([row_count(max=ROWS - 1)])  # refuses every build of `target`
+    with pytest.raises(InjectedCrash):
+        frame.materialize("target", as_=form, unique_key="id", audit=audit)
+    assert _generation(engine) == 1
+    assert _leftovers(engine) == []
+    assert not inspect(engine).has_table("target__rejected")
 
 
 @pytest.mark.slow

@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..db.ledger_reads import published_version
 from ..db.locks import running_as
-from ..status import CHECK_FAILURES
 from ..system import utcnow
 from .context import RunContext
 from .engines import engine_for
@@ -27,6 +29,7 @@ from .task import Task
 if TYPE_CHECKING:
     from ..settings import Settings
     from ..sql.checks import CheckOutcome
+    from ..sql.outputs import OutputResult
     from ..sql.session import Session
 
 __all__ = ["AttemptCall", "AttemptOutcome", "run_attempt"]
@@ -132,14 +135,36 @@ def _handle_output(call: AttemptCall, result: object, outcome: AttemptOutcome) -
         task_config=dict(call.config),
         checks=call.task.checks,
         session=_session(call),
+        table=call.task.name,
     )
     outcome.rows_affected = handled.rows_affected
     if result is not None and query is None and handled.rows_affected is None:
         outcome.warning = _not_stored(result)
     outcome.checks = [_check_row(check) for check in handled.checks]
     if handled.failed:
-        failing = [str(c["name"]) for c in outcome.checks if c["status"] in CHECK_FAILURES]
-        outcome.error = "data checks failed: " + ", ".join(failing or ["(see check results)"])
+        outcome.error = _checks_failed(call, handled)
+
+
+def _checks_failed(call: AttemptCall, handled: OutputResult) -> str:
+    """E.g. ``team_report: 1 check failed (row_count(min=500): 20 rows); published table
+    unchanged (version 3); the rejected build is in team_report__rejected``."""
+    failing = [check for check in handled.checks if check.failed]
+    counted = f"{len(failing)} check{'' if len(failing) == 1 else 's'} failed"
+    details = ", ".join(f"{c.name}: {c.detail}" if c.detail else c.name for c in failing)
+    message = f"{call.task.name}: {counted} ({details})"
+    if handled.rejected is None:
+        return message
+    kind = "view" if call.config.get("materialize") == "view" else "table"
+    try:
+        with engine_for(call.database_url).connect() as conn:
+            version: int | None = published_version(conn, call.task.name)
+    except SQLAlchemyError:  # a database without the run ledger: the version is unknown
+        version = None
+    if version == 0:
+        kept = f"no {kind} was published"
+    else:
+        kept = f"published {kind} unchanged" + ("" if version is None else f" (version {version})")
+    return f"{message}; {kept}; the rejected build is in {handled.rejected}"
 
 
 def _not_stored(result: object) -> str:

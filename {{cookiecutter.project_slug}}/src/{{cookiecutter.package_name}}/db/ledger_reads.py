@@ -30,7 +30,7 @@ from sqlalchemy import (
     select,
 )
 
-from ..status import RUN_FAILURES, TASK_FAILURES, RunState
+from ..status import RUN_FAILURES, TASK_FAILURES, RunState, TaskState
 from .models import CHECKS, LATEST, RUNS, TASKS
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "latest_states",
     "latest_states_query",
     "newest_run",
+    "published_version",
     "recent_durations_query",
     "recent_runs",
     "run_row",
@@ -260,3 +261,14 @@ def task_history(conn: Connection) -> dict[str, TaskHistory]:
     (one row per task, however long the history)."""
     columns = (LATEST.c.task, *(LATEST.c[name] for name in TaskHistory._fields))
     return {row.task: TaskHistory(*row[1:]) for row in conn.execute(select(*columns))}
+
+
+def published_version(conn: Connection, task: str) -> int:
+    """How many times ``task``'s table was published: its successful runs that wrote it (a run
+    that kept the stored output, or a cached skip, wrote nothing)."""
+    query = select(func.count()).where(
+        TASKS.c.task == task,
+        TASKS.c.status == TaskState.SUCCESS,
+        TASKS.c.rows_affected.is_not(None),
+    )
+    return int(conn.scalar(query) or 0)

@@ -8,7 +8,8 @@ A check with ``severity="error"`` fails its task; ``"warn"`` only records the ou
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -45,6 +46,7 @@ class CheckOutcome:
     status: CheckStatus
     failing_rows: int
     sample: str | None = None
+    detail: str = ""  # what failed, briefly: "20 rows" (the table's size for row_count)
 
     @property
     def failed(self) -> bool:
@@ -90,23 +92,41 @@ class Check:
         query = self.failing(target, conn).subquery()
         return int(conn.scalar(select(func.count()).select_from(query)) or 0)
 
-    def run(self, engine: Engine, *, default_table: str, schema: str | None = None) -> CheckOutcome:
-        """Run against ``self.table`` or ``default_table``; problems become an error outcome."""
+    def run(
+        self,
+        bind: Engine | Connection,
+        *,
+        default_table: str,
+        schema: str | None = None,
+        reading: Mapping[str, str] | None = None,
+    ) -> CheckOutcome:
+        """Run against ``self.table`` or ``default_table``; problems become an error outcome.
+
+        ``bind`` may be an open connection (a build checked inside its own transaction);
+        ``reading`` maps a table name to the one actually read (e.g. a shadow not yet published).
+        """
         target_name = self.table or default_table
+        physical = (reading or {}).get(target_name, target_name)
         try:
-            with engine.connect() as conn:
-                target = Table(target_name, MetaData(), schema=schema, autoload_with=conn)
-                self._require(target)
+            with _connection(bind) as conn:
+                target = Table(physical, MetaData(), schema=schema, autoload_with=conn)
+                self._require(target, name=target_name)
                 failures = self.count_failures(conn, target)
-                sample = None
+                rows = []
                 if failures:
-                    rows = conn.execute(self.failing(target, conn).limit(SAMPLE_ROWS)).mappings()
-                    sample = json.dumps([dict(r) for r in rows], default=str)
+                    query = self.failing(target, conn).limit(SAMPLE_ROWS)
+                    rows = [dict(r) for r in conn.execute(query).mappings()]
         except NoSuchTableError:
             return self._error(f"table {target_name!r} does not exist")
         except (SQLLayerError, DBAPIError) as exc:
             return self._error(first_line(exc))
-        return CheckOutcome(self.name, self.severity, self._status(failures), failures, sample)
+        sample = json.dumps(rows, default=str) if failures else None
+        status = self._status(failures)
+        detail = self._detail(failures, rows)
+        return CheckOutcome(self.name, self.severity, status, failures, sample, detail)
+
+    def _detail(self, failures: int, sample: list[dict[str, object]]) -> str:
+        return _rows(failures)
 
     def _status(self, failures: int) -> CheckStatus:
         if not failures:
@@ -115,16 +135,31 @@ class Check:
 
     def _error(self, message: str) -> CheckOutcome:
         sample = json.dumps({"error": message})
-        return CheckOutcome(self.name, self.severity, CheckStatus.ERROR, 0, sample)
+        detail = message.removeprefix(f"{self.name}: ")
+        return CheckOutcome(self.name, self.severity, CheckStatus.ERROR, 0, sample, detail)
 
-    def _require(self, target: Table, columns: Sequence[str] = ()) -> None:
+    def _require(self, target: Table, columns: Sequence[str] = (), name: str = "") -> None:
         wanted = columns or getattr(self, "columns", ())
         missing = [c for c in wanted if c not in target.c]
         if missing:
             raise SQLLayerError(
-                f"{self.name}: table {target.name!r} has no column(s) {missing}; its columns "
-                f"are: {', '.join(target.c.keys())}"
+                f"{self.name}: table {name or target.name!r} has no column(s) {missing}; its "
+                f"columns are: {', '.join(target.c.keys())}"
             )
+
+
+@contextmanager
+def _connection(bind: Engine | Connection) -> Iterator[Connection]:
+    """The given connection as it is, or a new one from an engine."""
+    if isinstance(bind, Connection):
+        yield bind
+        return
+    with bind.connect() as conn:
+        yield conn
+
+
+def _rows(count: object) -> str:
+    return f"{count} row" if count == 1 else f"{count} rows"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -178,6 +213,9 @@ class _RowCount(Check):
 
     def _arguments(self) -> list[str]:
         return [f"{k}={v}" for k, v in (("min", self.min), ("max", self.max)) if v is not None]
+
+    def _detail(self, failures: int, sample: list[dict[str, object]]) -> str:
+        return _rows(sample[0]["rows"]) if sample else ""
 
     def failing(self, target: Table, conn: Connection) -> Select:
         n = select(func.count()).select_from(target).scalar_subquery()

@@ -18,6 +18,7 @@ from sqlalchemy.types import TypeEngine
 
 from ..errors import SQLLayerError
 from . import actions
+from .audit import Audit
 from .columns import ColumnRef, Expr, name_of
 from .frame_state import FrameState
 from .grouping import AggSpec, aggregate
@@ -315,8 +316,11 @@ class DataFrame:
         unique_key: str | Sequence[str] | None = None,
         schema: str | None = None,
         indexes: Sequence[str | Sequence[str]] | None = None,
+        audit: Audit | None = None,
     ) -> int:
-        """Store this frame as a table, view or incremental table; returns rows written."""
+        """Store this frame as a table, view or incremental table; returns rows written.
+
+        With ``audit``, the build is published only if its checks pass (see ``audit.py``)."""
         self._state.refuse_ambiguous()
         if schema is None and self._session is not None:
             schema = self._session.schema
@@ -328,6 +332,7 @@ class DataFrame:
             unique_key=unique_key,
             schema=schema,
             indexes=indexes,
+            audit=audit,
         )
         if self._session is not None:
             self._session.refresh(name, schema=schema)
