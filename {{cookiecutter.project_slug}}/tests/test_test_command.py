@@ -190,7 +190,7 @@ def test_an_unmigrated_database_is_one_paragraph_and_exit_2(settings: Settings) 
 
 
 def test_resume_after_a_test_resumes_the_last_run_not_the_test(migrated: Settings) -> None:
-    write_models(migrated.root, MODELS.replace('row_count(min=1)])', 'row_count(min=9)])', 1))
+    write_models(migrated.root, MODELS.replace("row_count(min=1)])", "row_count(min=9)])", 1))
     first = run(migrated)
     assert first.tasks["team_players"] == TaskState.FAILED
     assert cli(migrated, "test", "--select", "players").returncode == 0
