@@ -86,17 +86,10 @@ def source_checks(settings: Settings, alias: str) -> list[Check]:
     """The checks of ``sources.<alias>``: its ``checks:`` list and its ``freshness:`` block.
 
     A check settings.yml spells wrong is a set-up problem: ``SettingsError`` with its line."""
-    from ..sql.checks import checks_from_config
     from ..sql.freshness import freshness
 
     source = settings.sources[alias]
-    key = f"sources.{alias}"
-    try:
-        checks = checks_from_config(source.checks, where="checks")
-    except SQLLayerError as exc:
-        line = settings.key_lines.get(key)
-        where = f"{key} (line {line})" if line else key
-        raise SettingsError(str(settings.root / SETTINGS_FILE), [f"{where}: {exc}"]) from None
+    checks = _configured(settings, f"sources.{alias}", source.checks)
     block = source.freshness
     if block is not None:
         bounds = {"warn_after": block.warn_after, "error_after": block.error_after}
@@ -106,14 +99,21 @@ def source_checks(settings: Settings, alias: str) -> list[Check]:
 
 def task_checks(settings: Settings, dag: Dag, name: str) -> list[Check]:
     """A task's checks: the decorator's ``checks=[...]`` and ``tasks.<name>.checks``."""
+    configured = settings.task_config(name).get("checks")
+    return [*dag.tasks[name].checks, *_configured(settings, f"tasks.{name}", configured)]
+
+
+def _configured(settings: Settings, key: str, items: object) -> list[Check]:
+    """The checks settings.yml lists under ``key``; a misspelt one is a set-up problem
+    (``SettingsError``, exit 2) naming the key and its line."""
     from ..sql.checks import checks_from_config
 
-    configured = settings.task_config(name).get("checks")
     try:
-        extra = checks_from_config(configured, where=f"tasks.{name}.checks")
+        return checks_from_config(items, where="checks")
     except SQLLayerError as exc:
-        raise SettingsError(str(settings.root / SETTINGS_FILE), [str(exc)]) from None
-    return [*dag.tasks[name].checks, *extra]
+        line = settings.key_lines.get(key)
+        where = f"{key} (line {line})" if line else key
+        raise SettingsError(str(settings.root / SETTINGS_FILE), [f"{where}: {exc}"]) from None
 
 
 def sources_of(settings: Settings, names: Iterable[str]) -> list[str]:
