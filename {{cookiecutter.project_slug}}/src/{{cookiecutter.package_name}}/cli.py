@@ -312,6 +312,9 @@ def dashboard(
 from .ingest.commands import ingest_command  # noqa: E402 (registered beside the others)
 
 app.command("ingest")(ingest_command)
+from .core.check_command import test_command  # noqa: E402
+
+app.command("test")(test_command)
 
 
 def _expand_multi_value(argv: Sequence[str]) -> list[str]:

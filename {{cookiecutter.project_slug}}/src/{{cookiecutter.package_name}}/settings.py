@@ -21,6 +21,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from .errors import SettingsError
+from .source_settings import SourceSettings
 
 if TYPE_CHECKING:
     from pydantic_core import ErrorDetails
@@ -76,19 +77,13 @@ class DashboardSettings(_Frozen):
     url: str | None = None  # read-only connection; falls back to the main one
 
 
-class SourceSettings(_Frozen):
-    table: str
-    schema_: str | None = Field(default=None, alias="schema")
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
 class TaskSettings(BaseModel):
     """A task's block: free-form keys for the task, plus the ones the engine reads."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
     materialize: Literal["table", "view", "incremental"] | None = None
+    sources: list[str] | None = None  # names under `sources:` the task reads
 
     @field_validator("materialize", mode="before")
     @classmethod
@@ -114,6 +109,18 @@ class Settings(_Frozen):
     key_lines: dict[str, int] = Field(default_factory=dict, repr=False)
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _source_tables(cls, value: object) -> object:
+        """A source without ``table:`` names its own table."""
+        if not isinstance(value, dict):
+            return value
+        named = {alias: {"table": alias} for alias in value}
+        return {
+            alias: {**named[alias], **block} if isinstance(block, dict) else block or named[alias]
+            for alias, block in value.items()
+        }
 
     @property
     def database_url(self) -> URL:
@@ -211,6 +218,7 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
     except ValidationError as exc:
         problems += [_pydantic_problem(err, node) for err in exc.errors()]
         settings = None
+    problems += _unknown_sources(settings, node) if settings is not None else []
     if problems or settings is None:
         raise SettingsError(shown, problems)
     environment = env.get(ENVIRONMENT_ENV, "").strip() or LOCAL_ENVIRONMENTS[0]
@@ -242,6 +250,18 @@ def _parsed(settings: Settings, url: str | None) -> URL | None:
         return make_url(url) if url else settings.database_url
     except ArgumentError:
         return None
+
+
+def _unknown_sources(settings: Settings, node: yaml.Node | None) -> list[str]:
+    """``tasks.<name>.sources`` entries that no ``sources:`` block defines."""
+    known = ", ".join(sorted(settings.sources)) or "<none>"
+    return [
+        f"{_where(('tasks', name, 'sources', index), node)}: no source {alias!r} under "
+        f"`sources:`; define it there or fix the name (known: {known})"
+        for name, block in settings.tasks.items()
+        for index, alias in enumerate(block.sources or ())
+        if alias not in settings.sources
+    ]
 
 
 def _duplicate_keys(node: yaml.Node | None, path: YamlPath) -> list[str]:

@@ -85,6 +85,9 @@ class Execution:
 
     def run(self) -> RunReport:
         """Run to the end (or until cancelled) and return the report."""
+        for name, why in self.plan.blocked.items():  # a source it reads failed its checks
+            self._record(name, 1, TaskState.UPSTREAM_FAILED, reason=why)
+            self._blocked(name, why)
         self.ready.extend(self.queue.take_ready())
         with signals_call(lambda: self.done.put(INTERRUPTED)):
             try:

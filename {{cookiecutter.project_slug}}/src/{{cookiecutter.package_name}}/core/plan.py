@@ -8,7 +8,7 @@ values instead of options passed along one by one.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, TypedDict, Unpack
 
@@ -78,3 +78,4 @@ class RunPlan:
     now: datetime
     full_refresh: bool = False
     fail_fast: bool = False
+    blocked: Mapping[str, str] = field(default_factory=dict)  # task -> the source check it failed

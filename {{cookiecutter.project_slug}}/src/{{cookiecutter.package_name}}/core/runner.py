@@ -32,6 +32,7 @@ from ..settings import Settings
 from ..status import SATISFIED, RunState
 from ..system import utcnow
 from .cache import clear_source_cache, fingerprints
+from .check_run import SourceGate
 from .context import forget_run
 from .dag import Dag
 from .discovery import discover
@@ -128,19 +129,22 @@ def _locked_run(
     """Check the stages, take the lock, settle what earlier runs left, then execute."""
     lock = run_lock_for(run.engine)
     stages = _stages(run, lock)
+    gate = SourceGate(run.settings, run.names)
     with lock:
         lock.acquire(run_id)
         _clean_leftovers(run.engine)
         names, message = _resumed(run, request, run_id)
         run.ledger.open_run(_run_row(run_id, names, request, run.settings.root), utcnow())
-        plan = _plan(run, request, run_id, names)
+        plan = _plan(run, request, run_id, names, gate.blocked(run.engine, run_id, names))
         pool = run.executor or ThreadExecutor(plan.workers)
         report = _execute(run.ledger, plan, pool, stages, observer)
         report.message = message
     return report
 
 
-def _plan(run: _Gathered, request: RunRequest, run_id: str, names: list[str]) -> RunPlan:
+def _plan(
+    run: _Gathered, request: RunRequest, run_id: str, names: list[str], blocked: dict[str, str]
+) -> RunPlan:
     """The run resolved; the history is read now, once earlier runs are settled."""
     return RunPlan(
         run_id=run_id,
@@ -154,6 +158,7 @@ def _plan(run: _Gathered, request: RunRequest, run_id: str, names: list[str]) ->
         now=run.now,
         full_refresh=request.full_refresh,
         fail_fast=request.fail_fast,
+        blocked=blocked,
     )
 
 

@@ -84,9 +84,9 @@ class Ledger:
             return reads.task_history(conn)
 
     def last_run(self, exclude: str | None = None) -> Row | None:
-        """The most recent run, or None."""
+        """The most recent run of the pipeline (a ``test`` is not one), or None."""
         with self.engine.connect() as conn:
-            return reads.newest_run(conn, exclude)
+            return reads.newest_run(conn, exclude, runs_only=True)
 
     def get_run(self, run_id: str) -> Row | None:
         """One run, or None."""

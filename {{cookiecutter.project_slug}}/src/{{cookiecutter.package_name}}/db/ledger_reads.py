@@ -104,11 +104,16 @@ def runs_query(*columns: ColumnElement[object]) -> Select:
     return select(*(columns or (RUNS,))).order_by(*NEWEST_FIRST)
 
 
-def newest_run(conn: Connection, exclude: str | None = None) -> Row | None:
-    """The most recent run, or None; ``exclude`` leaves one run out (the one starting)."""
+def newest_run(
+    conn: Connection, exclude: str | None = None, *, runs_only: bool = False
+) -> Row | None:
+    """The most recent run, or None; ``exclude`` leaves one run out (the one starting),
+    ``runs_only`` the ``test`` commands (whose selection says ``"command": "test"``)."""
     query = runs_query().limit(1)
     if exclude:
         query = query.where(RUNS.c.id != exclude)
+    if runs_only:
+        query = query.where(func.coalesce(RUNS.c.selection, "").not_like('%"command": "test"%'))
     return conn.execute(query).first()
 
 

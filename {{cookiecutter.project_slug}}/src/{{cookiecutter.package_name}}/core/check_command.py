@@ -1,0 +1,68 @@
+"""The ``test`` command: run the data checks of the selected tasks without building anything."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from ..db.diagnosis import checked_url
+from ..settings import load_settings
+from ..status import CheckStatus
+from .check_run import TestReport, test_pipeline
+from .runner import load_dag, new_run_id
+
+__all__ = ["test_command"]
+
+console = Console()
+_COLOURS = {
+    CheckStatus.PASS: "green",
+    CheckStatus.WARN: "yellow",
+    CheckStatus.FAIL: "red",
+    CheckStatus.ERROR: "red",
+}
+_SAMPLE_CHARS = 120
+
+
+def test_command(
+    select: Annotated[
+        Optional[list[str]],
+        typer.Option("--select", "-s", help="Tasks to check: name, glob, tag:x, a+, +a."),
+    ] = None,
+    exclude: Annotated[
+        Optional[list[str]], typer.Option("--exclude", "-x", help="Tasks to leave out.")
+    ] = None,
+) -> None:
+    """Run the data checks of the selected tasks (and of the sources they read) against the
+    published tables, building nothing; exit 1 when an error-severity check fails."""
+    settings = load_settings()
+    checked_url(settings)
+    dag = load_dag(settings)
+    report = test_pipeline(settings, dag, new_run_id(), tuple(select or ()), tuple(exclude or ()))
+    _print(report)
+    raise typer.Exit(report.exit_code)
+
+
+def _print(report: TestReport) -> None:
+    """Per task (or source) its checks, one a line, then the totals and the run id."""
+    for item in report.checked:
+        console.print(f"[bold]{escape(item.name)}[/bold]  {escape(item.summary())}")
+        for outcome in item.outcomes:
+            colour = _COLOURS[outcome.status]
+            failing = f"  {outcome.failing_rows} rows" if outcome.failing_rows else ""
+            sample = f"  {outcome.sample[:_SAMPLE_CHARS]}" if outcome.sample else ""
+            console.print(
+                f"  [{colour}]{outcome.status:<5}[/{colour}] {outcome.severity:<5} "
+                f"{escape(outcome.name)}{failing}{escape(sample)}",
+                highlight=False,
+            )
+    outcomes = [o for item in report.checked for o in item.outcomes]
+    counts = {status: sum(1 for o in outcomes if o.status == status) for status in CheckStatus}
+    said = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
+    tables = f"{len(report.checked)} table{'' if len(report.checked) == 1 else 's'}"
+    console.print(f"{len(outcomes)} checks on {tables}: {said or 'none'}", highlight=False)
+    if report.unchecked:
+        console.print(f"no checks: {', '.join(report.unchecked)}", highlight=False)
+    console.print(f"run {report.run_id} (show-run {report.run_id})", highlight=False)
