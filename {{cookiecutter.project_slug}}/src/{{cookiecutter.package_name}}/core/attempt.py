@@ -8,7 +8,6 @@ it never touches the run ledger, so any executor can run it.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import inspect
 import logging
 import time
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ..db.locks import running_as
 from ..status import CHECK_FAILURES
 from ..system import utcnow
+from .cache import output_fingerprint
 from .context import RunContext
 from .engines import engine_for
 from .task import Task
@@ -121,7 +121,7 @@ def _handle_output(call: AttemptCall, result: object, outcome: AttemptOutcome) -
     from ..sql import outputs  # loaded only when a task hands the SQL layer something
 
     query = outputs.output_fingerprint(result)
-    fingerprint = hashlib.sha256(query.encode()).hexdigest() if query is not None else None
+    fingerprint = output_fingerprint(query, call.config)
     outcome.output_fingerprint = fingerprint
     if fingerprint is not None and fingerprint == call.previous_output and not has_checks:
         outcome.reused = True  # same query over unchanged inputs: the stored table is current
