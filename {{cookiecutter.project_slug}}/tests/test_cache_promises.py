@@ -92,7 +92,9 @@ def test_changing_the_materialization_reruns_and_rebuilds_the_same_query(
     write_models(migrated.root, PROMISING)
     run(migrated, now=MONDAY)
     path = migrated.root / "settings.yml"
-    path.write_text(path.read_text().replace("tasks: {}", "tasks:\n  plain:\n    materialize: view\n"))
+    path.write_text(
+        path.read_text().replace("tasks: {}", "tasks:\n  plain:\n    materialize: view\n")
+    )
     second = run(reload(migrated), now=MONDAY)
     assert second.tasks == {"report": TaskState.SKIPPED, "plain": TaskState.SUCCESS}
     engine = make_engine(migrated.database_url)

@@ -45,9 +45,7 @@ def promises(task: Task) -> str:
     each check (its name holds its arguments) with its severity and table, the schedule and
     the retry settings. Decorators are not in the normalised source, so this is how editing
     them makes the task due."""
-    checks = [
-        f"{type(c).__qualname__}:{c.name}:{c.severity}:{c.table or ''}" for c in task.checks
-    ]
+    checks = [f"{type(c).__qualname__}:{c.name}:{c.severity}:{c.table or ''}" for c in task.checks]
     schedule = task.runs_on
     when = repr(schedule) if dataclasses.is_dataclass(schedule) else schedule.describe()
     text = {"checks": checks, "runs_on": when, "retry": [task.retry, task.retry_delay]}

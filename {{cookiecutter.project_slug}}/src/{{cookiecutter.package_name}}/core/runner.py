@@ -38,6 +38,7 @@ from .discovery import discover
 from .engines import run_engine, url_of
 from .execution import Execution
 from .executors import Executor, ThreadExecutor
+from .lineage import writers_of
 from .plan import RunOptions, RunPlan, RunRequest
 from .planner import decide
 from .report import LogObserver, PlannedTask, RunObserver, RunReport
@@ -154,6 +155,8 @@ def _plan(run: _Gathered, request: RunRequest, run_id: str, names: list[str]) ->
         now=run.now,
         full_refresh=request.full_refresh,
         fail_fast=request.fail_fast,
+        strict=request.strict,
+        writers=writers_of(run.dag, run.ledger.table_writers()),
     )
 
 
