@@ -88,8 +88,8 @@ def _with_lineage(rows: pd.DataFrame, tables: pd.DataFrame) -> pd.DataFrame:
     """The task rows with a column of the tables each read and one of those it wrote."""
     for access, column in ((TableAccess.READ, "reads"), (TableAccess.WRITE, "writes")):
         chosen = tables[tables["access"] == access]
-        names = chosen.groupby("task")["table_name"].agg(", ".join)
-        rows[column] = rows["task"].map(names).fillna("") if not rows.empty else []
+        names = chosen.groupby("task")["table_name"].agg(", ".join).to_dict()
+        rows[column] = [names.get(task, "") for task in rows["task"]] if not rows.empty else []
     return rows
 
 
