@@ -89,6 +89,9 @@ FailFastOpt = Annotated[
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help="Print what would run and why; run nothing.")
 ]
+StrictOpt = Annotated[
+    bool, typer.Option("--strict", help="Fail a task that reads a table it does not depend on.")
+]
 ExecutorOpt = Annotated[
     Optional[ExecutorKind],
     typer.Option(help="Where tasks run (default: executor.kind in settings.yml)."),
@@ -105,6 +108,7 @@ def run(
     fail_fast: FailFastOpt = False,
     dry_run: DryRunOpt = False,
     executor: ExecutorOpt = None,
+    strict: StrictOpt = False,
 ) -> None:
     """Run the pipeline (the tasks under models/)."""
     from .console import observer_for
@@ -120,6 +124,7 @@ def run(
         fail_fast=fail_fast,
         dry_run=dry_run,
         executor=executor.value if executor else None,
+        strict=strict,
     )
     settings = _settings()
     observer = None if dry_run else observer_for(console)
@@ -152,41 +157,16 @@ def _print_plan(report: RunReport) -> None:
 @app.command("list")
 def list_tasks(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    lineage: Annotated[
+        bool, typer.Option("--lineage", help="Add the tables each task read and wrote last.")
+    ] = False,
 ) -> None:
     """List the tasks: dependencies, schedule, ttl, retries, tags and last status."""
     from .core.runner import load_dag
-    from .views import last_statuses
+    from .views import tasks_view
 
     settings = _settings()
-    dag = load_dag(settings)
-    statuses = last_statuses(settings, per_task=True)
-    rows = [
-        {
-            "task": name,
-            "depends_on": list(dag.upstream(name)),
-            "schedule": dag.tasks[name].runs_on.describe(),
-            "ttl_minutes": dag.tasks[name].ttl_minutes,
-            "retry": dag.tasks[name].retry,
-            "tags": list(dag.tasks[name].tags),
-            "last_status": statuses.get(name),
-        }
-        for name in dag.names
-    ]
-    if as_json:
-        console.print_json(json.dumps(rows))
-        return
-    table = Table("task", "depends on", "schedule", "ttl", "retry", "tags", "last status")
-    for row in rows:
-        table.add_row(
-            row["task"],
-            ", ".join(row["depends_on"]),
-            row["schedule"],
-            "" if row["ttl_minutes"] is None else f"{row['ttl_minutes']:g} min",
-            str(row["retry"]),
-            ", ".join(row["tags"]),
-            row["last_status"] or "never run",
-        )
-    console.print(table)
+    tasks_view(settings, console, load_dag(settings), as_json=as_json, lineage=lineage)
 
 
 @app.command("export-dag")

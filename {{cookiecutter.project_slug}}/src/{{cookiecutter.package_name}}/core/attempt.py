@@ -8,11 +8,11 @@ it never touches the run ledger, so any executor can run it.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import inspect
 import logging
 import time
 import traceback
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -21,9 +21,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..db.ledger_reads import published_version
 from ..db.locks import running_as
+from ..sql.lineage import TablesSeen, recording, written_table
 from ..system import utcnow
+from .cache import output_fingerprint
 from .context import RunContext
 from .engines import engine_for
+from .lineage import undeclared_reads
 from .task import Task
 
 if TYPE_CHECKING:
@@ -48,6 +51,9 @@ class AttemptCall:
     target: str | None = None  # the table to build instead of the task's name (a stage's shadow)
     reads: tuple[tuple[str, str], ...] = ()  # (table, shadow) its stage built so far in this run
     settings: Settings | None = None  # the run's settings, for sessions that read ``sources:``
+    writers: Mapping[str, str] = field(default_factory=dict)  # table -> the task writing it
+    allowed: frozenset[str] = frozenset()  # the task and its ancestors: whose tables it may read
+    strict: bool = False  # an undeclared read fails the attempt (``run --strict``)
 
 
 @dataclass
@@ -66,26 +72,46 @@ class AttemptOutcome:
     reused: bool = False
     checks: list[dict[str, object]] = field(default_factory=list)
     warning: str | None = None  # e.g. the task returned a value that nothing stores
+    tables: list[dict[str, str]] = field(default_factory=list)  # lineage: tables read, written
 
 
 def run_attempt(call: AttemptCall) -> AttemptOutcome:
     """Run the task once; any exception it raises becomes a failed outcome with its traceback."""
     started, clock = utcnow(), time.perf_counter()
     outcome = AttemptOutcome(call.task.name, call.attempt, False, started, started, 0)
+    seen = TablesSeen()
     try:
         with running_as(call.run_id):  # its table swaps first check the run still holds the lock
-            result = call.task.func(**_injected(call))
-            if inspect.iscoroutine(result):  # an `async def` task runs to completion here
-                result = asyncio.run(result)
-            _handle_output(call, result, outcome)
+            with recording(seen):
+                result = call.task.func(**_injected(call))
+                if inspect.iscoroutine(result):  # an `async def` task runs to completion here
+                    result = asyncio.run(result)
+            _after_call(call, result, outcome, seen)
     except Exception as exc:  # user code: every failure is recorded, never raised here
         outcome.ok, outcome.error = False, _format_error(exc)
     else:
         if outcome.error is None:
             outcome.ok = True
+    outcome.tables = seen.rows()
     outcome.finished_at = utcnow()
     outcome.duration_ms = int((time.perf_counter() - clock) * 1000)
     return outcome
+
+
+def _after_call(
+    call: AttemptCall, result: object, outcome: AttemptOutcome, seen: TablesSeen
+) -> None:
+    """Reads of tables the task does not depend on warn (or, strict, fail before anything is
+    published); then the output is stored and the table written noted."""
+    allowed = call.allowed | {call.task.name}
+    undeclared = undeclared_reads(call.task.name, seen.reads, call.writers, allowed)
+    if undeclared and call.strict:
+        outcome.error = undeclared
+        return
+    _handle_output(call, result, outcome)
+    outcome.warning = "; ".join(filter(None, (undeclared, outcome.warning))) or None
+    if outcome.error is None:  # a build its checks refused is not published
+        seen.writes.update(filter(None, [written_table(result, call.task.name)]))
 
 
 def _injected(call: AttemptCall) -> dict[str, object]:
@@ -124,7 +150,7 @@ def _handle_output(call: AttemptCall, result: object, outcome: AttemptOutcome) -
     from ..sql import outputs  # loaded only when a task hands the SQL layer something
 
     query = outputs.output_fingerprint(result)
-    fingerprint = hashlib.sha256(query.encode()).hexdigest() if query is not None else None
+    fingerprint = output_fingerprint(query, call.config)
     outcome.output_fingerprint = fingerprint
     if fingerprint is not None and fingerprint == call.previous_output and not has_checks:
         outcome.reused = True  # same query over unchanged inputs: the stored table is current

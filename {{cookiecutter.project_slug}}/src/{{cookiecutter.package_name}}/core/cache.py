@@ -1,14 +1,16 @@
 """Code-aware fingerprints: what a task is, so an unchanged task can be skipped.
 
 A task's fingerprint hashes its normalised source (the AST without comments, whitespace,
-docstring or decorators), its ``tasks.<name>`` config block and its upstream fingerprints.
-Only SHA-256 over canonical text is used, so the value is the same under any
-``PYTHONHASHSEED`` and on any machine.
+docstring or decorators), what the task promises (its checks, schedule and retry settings, given
+to ``@Task``), its ``tasks.<name>`` config block (materialization, checks there) and its
+upstream fingerprints. Only SHA-256 over canonical text is used, so the value is the same under
+any ``PYTHONHASHSEED`` and on any machine.
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import hashlib
 import inspect
 import json
@@ -20,8 +22,9 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .dag import Dag
+    from .task import Task
 
-__all__ = ["combine", "fingerprints", "normalised_source"]
+__all__ = ["combine", "fingerprints", "normalised_source", "output_fingerprint", "promises"]
 
 _source_cache: dict[tuple[str, int, str], str] = {}
 
@@ -32,8 +35,31 @@ def fingerprints(dag: Dag, config_of: Callable[[str], Mapping[str, object]]) -> 
     for name in dag.names:
         task = dag.tasks[name]
         parents = [result[parent] for parent in sorted(dag.upstream(name))]
-        result[name] = _hash(name, normalised_source(task.func), config_of(name), parents)
+        source = normalised_source(task.func) + "\0promises\0" + promises(task)
+        result[name] = _hash(name, source, config_of(name), parents)
     return result
+
+
+def promises(task: Task) -> str:
+    """Canonical text of what ``@Task(...)`` promises about the task's output and its runs:
+    each check (its name holds its arguments) with its severity and table, the schedule and
+    the retry settings. Decorators are not in the normalised source, so this is how editing
+    them makes the task due."""
+    checks = [f"{type(c).__qualname__}:{c.name}:{c.severity}:{c.table or ''}" for c in task.checks]
+    schedule = task.runs_on
+    when = repr(schedule) if dataclasses.is_dataclass(schedule) else schedule.describe()
+    text = {"checks": checks, "runs_on": when, "retry": [task.retry, task.retry_delay]}
+    return json.dumps(text, sort_keys=True, default=str, separators=(",", ":"))
+
+
+def output_fingerprint(query: str | None, config: Mapping[str, object]) -> str | None:
+    """The fingerprint of a task's returned query together with how its config stores it:
+    the same query materialized differently (a view instead of a table) is a new output."""
+    if query is None:
+        return None
+    stored = {key: config.get(key) for key in ("materialize", "unique_key", "indexes")}
+    text = json.dumps(stored, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(f"{query}\0{text}".encode()).hexdigest()
 
 
 def combine(fingerprint: str, output: str | None) -> str:

@@ -164,6 +164,9 @@ class Execution:
             target=self.stages.target(name) if self.stages is not None else None,
             reads=self.stages.reads(name) if self.stages is not None else (),
             settings=self.plan.settings,
+            writers=self.plan.writers,
+            allowed=frozenset(self.dag.ancestors(name)),
+            strict=self.plan.strict,
         )
         crash_point("runner.before_attempt")
         started = utcnow()
@@ -371,6 +374,7 @@ def _fields(outcome: AttemptOutcome) -> dict[str, object]:
         "rows_affected": outcome.rows_affected,
         "output_fingerprint": outcome.output_fingerprint,
         "checks": outcome.checks,
+        "tables": outcome.tables,
     }
 
 

@@ -30,6 +30,7 @@ class RunOptions(TypedDict, total=False):
     resume: bool
     fail_fast: bool
     dry_run: bool
+    strict: bool
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class RunRequest:
     fail_fast: bool = False
     dry_run: bool = False
     executor: str | None = None  # an executor kind; None: executor.kind in settings.yml
+    strict: bool = False  # a task reading a table it does not depend on fails
 
     @classmethod
     def from_options(cls, executor: str | None = None, **options: Unpack[RunOptions]) -> RunRequest:
@@ -59,6 +61,7 @@ class RunRequest:
             "full_refresh": self.full_refresh,
             "resume": self.resume,
             "fail_fast": self.fail_fast,
+            "strict": self.strict,
         }
 
 
@@ -79,3 +82,5 @@ class RunPlan:
     full_refresh: bool = False
     fail_fast: bool = False
     blocked: Mapping[str, str] = field(default_factory=dict)  # task -> the source check it failed
+    strict: bool = False
+    writers: Mapping[str, str] = field(default_factory=dict)  # table -> task, for lineage checks

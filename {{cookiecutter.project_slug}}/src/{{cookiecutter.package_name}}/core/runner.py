@@ -39,6 +39,7 @@ from .discovery import discover
 from .engines import run_engine, url_of
 from .execution import Execution
 from .executors import Executor, ThreadExecutor
+from .lineage import writers_of
 from .plan import RunOptions, RunPlan, RunRequest
 from .planner import decide
 from .report import LogObserver, PlannedTask, RunObserver, RunReport
@@ -159,6 +160,8 @@ def _plan(
         full_refresh=request.full_refresh,
         fail_fast=request.fail_fast,
         blocked=blocked,
+        strict=request.strict,
+        writers=writers_of(run.dag, run.ledger.table_writers()),
     )
 
 

@@ -26,7 +26,7 @@ from ..core.discovery import discover_path
 from ..errors import PipelineError
 from ..settings import Settings, load_settings
 from .connection import dashboard_url, describe_error, read_only_engine, shown_url
-from .queries import ingest, ledger, relations
+from .queries import ingest, ledger, lineage, relations
 
 __all__ = [
     "CACHE_TTL_S",
@@ -41,7 +41,7 @@ __all__ = [
 CACHE_TTL_S = 5
 DAG_TTL_S = 30
 _SOURCE_KEY = "_dashboard_source"
-_MODULES = {"ingest": ingest, "ledger": ledger, "relations": relations}
+_MODULES = {"ingest": ingest, "ledger": ledger, "lineage": lineage, "relations": relations}
 
 R = TypeVar("R")
 

@@ -88,6 +88,11 @@ class Ledger:
         with self.engine.connect() as conn:
             return reads.newest_run(conn, exclude, runs_only=True)
 
+    def table_writers(self) -> dict[str, str]:
+        """Which task writes each table, from each task's latest success (its lineage)."""
+        with self.engine.connect() as conn:
+            return reads.table_writers(conn)
+
     def get_run(self, run_id: str) -> Row | None:
         """One run, or None."""
         with self.engine.connect() as conn:

@@ -6,6 +6,9 @@ engine, the CLI and the dashboard share, so that each word means one thing every
 - A task's latest state: the row the ledger recorded last for it (the highest id), whatever its
   status; ``task_latest`` is kept in that same order, for executions only (see ``TaskHistory``).
 - Failed: ``TASK_FAILURES`` for a task, ``RUN_FAILURES`` for a run.
+- A task's lineage: the tables its attempts in one run read and wrote; its latest lineage is
+  that of its latest execution (``task_latest.last_run_id``), who writes a table that of each
+  task's latest success.
 
 Functions ending in ``_query`` return a statement (the dashboard turns its results into frames);
 the others take an open connection and return rows.
@@ -31,7 +34,7 @@ from sqlalchemy import (
 )
 
 from ..status import RUN_FAILURES, TASK_FAILURES, RunState, TaskState
-from .models import CHECKS, LATEST, RUNS, TASKS
+from .models import CHECKS, LATEST, RUNS, TABLES, TASKS, TableAccess
 
 __all__ = [
     "NEWEST_FIRST",
@@ -45,8 +48,10 @@ __all__ = [
     "final_attempts",
     "final_counts_query",
     "final_states",
+    "latest_lineage_query",
     "latest_states",
     "latest_states_query",
+    "lineage_query",
     "newest_run",
     "published_version",
     "recent_durations_query",
@@ -55,7 +60,9 @@ __all__ = [
     "run_summary_query",
     "running_run",
     "runs_query",
+    "table_writers",
     "task_history",
+    "task_lineage",
 ]
 
 NEWEST_FIRST = (RUNS.c.started_at.desc(), RUNS.c.id.desc())
@@ -277,3 +284,49 @@ def published_version(conn: Connection, task: str) -> int:
         TASKS.c.rows_affected.is_not(None),
     )
     return int(conn.scalar(query) or 0)
+
+
+# --- lineage ----------------------------------------------------------------------------------
+
+
+def lineage_query(run_id: str) -> Select:
+    """The tables each task of a run read and wrote (columns task, table_name, access)."""
+    return (
+        select(TASKS.c.task, TABLES.c.table_name, TABLES.c.access)
+        .distinct()
+        .join(TASKS, TASKS.c.id == TABLES.c.task_run_id)
+        .where(TASKS.c.run_id == run_id)
+        .order_by(TASKS.c.task, TABLES.c.access, TABLES.c.table_name)
+    )
+
+
+def latest_lineage_query(*, successes: bool = False) -> Select:
+    """Each task's tables in its latest execution (or, with ``successes``, its latest
+    success): columns task, table_name, access."""
+    run = LATEST.c.success_run_id if successes else LATEST.c.last_run_id
+    return (
+        select(TASKS.c.task, TABLES.c.table_name, TABLES.c.access)
+        .distinct()
+        .join(TASKS, TASKS.c.id == TABLES.c.task_run_id)
+        .join(LATEST, and_(LATEST.c.task == TASKS.c.task, TASKS.c.run_id == run))
+        .order_by(TASKS.c.task, TABLES.c.access, TABLES.c.table_name)
+    )
+
+
+def task_lineage(conn: Connection, query: Select) -> dict[str, dict[str, list[str]]]:
+    """A lineage query's rows as ``{task: {"read": [...], "write": [...]}}``."""
+    result: dict[str, dict[str, list[str]]] = {}
+    for row in conn.execute(query):
+        tables = result.setdefault(row.task, {access: [] for access in TableAccess})
+        tables[row.access].append(row.table_name)
+    return result
+
+
+def table_writers(conn: Connection) -> dict[str, str]:
+    """Which task writes each table, as recorded by each task's latest success (when two
+    tasks wrote one table, the first by name)."""
+    writers: dict[str, str] = {}
+    for row in conn.execute(latest_lineage_query(successes=True)):
+        if row.access == TableAccess.WRITE:
+            writers.setdefault(row.table_name, row.task)
+    return writers

@@ -2,7 +2,8 @@
 
 Task rows go through ``LedgerWriter``, which commits whatever has queued up in one transaction:
 a thousand tiny tasks cost a handful of commits, never one each, and the run never waits for the
-disk. It also keeps ``task_latest`` (each task's last execution and last success) current.
+disk. It also keeps ``task_latest`` (each task's last execution and last success) current and
+writes each attempt's data checks and lineage (the tables it read and wrote).
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from ..errors import DatabaseError
 from ..status import TaskState
 from ..system import utcnow
-from .models import CHECKS, LATEST, RUNS, TASKS
+from .models import CHECKS, LATEST, RUNS, TABLES, TASKS
 
-__all__ = ["CheckRow", "LedgerWriter", "TaskRowState"]
+__all__ = ["CheckRow", "LedgerWriter", "TableRow", "TaskRowState"]
 
 _log = logging.getLogger("pipeline.ledger")
 
@@ -37,6 +38,13 @@ class CheckRow(TypedDict, total=False):
     status: Required[str]
     failing_rows: int
     sample: str | None
+
+
+class TableRow(TypedDict):
+    """One table an attempt read or wrote, as ``task_tables`` stores it."""
+
+    table_name: str
+    access: str
 
 
 class TaskRowState(TypedDict, total=False):
@@ -54,6 +62,7 @@ class TaskRowState(TypedDict, total=False):
     output_fingerprint: str | None
     rows_affected: int | None
     checks: list[CheckRow]
+    tables: list[TableRow]
 
 
 class LedgerWriter:
@@ -86,6 +95,7 @@ class LedgerWriter:
         self._pending: deque[TaskRowState | threading.Event | object] = deque()
         self._wake = threading.Event()
         self._inserted: set[tuple[str, int]] = set()
+        self._lineage: set[tuple[str, int]] = set()  # attempts whose tables are written
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._loop, name="ledger-writer", daemon=True)
         self._thread.start()
@@ -193,8 +203,13 @@ class LedgerWriter:
             if updates:
                 conn.execute(_UPDATE, [_update_params(r, self.run_id) for r in updates])
             self._write_checks(conn, [r for r in latest.values() if r.get("checks")])
+            lineage = {
+                k: r for k, r in latest.items() if r.get("tables") and k not in self._lineage
+            }
+            self._write_tables(conn, lineage.values())
             recorded = self._write_latest(conn, rows)
         self._inserted.update(k for k in latest)  # committed: later states of these update
+        self._lineage.update(lineage)
         if self._known is not None:
             self._known.update(recorded)
 
@@ -238,15 +253,27 @@ class LedgerWriter:
             )
         return set(changes)
 
+    def _task_run_id(self, conn: Connection, row: TaskRowState) -> int | None:
+        return conn.scalar(
+            select(TASKS.c.id).where(
+                TASKS.c.run_id == self.run_id,
+                TASKS.c.task == row["task"],
+                TASKS.c.attempt == row["attempt"],
+            )
+        )
+
+    def _write_tables(self, conn: Connection, rows: Iterable[TaskRowState]) -> None:
+        """Lineage, once per attempt (a staged task reports it again when its stage ends)."""
+        for row in rows:
+            task_run_id = self._task_run_id(conn, row)
+            conn.execute(
+                TABLES.insert(),
+                [{**_clipped_table(t), "task_run_id": task_run_id} for t in row["tables"]],
+            )
+
     def _write_checks(self, conn: Connection, rows: Iterable[TaskRowState]) -> None:
         for row in rows:
-            task_run_id = conn.scalar(
-                select(TASKS.c.id).where(
-                    TASKS.c.run_id == self.run_id,
-                    TASKS.c.task == row["task"],
-                    TASKS.c.attempt == row["attempt"],
-                )
-            )
+            task_run_id = self._task_run_id(conn, row)
             checked_at = row.get("finished_at") or utcnow()
             conn.execute(
                 CHECKS.insert(),
@@ -316,6 +343,10 @@ def _clip(name: str, value: object) -> object:
     if limit is None or not isinstance(value, str) or len(value) <= limit:
         return value
     return value[: limit - 15] + " ...[truncated]"
+
+
+def _clipped_table(row: TableRow) -> dict[str, str]:
+    return {"table_name": row["table_name"][:255], "access": row["access"]}
 
 
 def _columns(row: Mapping[str, object], run_id: str) -> dict[str, object]:

@@ -1,4 +1,5 @@
-"""ORM models of the run ledger: every run, every task attempt, every data check, the run lock.
+"""ORM models of the run ledger: every run, every task attempt, every data check, the tables
+each attempt read and wrote, the run lock.
 
 Times are naive UTC with microseconds on every dialect. The indexes serve the engine's
 look-ups (last successful fingerprint of a task) and the dashboard's pages.
@@ -7,6 +8,7 @@ look-ups (last successful fingerprint of a task) and the dashboard's pages.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.dialects import mysql
@@ -93,6 +95,30 @@ class CheckResult(Base):
     __table_args__ = (Index("ix_check_results_task_run_id", "task_run_id"),)
 
 
+class TableAccess(StrEnum):
+    """How a task run used a table (``task_tables.access``)."""
+
+    READ = "read"
+    WRITE = "write"
+
+
+class TaskTable(Base):
+    """Lineage: one table that one attempt read or wrote, by its published name."""
+
+    __tablename__ = "task_tables"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    task_run_id: Mapped[int] = mapped_column(ForeignKey("task_runs.id", ondelete="CASCADE"))
+    table_name: Mapped[str] = mapped_column(String(255))
+    access: Mapped[str] = mapped_column(String(10))
+
+    __table_args__ = (
+        Index("ix_task_tables_task_run_id", "task_run_id"),
+        # who wrote a table (the run's undeclared-read warning, the dashboard's table nodes)
+        Index("ix_task_tables_table_name_access", "table_name", "access"),
+    )
+
+
 class RunLock(Base):
     """The one-run-at-a-time lock: a single row per lock name, naming its holder."""
 
@@ -130,5 +156,6 @@ class TaskLatest(Base):
 RUNS = PipelineRun.__table__
 TASKS = TaskRun.__table__
 CHECKS = CheckResult.__table__
+TABLES = TaskTable.__table__
 LATEST = TaskLatest.__table__
 LOCKS = RunLock.__table__

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError, NoSuchTableError
 from ..errors import SQLLayerError
 from .dataframe import DataFrame
 from .ddl import TMP_SUFFIX, check_name, is_shadow
+from .lineage import note_read, note_write
 from .materialize import clean_leftovers, swap_in
 
 if TYPE_CHECKING:
@@ -53,7 +54,10 @@ class Session:
         return f"Session({url!r}, schema={self.schema!r})"
 
     def table(self, name: str, *, schema: str | None = None) -> DataFrame:
-        """A DataFrame over a table or view; its columns are reflected once and cached."""
+        """A DataFrame over a table or view; its columns are reflected once and cached.
+
+        While a task runs, the table is noted as read (the run ledger's lineage)."""
+        note_read(name)
         schema = schema if schema is not None else self.schema
         key = (schema, name)
         with self._lock:
@@ -168,6 +172,7 @@ class Session:
         except DBAPIError as exc:
             clean_leftovers(self.engine, schema=self.schema, name=name)
             raise SQLLayerError(f"could not load the data into {name!r}: {exc.orig}") from exc
+        note_write(name)
         self.refresh(name)
 
     def clean_leftovers(self) -> list[str]:

@@ -1,4 +1,5 @@
-"""DAG: the graph the code under ``models/`` defines now, with each task's last status.
+"""DAG: the graph the code under ``models/`` defines now, with each task's last status and
+the tables its last run read and wrote.
 
 Pick a task to see only what it depends on, what depends on it, or both.
 """
@@ -12,16 +13,21 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from ...core.dag import Dag
+from ...db.models import TableAccess
 from ...errors import PipelineError
 from .. import components
 from ..connection import describe_error
 from ..data import code_dag, current, fetch
 from ..graph import draw_graph, subdag
-from ..queries import ledger
+from ..queries import ledger, lineage
 
 __all__ = ["render"]
 
 DIRECTIONS = ("upstream", "downstream", "both")
+TABLES_HELP = (
+    "Cylinders are tables: an arrow from the task that wrote one, a dashed arrow to each task "
+    "that read it, as recorded by each task's last run."
+)
 
 
 def render() -> None:
@@ -41,10 +47,14 @@ def render() -> None:
     focus, direction = _focus_controls(dag.names)
     keep = _kept(dag, focus, direction)
     statuses = dict(zip(last["task"], last["status"]))
-    draw_graph(dag, statuses, keep=keep)
+    tables = _latest_tables()
+    shown = st.toggle("Show tables", value=True, key="dag_tables", help=TABLES_HELP)
+    rows = tables.itertuples(index=False, name=None) if shown else ()
+    draw_graph(dag, statuses, keep=keep, tables=rows)
     components.legend()
     st.subheader("Tasks")
-    components.status_table(_task_rows(dag, last, keep), status_columns=("last status",))
+    frame = _with_lineage(_task_rows(dag, last, keep), tables)
+    components.status_table(frame, status_columns=("last status",))
     with st.expander("Mermaid source (paste into docs or a pull request)"):
         st.code(subdag(dag, keep).to_mermaid(statuses), "text")
 
@@ -62,6 +72,25 @@ def _last_statuses(names: Collection[str]) -> pd.DataFrame:
             icon=":material/warning:",
         )
         return nothing
+
+
+def _latest_tables() -> pd.DataFrame:
+    """The tables each task's last run read and wrote; none when the ledger cannot say."""
+    try:
+        if fetch(ledger.ledger_missing):
+            return pd.DataFrame(columns=lineage.COLUMNS)
+        return fetch(lineage.latest_tables)
+    except (PipelineError, SQLAlchemyError):
+        return pd.DataFrame(columns=lineage.COLUMNS)  # the statuses' warning says why
+
+
+def _with_lineage(rows: pd.DataFrame, tables: pd.DataFrame) -> pd.DataFrame:
+    """The task rows with a column of the tables each read and one of those it wrote."""
+    for access, column in ((TableAccess.READ, "reads"), (TableAccess.WRITE, "writes")):
+        chosen = tables[tables["access"] == access]
+        names = chosen.groupby("task")["table_name"].agg(", ".join).to_dict()
+        rows[column] = [names.get(task, "") for task in rows["task"]] if not rows.empty else []
+    return rows
 
 
 def _focus_controls(names: Collection[str]) -> tuple[str | None, str]:
