@@ -304,7 +304,9 @@ def test_tables_names_a_first_build_that_was_rejected(open_page) -> None:
 def test_overview_counts_the_tables_with_a_rejected_build(open_page) -> None:
     app = open_page("overview")
     assert_clean(app)
-    assert "2 table(s) with a last build rejected" in texts(app)
+    shown = texts(app)
+    assert "2 tables with a last build rejected by their checks" in shown
+    assert f"{NEVER_PUBLISHED}, team_report." in shown
 
 
 # --- a real browser ---------------------------------------------------------------------------
@@ -348,6 +350,7 @@ def _visit(page, url: str, shot: Path, wanted: list[str], scroll_to: str | None 
             page.get_by_text(scroll_to).first.evaluate("node => node.scrollIntoView()")
         _settle(page)
         assert page.get_by_test_id("stException").count() == 0, f"traceback on {url}"
+        assert page.get_by_text("Page not found").count() == 0, f"no page at {url}"
     finally:
         page.screenshot(path=str(shot))
     assert shot.stat().st_size > 10_000
@@ -380,7 +383,7 @@ def test_checks_and_the_rejected_mark_in_a_real_browser(server, checked, artifac
         )
         _visit(
             page,
-            f"{server}/overview",
+            server,  # the Overview is the home page
             artifacts / f"dashboard-{backend}-overview-rejected.png",
-            ["2 table(s) with a last build rejected"],
+            ["2 tables with a last build rejected"],
         )

@@ -73,9 +73,11 @@ def _rejected_builds() -> None:
     refused = fetch(relations.rejected_builds)
     if refused.empty:
         return
+    many = len(refused) > 1
     st.warning(
-        f"{len(refused)} table(s) with a last build rejected by its checks, published data "
-        f"unchanged: {', '.join(refused['table'])}. The Tables page shows why and the rows.",
+        f"{len(refused)} table{'s' if many else ''} with a last build rejected by "
+        f"{'their' if many else 'its'} checks (the published data is unchanged): "
+        f"{', '.join(refused['table'])}. The Tables page shows why, and the rejected rows.",
         icon=":material/gpp_bad:",
     )
 
