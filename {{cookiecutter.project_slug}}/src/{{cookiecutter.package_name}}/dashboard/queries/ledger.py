@@ -17,8 +17,8 @@ from sqlalchemy import Connection, Select, func, inspect, select
 
 from ...db import ledger_reads as reads
 from ...db.ledger_reads import RunFilter
-from ...db.models import CHECKS, RUNS, TASKS
-from ...status import TASK_FAILURES, TaskState
+from ...db.models import CHECKS, LATEST, RUNS, TASKS
+from ...status import CHECK_FAILURES, TASK_FAILURES, TaskState
 from ..tracebacks import headline
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "active_run",
     "count_runs",
     "daily_outcomes",
+    "failed_checks",
     "failed_tasks",
     "final_task_counts",
     "last_task_statuses",
@@ -51,6 +52,17 @@ _RUN_COLUMNS = (
     RUNS.c.finished_at,
     RUNS.c.tasks_total,
     RUNS.c.selection,
+)
+# What the Tables page says of a build its checks refused.
+_FAILED_CHECK_COLUMNS = (
+    TASKS.c.task,
+    TASKS.c.run_id,
+    TASKS.c.finished_at,
+    CHECKS.c.name,
+    CHECKS.c.status,
+    CHECKS.c.failing_rows,
+    LATEST.c.success_run_id,
+    LATEST.c.success_at,
 )
 # The task counts of the Runs page: column -> the final states it counts.
 _COUNTED = {
@@ -171,6 +183,30 @@ def run_checks(conn: Connection, run_id: str) -> pd.DataFrame:
     """The data-check results recorded for one run's task attempts."""
     order = (TASKS.c.task, TASKS.c.attempt, CHECKS.c.id)
     return _frame(conn, reads.checks_query(run_id).order_by(*order))
+
+
+def failed_checks(conn: Connection, tasks: Sequence[str]) -> pd.DataFrame:
+    """Per task: the checks that failed in its latest attempt that ran checks (nothing when
+    they all passed), that attempt's run and time, and the run of the task's last success."""
+    if not tasks:
+        return pd.DataFrame(columns=[column.name for column in _FAILED_CHECK_COLUMNS])
+    checked = (
+        select(func.max(TASKS.c.id).label("id"))
+        .join(CHECKS, CHECKS.c.task_run_id == TASKS.c.id)
+        .where(TASKS.c.task.in_(tasks))
+        .group_by(TASKS.c.task)
+        .subquery()
+    )
+    query = (
+        select(*_FAILED_CHECK_COLUMNS)
+        .select_from(TASKS)
+        .join(checked, TASKS.c.id == checked.c.id)
+        .join(CHECKS, CHECKS.c.task_run_id == TASKS.c.id)
+        .outerjoin(LATEST, LATEST.c.task == TASKS.c.task)
+        .where(CHECKS.c.status.in_(CHECK_FAILURES))
+        .order_by(TASKS.c.task, CHECKS.c.id)
+    )
+    return _frame(conn, query)
 
 
 def last_task_statuses(conn: Connection, tasks: Sequence[str]) -> pd.DataFrame:

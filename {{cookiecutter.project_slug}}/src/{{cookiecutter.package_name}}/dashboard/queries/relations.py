@@ -16,7 +16,7 @@ from sqlalchemy.types import JSON, LargeBinary, PickleType, TypeEngine
 from ...db.base import Base
 from ...db.schema import import_models
 from ...errors import DatabaseError
-from ...sql.ddl import is_shadow
+from ...sql.ddl import REJECTED_SUFFIX, is_shadow
 
 __all__ = [
     "columns",
@@ -24,6 +24,7 @@ __all__ = [
     "list_relations",
     "preview",
     "profile",
+    "rejected_builds",
     "row_count",
 ]
 
@@ -46,6 +47,24 @@ def list_relations(conn: Connection) -> pd.DataFrame:
     frame["system"] = frame["name"].isin(framework_tables())
     frame["rows"] = [_count(conn, name) for name in frame["name"]]
     frame = frame.sort_values(["system", "name"]).reset_index(drop=True)
+    return frame
+
+
+def rejected_builds(conn: Connection) -> pd.DataFrame:
+    """Every build its checks refused and the publish kept aside as ``<table>__rejected``:
+    the table it was meant to replace, the name it is kept under, its kind and rows, and
+    whether a published table of that name exists (not after a refused first build)."""
+    catalogue = inspect(conn)
+    tables, views = catalogue.get_table_names(), catalogue.get_view_names()
+    published = {name for name in (*tables, *views) if not is_shadow(name)}
+    found = [(name, "table") for name in tables if name.endswith(REJECTED_SUFFIX)]
+    found += [(name, "view") for name in views if name.endswith(REJECTED_SUFFIX)]
+    rows = [
+        (name.removesuffix(REJECTED_SUFFIX), name, kind, _count(conn, name))
+        for name, kind in sorted(found)
+    ]
+    frame = pd.DataFrame(rows, columns=["table", "kept_as", "kind", "rows"])
+    frame["published"] = frame["table"].isin(published)
     return frame
 
 

@@ -12,7 +12,7 @@ from ...system import utcnow
 from .. import charts, components
 from ..data import fetch
 from ..pages import open_run
-from ..queries import ledger
+from ..queries import ledger, relations
 
 __all__ = ["render"]
 
@@ -41,6 +41,7 @@ def render() -> None:
     if live is not None:
         _live_run()
     _headline(summary, now)
+    _rejected_builds()
     _trends(now)
     _latest_runs()
     _last_failures()
@@ -64,6 +65,20 @@ def _headline(summary: dict, now: datetime) -> None:
     cols[2].metric("Failed or crashed", f"{bad:,}", border=True)
     cols[3].metric(
         "Since the last run", since, border=True, help=f"{summary['runs']:,} runs in all"
+    )
+
+
+def _rejected_builds() -> None:
+    """The tables whose last build their checks refused (kept as ``<table>__rejected``)."""
+    refused = fetch(relations.rejected_builds)
+    if refused.empty:
+        return
+    many = len(refused) > 1
+    st.warning(
+        f"{len(refused)} table{'s' if many else ''} with a last build rejected by "
+        f"{'their' if many else 'its'} checks (the published data is unchanged): "
+        f"{', '.join(refused['table'])}. The Tables page shows why, and the rejected rows.",
+        icon=":material/gpp_bad:",
     )
 
 

@@ -12,7 +12,7 @@ import streamlit as st
 
 from ...status import TASK_FAILURES, TaskState
 from ...system import utcnow
-from .. import charts, components, palette
+from .. import charts, check_results, components, palette
 from ..data import code_dag, fetch
 from ..graph import draw_graph
 from ..queries import ledger
@@ -44,7 +44,8 @@ def render() -> None:
     st.title(f"Run {run['id']}")
     attempts = fetch(ledger.run_attempts, run_id)
     final = _final(attempts)
-    _header(run, final)
+    checks = fetch(ledger.run_checks, run_id)
+    _header(run, final, check_results.counts(checks))
     st.subheader("Graph")
     _graph(final)
     st.subheader("Timeline")
@@ -52,7 +53,7 @@ def render() -> None:
     st.subheader("Tasks")
     _task_table(final)
     _errors(attempts)
-    _checks(run_id)
+    _checks(checks)
 
 
 def _pick_run() -> str | None:
@@ -88,7 +89,7 @@ def _final(attempts: pd.DataFrame) -> pd.DataFrame:
     return last.join(tries, on="task").sort_values(["started_at", "task"], na_position="last")
 
 
-def _header(run: dict, final: pd.DataFrame) -> None:
+def _header(run: dict, final: pd.DataFrame, checked: check_results.CheckCounts) -> None:
     end = run["finished_at"]
     took = components.took(run["started_at"], end)
     facts = (
@@ -101,22 +102,25 @@ def _header(run: dict, final: pd.DataFrame) -> None:
         f"{html.escape(facts)}</small>",
         unsafe_allow_html=True,
     )
-    _counts(final)
+    _counts(final, checked)
 
 
-def _counts(final: pd.DataFrame) -> None:
-    """The run's tasks counted by the status of their last attempt, and the rows they wrote."""
+def _counts(final: pd.DataFrame, checked: check_results.CheckCounts) -> None:
+    """The run's tasks counted by the status of their last attempt, the rows they wrote and,
+    when it ran checks, how many of them failed."""
     counts = final["status"].value_counts() if not final.empty else pd.Series(dtype=int)
     succeeded = int(counts.get(TaskState.SUCCESS, 0))
     failed = int(sum(counts.get(s, 0) for s in TASK_FAILURES))
     skipped = int(counts.get(TaskState.SKIPPED, 0))
     rows = final["rows_affected"].dropna().sum() if not final.empty else 0
-    cols = st.columns(5)
+    cols = st.columns(6 if checked.total else 5)
     cols[0].metric("Tasks", f"{len(final)}", border=True)
     cols[1].metric(":material/check_circle: Succeeded", succeeded, border=True)
     cols[2].metric(":material/cancel: Failed", failed, border=True)
     cols[3].metric(":material/skip_next: Skipped", skipped, border=True)
     cols[4].metric("Rows written", f"{int(rows):,}", border=True)
+    if checked.total:
+        cols[5].metric("Checks failed", f"{checked.failed} of {checked.total}", border=True)
 
 
 def _timeline(attempts: pd.DataFrame) -> None:
@@ -169,13 +173,13 @@ def _errors(attempts: pd.DataFrame) -> None:
             st.code(str(row.error), language="python", wrap_lines=True)
 
 
-def _checks(run_id: str) -> None:
-    checks = fetch(ledger.run_checks, run_id)
-    st.subheader("Data checks")
+def _checks(checks: pd.DataFrame) -> None:
+    mine = check_results.counts(checks)
+    title = "Data checks"
+    if mine.failed or mine.warned:
+        title += f" ({mine.failed} failed, {mine.warned} warned)"
+    st.subheader(title)
     if checks.empty:
         st.caption("No data checks ran in this run; add `checks=[...]` to a task to get some.")
         return
-    components.status_table(
-        checks[["task", "attempt", "name", "severity", "status", "failing_rows", "sample"]],
-        column_config={"sample": st.column_config.JsonColumn("sample of failing rows")},
-    )
+    check_results.render(checks)

@@ -1,7 +1,9 @@
 """Tables: every table and view in the database, its columns, a page of rows and a profile.
 
 The pipeline's outputs come first; the framework's own tables (run ledger, ingest ledger,
-Alembic's version) follow. The chosen table is in the URL (``?table=<name>``).
+Alembic's version) follow. The chosen table is in the URL (``?table=<name>``). A table whose
+last build its checks refused is marked: that build is kept beside it as ``<table>__rejected``
+and the published table stays as it was.
 """
 
 from __future__ import annotations
@@ -9,9 +11,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from .. import components
+from ...status import CheckStatus
+from .. import check_results, components
 from ..data import fetch
-from ..queries import relations
+from ..queries import ledger, relations
 
 __all__ = ["render"]
 
@@ -19,6 +22,7 @@ PREVIEW_ROWS = 50
 # A profile reads the whole table; above this many rows it waits for a click.
 AUTO_PROFILE_ROWS = 200_000
 VIEWS = ("Preview", "Columns", "Profile")
+REJECTED_MARK = "⚠ last build rejected"
 
 
 def render() -> None:
@@ -37,6 +41,11 @@ def render() -> None:
             "pipeline to materialize the models:",
             "make run",
         )
+    rejected = fetch(relations.rejected_builds).set_index("table")
+    _unpublished(rejected[~rejected["published"]])
+    catalogue["last build"] = catalogue["name"].map(
+        lambda table: REJECTED_MARK if table in rejected.index else ""
+    )
     picker, rows_box, columns_box = st.columns([4, 1, 1], vertical_alignment="bottom")
     with picker:
         name = _pick(catalogue)
@@ -44,6 +53,8 @@ def render() -> None:
     columns = fetch(relations.columns, name)
     rows_box.metric("Rows", f"{int(entry['rows']):,}", border=True)
     columns_box.metric("Columns", len(columns), border=True)
+    if name in rejected.index:
+        _rejected_mark(name, rejected.loc[name])
     view = st.segmented_control("Show", VIEWS, default="Preview", key="table_view") or "Preview"
     if view == "Preview":
         _preview(name, int(entry["rows"]))
@@ -59,8 +70,12 @@ def _pick(catalogue: pd.DataFrame) -> str:
     names = list(catalogue["name"])
     wanted = st.query_params.get("table")
     labels = {
-        row.name: f"{row.name}  ·  {row.kind}" + ("  ·  framework" if row.system else "")
-        for row in catalogue.itertuples()
+        name: f"{name}  ·  {kind}"
+        + ("  ·  framework" if system else "")
+        + (f"  ·  {mark}" if mark else "")
+        for name, kind, system, mark in zip(
+            catalogue["name"], catalogue["kind"], catalogue["system"], catalogue["last build"]
+        )
     }
     chosen = st.selectbox(
         "Table",
@@ -72,6 +87,51 @@ def _pick(catalogue: pd.DataFrame) -> str:
     if chosen != wanted:
         st.query_params["table"] = chosen
     return chosen
+
+
+def _unpublished(refused: pd.DataFrame) -> None:
+    """Builds refused on their first run: nothing is published under their name yet."""
+    if refused.empty:
+        return
+    kept = ", ".join(f"{table} (in {row.kept_as})" for table, row in refused.iterrows())
+    st.warning(
+        f"Never published, the first build was rejected by its checks: {kept}.",
+        icon=":material/gpp_bad:",
+    )
+
+
+def _rejected_mark(name: str, build: pd.Series) -> None:
+    """The mark on a table whose last build its checks refused, why, and that build's rows."""
+    st.warning(
+        f"**Last build rejected by its checks**: {int(build['rows']):,} rows kept in "
+        f"`{build['kept_as']}`; the published {build['kind']} is unchanged." + _refusal(name),
+        icon=":material/gpp_bad:",
+    )
+    with st.expander(f"Rows of the rejected build ({build['kept_as']})"):
+        _preview(str(build["kept_as"]), int(build["rows"]))
+
+
+def _refusal(name: str) -> str:
+    """Which checks refused the build and in which run, from the run ledger (when it has it)."""
+    if fetch(ledger.ledger_missing):
+        return ""
+    failed = fetch(ledger.failed_checks, (name,))
+    if failed.empty:
+        return ""
+    first = failed.iloc[0]
+    reasons = "; ".join(
+        f"`{check}`: "
+        + (check_results.failing_rows(int(rows)) if status == CheckStatus.FAIL else "could not run")
+        for check, status, rows in zip(failed["name"], failed["status"], failed["failing_rows"])
+    )
+    when = components.timestamp(first["finished_at"])
+    text = f" Refused in run {first['run_id']} ({when}) by {reasons}."
+    if isinstance(first["success_run_id"], str):
+        text += (
+            f" The published data is the build of run {first['success_run_id']} "
+            f"({components.timestamp(first['success_at'])})."
+        )
+    return text
 
 
 def _preview(name: str, rows: int) -> None:
