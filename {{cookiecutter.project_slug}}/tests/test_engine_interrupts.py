@@ -8,7 +8,7 @@ import signal
 import threading
 
 import pytest
-from engine_support import migrated, run, task_rows, write_models
+from engine_support import cli, migrated, run, task_rows, write_models
 
 from {{ cookiecutter.package_name }}.core.interrupts import signals_call
 from {{ cookiecutter.package_name }}.settings import Settings
@@ -105,3 +105,22 @@ def test_a_signal_that_lands_on_a_worker_thread_still_cancels_the_run(
     assert report.status == "cancelled"
     states = {r.task: (r.status, r.reason) for r in task_rows(migrated, report.run_id)}
     assert states["interrupter"] == ("cancelled", "stopped: the run was cancelled")
+
+
+# Ctrl-C while `list` imports the models: a real SIGINT, outside any run or ingest.
+SIGINT_ON_IMPORT = """
+    import os
+    import signal
+
+    os.kill(os.getpid(), signal.SIGINT)
+"""
+
+
+@pytest.mark.parametrize("command", [["list"], ["export-dag"], ["test"]])
+def test_ctrl_c_in_any_command_says_interrupted_and_exits_130(
+    migrated: Settings, command: list[str]
+) -> None:
+    write_models(migrated.root, SIGINT_ON_IMPORT)
+    stopped = cli(migrated, *command)
+    assert stopped.returncode == 130, stopped.stderr
+    assert stopped.stderr.strip() == "interrupted"

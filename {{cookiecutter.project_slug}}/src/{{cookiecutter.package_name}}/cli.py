@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.exc import DBAPIError
+from typer.core import TyperGroup
 
 from .db.diagnosis import checked_url, project_url, setup_error
 from .errors import PipelineError
@@ -36,7 +37,21 @@ if TYPE_CHECKING:
 
 __all__ = ["app", "main"]
 
+
+class _Interrupted(Exception):
+    """Ctrl-C inside a command (typer would end it with a silent exit code 130)."""
+
+
+class _Commands(TyperGroup):
+    def invoke(self, ctx: typer.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise _Interrupted from None
+
+
 app = typer.Typer(
+    cls=_Commands,
     help="Run and inspect the pipeline: tasks in models/, results in the run ledger.",
     no_args_is_help=True,
     add_completion=False,
@@ -327,13 +342,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         _fail(exc)
     except DBAPIError as exc:  # the database refused: the same paragraph whatever the command
         _fail(setup_error(exc, project_url()))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Interrupted, typer.Abort):
         err_console.print("interrupted")
         sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except typer.Abort:
-        sys.exit(130)
     except Exception as exc:
         # Usage errors come from click, which newer typer versions bundle under another name:
         # recognise them by what they offer rather than by class.
