@@ -113,3 +113,31 @@ def test_a_batch_whose_commit_fails_is_written_whole_on_the_next_try(
     with impatient.connect() as conn:
         latest = dict(conn.execute(select(TaskLatest.task, TaskLatest.last_status)).all())
     assert latest == {"first": "success"}  # inserted again, not updated: the first never landed
+
+
+@ON_SQLITE
+def test_a_batch_whose_commit_landed_but_whose_reply_was_lost_is_not_written_twice(
+    impatient: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that drops the connection right after a COMMIT has committed: the writer cannot
+    tell from the error, so before trying again it looks whether the batch is there."""
+    commit, lost = impatient.dialect.do_commit, []
+
+    def lose_the_reply_once(dbapi_connection: sqlite3.Connection) -> None:
+        commit(dbapi_connection)
+        if not lost:
+            lost.append(True)
+            raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(impatient.dialect, "do_commit", lose_the_reply_once)
+    writer = LedgerWriter(impatient, RUN, linger_s=0)
+    writer.put(_row("first", "running"))
+    writer.flush()
+    writer.put({**_row("first", "success"), "finished_at": utcnow()})
+    writer.close()
+    assert lost
+    rows = Ledger(impatient).task_rows(RUN)
+    assert [(r.task, r.status) for r in rows] == [("first", "success")]
+    with impatient.connect() as conn:
+        latest = dict(conn.execute(select(TaskLatest.task, TaskLatest.last_status)).all())
+    assert latest == {"first": "success"}

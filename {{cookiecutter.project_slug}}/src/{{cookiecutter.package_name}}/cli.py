@@ -343,7 +343,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     except DBAPIError as exc:  # the database refused: the same paragraph whatever the command
         _fail(setup_error(exc, project_url()))
     except (KeyboardInterrupt, _Interrupted, typer.Abort):
-        err_console.print("interrupted")
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a further Ctrl-C must not cut the exit short
+        sys.stderr.write("interrupted\n")
         sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

@@ -164,8 +164,8 @@ class LedgerWriter:
 
     def _write_retrying(self, rows: Sequence[TaskRowState]) -> None:
         """Write a batch; if the database was unreachable or busy, try again on a fresh
-        connection for up to ``retry_for_s``: the failed transaction rolled back, so no row is
-        written twice."""
+        connection for up to ``retry_for_s``. A failed transaction rolled back, unless only the
+        reply to its COMMIT was lost: each try first looks whether the batch is there."""
         try:
             self._write(rows)
             return
@@ -186,15 +186,39 @@ class LedgerWriter:
         )
         for attempt in retrying:
             with attempt:
-                self._write(rows)
+                if self._landed(rows):
+                    self._written(rows)
+                else:
+                    self._write(rows)
+
+    def _landed(self, rows: Sequence[TaskRowState]) -> bool:
+        """Whether the batch's commit went through: each attempt it holds is recorded in the
+        state the batch leaves it in (status, and whether it has finished)."""
+        latest = _last_states(rows)
+        with self.engine.connect() as conn:
+            stored = {
+                (row.task, row.attempt): (row.status, row.finished_at is None)
+                for row in conn.execute(
+                    select(TASKS.c.task, TASKS.c.attempt, TASKS.c.status, TASKS.c.finished_at)
+                    .where(TASKS.c.run_id == self.run_id)
+                    .where(TASKS.c.task.in_({task for task, _ in latest}))
+                )
+            }
+        return all(
+            stored.get(key) == (row["status"], row.get("finished_at") is None)
+            for key, row in latest.items()
+        )
+
+    def _written(self, rows: Sequence[TaskRowState]) -> None:
+        """Note a committed batch: later states of its attempts update their rows."""
+        latest = _last_states(rows)
+        self._inserted.update(latest)
+        self._lineage.update(key for key, row in latest.items() if row.get("tables"))
+        if self._known is not None:
+            self._known.update(row["task"] for row in _executions(rows))
 
     def _write(self, rows: Sequence[TaskRowState]) -> None:
-        latest: dict[tuple[str, int], TaskRowState] = {}
-        for row in rows:  # several states of one attempt in a batch: only the last counts
-            latest[(row["task"], row["attempt"])] = {
-                **latest.get((row["task"], row["attempt"]), {}),
-                **row,
-            }
+        latest = _last_states(rows)
         inserts = [r for k, r in latest.items() if k not in self._inserted]
         updates = [r for k, r in latest.items() if k in self._inserted]
         with self.engine.begin() as conn:
@@ -207,20 +231,13 @@ class LedgerWriter:
                 k: r for k, r in latest.items() if r.get("tables") and k not in self._lineage
             }
             self._write_tables(conn, lineage.values())
-            recorded = self._write_latest(conn, rows)
-        self._inserted.update(k for k in latest)  # committed: later states of these update
-        self._lineage.update(lineage)
-        if self._known is not None:
-            self._known.update(recorded)
+            self._write_latest(conn, rows)
+        self._written(rows)
 
-    def _write_latest(self, conn: Connection, rows: Sequence[TaskRowState]) -> set[str]:
-        """Keep ``task_latest`` current: the last execution and last success of each task.
-
-        Returns the tasks it wrote, which have a row once the transaction commits."""
+    def _write_latest(self, conn: Connection, rows: Sequence[TaskRowState]) -> None:
+        """Keep ``task_latest`` current: the last execution and last success of each task."""
         changes: dict[str, dict[str, object]] = {}
-        for row in rows:
-            if row.get("started_at") is None or row["status"] == TaskState.SKIPPED:
-                continue  # skips and never-started rows are not executions
+        for row in _executions(rows):
             change = changes.setdefault(row["task"], {"task": row["task"]})
             change.update(
                 last_run_id=self.run_id,
@@ -236,7 +253,7 @@ class LedgerWriter:
                     success_output=row.get("output_fingerprint"),
                 )
         if not changes:
-            return set()
+            return
         if self._known is None:
             self._known = set(conn.scalars(select(LATEST.c.task)))
         existing = self._known
@@ -251,7 +268,6 @@ class LedgerWriter:
                 _latest_update(keys),
                 [{"b_task": c["task"], **{f"v_{k}": c[k] for k in keys}} for c in group],
             )
-        return set(changes)
 
     def _task_run_id(self, conn: Connection, row: TaskRowState) -> int | None:
         return conn.scalar(
@@ -282,6 +298,22 @@ class LedgerWriter:
                     for c in row["checks"]
                 ],
             )
+
+
+def _last_states(rows: Sequence[TaskRowState]) -> dict[tuple[str, int], TaskRowState]:
+    """Each attempt's state after the batch: several states of one attempt merge, the last
+    winning."""
+    latest: dict[tuple[str, int], TaskRowState] = {}
+    for row in rows:
+        key = (row["task"], row["attempt"])
+        latest[key] = {**latest.get(key, {}), **row}
+    return latest
+
+
+def _executions(rows: Sequence[TaskRowState]) -> list[TaskRowState]:
+    """The rows that are executions (``task_latest`` keeps those): not skips, not rows of
+    tasks that never started."""
+    return [r for r in rows if r.get("started_at") is not None and r["status"] != TaskState.SKIPPED]
 
 
 @functools.cache
