@@ -33,6 +33,8 @@ def test_run_exits_1_and_says_the_published_table_was_left_unchanged(migrated: S
         ) in " ".join(shown.split())
         assert "upstream_failed" in shown or "upstream 'team_report' failed" in shown
         assert "Traceback" not in shown
+        summary = shown[shown.index("failed tasks:") :]
+        assert "  team_report: 1 check failed (row_count" in summary  # the name said once
         assert db.rows("team_report__rejected") == [(1, 10), (2, 20)]
     finally:
         db.engine.dispose()

@@ -183,7 +183,7 @@ def test_a_stale_source_stops_its_task_and_the_tasks_downstream(migrated: Settin
     reason = next(r.reason for r in task_rows(settings, report.run_id) if r.task == "match_report")
     assert reason == (
         "source 'raw_matches' failed its checks: "
-        "freshness(loaded_at, warn_after=1d, error_after=3d): 1 rows"
+        "freshness(loaded_at, warn_after=1d, error_after=3d): newest 4.0 days old"
     )
     status, checks = _source_checks(settings, report.run_id)
     assert status == TaskState.FAILED
@@ -215,7 +215,7 @@ def test_the_cli_run_and_test_check_sources(migrated: Settings) -> None:
     result = cli(settings, "run")
     assert result.returncode == 1
     shown = " ".join((result.stdout + result.stderr).split())
-    assert "source 'raw_matches' failed its checks: not_null(id): 1 rows" in shown, shown
+    assert "source 'raw_matches' failed its checks: not_null(id): 1 row" in shown, shown
     result = cli(settings, "test", "--select", "match_report")
     assert result.returncode == 1
     assert "source:raw_matches" in result.stdout and "Traceback" not in result.stderr

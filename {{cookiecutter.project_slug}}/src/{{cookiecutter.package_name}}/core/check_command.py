@@ -51,7 +51,7 @@ def _print(report: TestReport) -> None:
         console.print(f"[bold]{escape(item.name)}[/bold]  {escape(item.summary())}")
         for outcome in item.outcomes:
             colour = _COLOURS[outcome.status]
-            failing = f"  {outcome.failing_rows} rows" if outcome.failing_rows else ""
+            failing = f"  {outcome.detail}" if outcome.detail else ""
             sample = f"  {outcome.sample[:_SAMPLE_CHARS]}" if outcome.sample else ""
             console.print(
                 f"  [{colour}]{outcome.status:<5}[/{colour}] {outcome.severity:<5} "
@@ -62,7 +62,8 @@ def _print(report: TestReport) -> None:
     counts = {status: sum(1 for o in outcomes if o.status == status) for status in CheckStatus}
     said = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
     tables = f"{len(report.checked)} table{'' if len(report.checked) == 1 else 's'}"
-    console.print(f"{len(outcomes)} checks on {tables}: {said or 'none'}", highlight=False)
+    checks = f"{len(outcomes)} check{'' if len(outcomes) == 1 else 's'}"
+    console.print(f"{checks} on {tables}: {said or 'none'}", highlight=False)
     if report.unchecked:
         console.print(f"no checks: {', '.join(report.unchecked)}", highlight=False)
     console.print(f"run {report.run_id} (show-run {report.run_id})", highlight=False)

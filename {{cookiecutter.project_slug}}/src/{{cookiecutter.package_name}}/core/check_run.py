@@ -66,7 +66,8 @@ class CheckedTable:
             status: sum(1 for o in self.outcomes if o.status == status) for status in CheckStatus
         }
         said = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
-        return f"{len(self.outcomes)} checks: {said or 'none'}"
+        checks = f"{len(self.outcomes)} check{'' if len(self.outcomes) == 1 else 's'}"
+        return f"{checks}: {said or 'none'}"
 
 
 @dataclass
@@ -162,9 +163,9 @@ class SourceGate:
         return blocked
 
     def check(self, engine: Engine, alias: str) -> CheckedTable:
+        """The checks of one source, against its table as it is now."""
         source = self.settings.sources[alias]
         checks = self.checks[alias]
-        """The checks of one source, against its table as it is now."""
         return run_checks(engine, SOURCE_PREFIX + alias, source.table, checks, source.schema_)
 
 
@@ -172,7 +173,7 @@ def _outcome_text(outcome: CheckOutcome) -> str:
     """``not_null(id): 3 rows``, or the check's own problem when it could not run."""
     if outcome.status == CheckStatus.ERROR:
         return f"{outcome.name} could not run"
-    return f"{outcome.name}: {outcome.failing_rows} rows"
+    return f"{outcome.name}: {outcome.detail}" if outcome.detail else outcome.name
 
 
 def _clip(text: str) -> str:

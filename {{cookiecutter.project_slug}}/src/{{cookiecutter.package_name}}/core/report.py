@@ -59,6 +59,7 @@ class RunReport:
                 continue
             first, last = error_headline(self.errors.get(name))
             where = f" ({self.locations[name]})" if self.locations.get(name) else ""
+            first = first.removeprefix(f"{name}: ")  # a refused build's message names it
             lines.append(f"  {name}{where}: {first}")
             if last:
                 lines.append(f"      ... {last}")

@@ -60,7 +60,8 @@ class _Freshness(Check):
         sample = json.dumps(
             [{"newest": newest, "age": _shown_age(age), "now": utcnow()}], default=str
         )
-        return CheckOutcome(self.name, severity, status, 1, sample)
+        detail = "no rows" if age is None else f"newest {_shown_age(age)} old"
+        return CheckOutcome(self.name, severity, status, 1, sample, detail)
 
     def _judge(self, age: timedelta | None) -> tuple[CheckStatus, Severity]:
         """Past ``error_after`` fails, past ``warn_after`` warns (no value at all is stale)."""
