@@ -184,17 +184,17 @@ class LedgerWriter:
             ),
             reraise=True,
         )
+        latest = _last_states(rows)
         for attempt in retrying:
             with attempt:
-                if self._landed(rows):
-                    self._written(rows)
+                if self._landed(latest):
+                    self._written(latest, rows)
                 else:
                     self._write(rows)
 
-    def _landed(self, rows: Sequence[TaskRowState]) -> bool:
+    def _landed(self, latest: Mapping[tuple[str, int], TaskRowState]) -> bool:
         """Whether the batch's commit went through: each attempt it holds is recorded in the
         state the batch leaves it in (status, and whether it has finished)."""
-        latest = _last_states(rows)
         with self.engine.connect() as conn:
             stored = {
                 (row.task, row.attempt): (row.status, row.finished_at is None)
@@ -209,9 +209,11 @@ class LedgerWriter:
             for key, row in latest.items()
         )
 
-    def _written(self, rows: Sequence[TaskRowState]) -> None:
-        """Note a committed batch: later states of its attempts update their rows."""
-        latest = _last_states(rows)
+    def _written(
+        self, latest: Mapping[tuple[str, int], TaskRowState], rows: Sequence[TaskRowState]
+    ) -> None:
+        """Note a committed batch (``latest``: its attempts' last states): later states of
+        its attempts update their rows."""
         self._inserted.update(latest)
         self._lineage.update(key for key, row in latest.items() if row.get("tables"))
         if self._known is not None:
@@ -232,7 +234,7 @@ class LedgerWriter:
             }
             self._write_tables(conn, lineage.values())
             self._write_latest(conn, rows)
-        self._written(rows)
+        self._written(latest, rows)
 
     def _write_latest(self, conn: Connection, rows: Sequence[TaskRowState]) -> None:
         """Keep ``task_latest`` current: the last execution and last success of each task."""
