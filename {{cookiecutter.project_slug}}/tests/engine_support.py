@@ -4,6 +4,7 @@ ledger back, and start the CLI in a subprocess."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -22,7 +23,8 @@ from {{ cookiecutter.package_name }}.db.schema import upgrade
 from {{ cookiecutter.package_name }}.settings import Settings, load_settings
 from {{ cookiecutter.package_name }}.status import TaskState
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SRC = PROJECT_ROOT / "src"
 PACKAGE = RunReport.__module__.split(".")[0]
 
 
@@ -33,6 +35,44 @@ def write_models(root: Path, source: str, module: str = "pipeline") -> Path:
     path = folder / f"{module}.py"
     path.write_text(textwrap.dedent(source), encoding="utf-8")
     return path
+
+
+def with_example(settings: Settings) -> Settings:
+    """The project's own example models and seeds copied into the test project."""
+    for folder in ("models", "seeds"):
+        shutil.copytree(
+            PROJECT_ROOT / folder,
+            settings.root / folder,
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
+    return settings
+
+
+FINGERPRINT_SCRIPT = """
+import sys
+from {{ cookiecutter.package_name }}.core.cache import fingerprints
+from {{ cookiecutter.package_name }}.core.runner import load_dag
+from {{ cookiecutter.package_name }}.settings import load_settings
+
+settings = load_settings(sys.argv[1])
+print(sorted(fingerprints(load_dag(settings), settings.task_config).items()))
+"""
+
+
+def fingerprints_per_hash_seed(project: Path) -> set[str]:
+    """The project's task fingerprints, printed by fresh interpreters under three hash seeds
+    (one distinct output means they do not depend on the seed)."""
+    outputs = set()
+    for seed in ("0", "1", "12345"):
+        done = subprocess.run(
+            [sys.executable, "-c", FINGERPRINT_SCRIPT, str(project / "settings.yml")],
+            env={"PYTHONHASHSEED": seed, "PYTHONPATH": str(SRC), "PATH": ""},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        outputs.add(done.stdout)
+    return outputs
 
 
 @pytest.fixture

@@ -3,12 +3,10 @@ settings. Changing any of them re-runs the task on the next run; a comment does 
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import datetime
 
 import pytest
-from engine_support import SRC, migrated, reload, run, write_models
+from engine_support import fingerprints_per_hash_seed, migrated, reload, run, write_models
 from sqlalchemy import inspect
 
 from {{ cookiecutter.package_name }}.db.engine import make_engine
@@ -104,27 +102,7 @@ def test_changing_the_materialization_reruns_and_rebuilds_the_same_query(
         engine.dispose()
 
 
-FINGERPRINT_SCRIPT = """
-import sys
-from {{ cookiecutter.package_name }}.core.cache import fingerprints
-from {{ cookiecutter.package_name }}.core.runner import load_dag
-from {{ cookiecutter.package_name }}.settings import load_settings
-
-settings = load_settings(sys.argv[1])
-print(sorted(fingerprints(load_dag(settings), settings.task_config).items()))
-"""
-
-
 def test_the_promises_hash_the_same_in_every_process(project) -> None:
     write_models(project, PROMISING.replace("row_count(min=1)", "row_count(min=1), not_null('id')"))
-    outputs = set()
-    for seed in ("0", "1", "12345"):
-        done = subprocess.run(
-            [sys.executable, "-c", FINGERPRINT_SCRIPT, str(project / "settings.yml")],
-            env={"PYTHONHASHSEED": seed, "PYTHONPATH": str(SRC), "PATH": ""},
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        outputs.add(done.stdout)
+    outputs = fingerprints_per_hash_seed(project)
     assert len(outputs) == 1 and "report" in outputs.pop()

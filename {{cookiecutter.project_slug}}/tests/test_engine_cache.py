@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import importlib.util
-import subprocess
-import sys
 import textwrap
 
-from engine_support import SRC, migrated, reload, run, task_rows, write_models
+from engine_support import (
+    fingerprints_per_hash_seed,
+    migrated,
+    reload,
+    run,
+    task_rows,
+    write_models,
+)
 
 from {{ cookiecutter.package_name }}.core.cache import normalised_source
 from {{ cookiecutter.package_name }}.settings import Settings
@@ -160,27 +165,7 @@ def test_a_changed_operator_changes_the_normalised_source(tmp_path) -> None:
     assert normalised_source(plus) != normalised_source(minus)
 
 
-FINGERPRINT_SCRIPT = """
-import sys
-from {{ cookiecutter.package_name }}.core.cache import fingerprints
-from {{ cookiecutter.package_name }}.core.runner import load_dag
-from {{ cookiecutter.package_name }}.settings import load_settings
-
-settings = load_settings(sys.argv[1])
-print(sorted(fingerprints(load_dag(settings), settings.task_config).items()))
-"""
-
-
 def test_fingerprints_are_the_same_under_any_hash_seed(project) -> None:
     write_models(project, CHAIN)
-    outputs = set()
-    for seed in ("0", "1", "12345"):
-        done = subprocess.run(
-            [sys.executable, "-c", FINGERPRINT_SCRIPT, str(project / "settings.yml")],
-            env={"PYTHONHASHSEED": seed, "PYTHONPATH": str(SRC), "PATH": ""},
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        outputs.add(done.stdout)
+    outputs = fingerprints_per_hash_seed(project)
     assert len(outputs) == 1 and "transform" in outputs.pop()

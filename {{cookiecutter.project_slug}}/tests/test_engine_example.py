@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
-from engine_support import migrated, run, task_rows
+from engine_support import migrated, run, task_rows, with_example
 from sqlalchemy import text
 
 from {{ cookiecutter.package_name }}.db.engine import make_engine
@@ -14,18 +11,7 @@ from {{ cookiecutter.package_name }}.status import RunState
 
 __all__ = ["migrated"]
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 TASKS = ("load_predictions", "task_one", "task_two", "task_three", "task_four")
-
-
-def with_example(settings: Settings) -> Settings:
-    for folder in ("models", "seeds"):
-        shutil.copytree(
-            PROJECT_ROOT / folder,
-            settings.root / folder,
-            ignore=shutil.ignore_patterns("__pycache__"),
-        )
-    return settings
 
 
 def count(settings: Settings, table: str) -> int:

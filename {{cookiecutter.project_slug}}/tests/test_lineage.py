@@ -5,11 +5,9 @@ warns, and fails the task under ``run --strict``."""
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 
 import pytest
-from engine_support import cli, migrated, run, write_models
+from engine_support import cli, migrated, run, with_example, write_models
 from sqlalchemy import inspect, select
 
 from {{ cookiecutter.package_name }}.db.engine import make_engine
@@ -20,7 +18,6 @@ from {{ cookiecutter.package_name }}.status import RunState, TaskState
 
 __all__ = ["migrated"]
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 ON_SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 # What the example pipeline in models/ reads and writes.
@@ -52,16 +49,6 @@ WARNING = (
     "team_report reads team_stats, which task team_stats writes, but does not depend on it: "
     "add depends_on=[team_stats]"
 )
-
-
-def with_example(settings: Settings) -> Settings:
-    for folder in ("models", "seeds"):
-        shutil.copytree(
-            PROJECT_ROOT / folder,
-            settings.root / folder,
-            ignore=shutil.ignore_patterns("__pycache__"),
-        )
-    return settings
 
 
 def lineage(settings: Settings, run_id: str) -> set[tuple[str, str, str]]:
