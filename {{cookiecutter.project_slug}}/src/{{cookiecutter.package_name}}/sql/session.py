@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, Float, MetaData, Table, column, inspect, text
 from sqlalchemy.exc import DBAPIError, NoSuchTableError
+from sqlalchemy.sql.expression import Selectable
 
 from ..errors import SQLLayerError
 from .dataframe import DataFrame
@@ -128,18 +129,26 @@ class Session:
 
     def create_dataframe(
         self,
-        data: pandas.DataFrame | Iterable[Mapping[str, Any]] | Iterable[Sequence[Any]],
+        data: Selectable | pandas.DataFrame | Iterable[Mapping[str, Any]] | Iterable[Sequence[Any]],
         name: str | None = None,
         *,
         columns: Sequence[str] | None = None,
         chunksize: int = 10_000,
     ) -> DataFrame:
-        """Load rows into a table (replacing it atomically) and return a DataFrame over it.
+        """A DataFrame over a SQLAlchemy selectable, or over rows loaded into a table.
 
-        ``data`` is a pandas DataFrame, a list of dicts or a list of tuples with ``columns``.
-        Without ``name`` the table is named after a hash of the content, so loading the same
-        data twice reuses one table.
+        A selectable (a CTE, a select, a Table) is used as it is, nothing is loaded. Rows (a
+        pandas DataFrame, a list of dicts or a list of tuples with ``columns``) replace the
+        table ``name`` atomically; without ``name`` the table is named after a hash of the
+        content, so loading the same data twice reuses one table.
         """
+        if isinstance(data, Selectable):
+            if name is not None:
+                raise SQLLayerError(
+                    "create_dataframe(selectable) reads the selectable where it is; to store "
+                    "it under a name, call .materialize(name) on the DataFrame it returns"
+                )
+            return DataFrame(data, self.engine, session=self)
         import pandas as pd
 
         frame = (
