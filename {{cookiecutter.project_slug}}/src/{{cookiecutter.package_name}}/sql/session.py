@@ -11,6 +11,7 @@ from sqlalchemy import Engine, Float, MetaData, Table, column, inspect, text
 from sqlalchemy.exc import DBAPIError, NoSuchTableError
 from sqlalchemy.sql.expression import Selectable
 
+from ..db.schemas import missing_schema, prepare_schema, schema_exists
 from ..errors import SQLLayerError
 from .dataframe import DataFrame
 from .ddl import TMP_SUFFIX, check_name, is_shadow
@@ -26,7 +27,11 @@ __all__ = ["Session"]
 
 
 class Session:
-    """DataFrames over one database (and optionally one schema), pydwt's ``Session``."""
+    """DataFrames over one database (and optionally one schema), pydwt's ``Session``.
+
+    ``schema`` is a schema on PostgreSQL, a database on MySQL and, on SQLite, the database file
+    ``<schema>.db`` beside the main one (attached under that name; it must exist).
+    """
 
     def __init__(
         self, engine: Engine, schema: str | None = None, *, settings: Settings | None = None
@@ -35,6 +40,7 @@ class Session:
             raise SQLLayerError(
                 f"Session(engine) needs a SQLAlchemy Engine, got {type(engine).__name__}"
             )
+        prepare_schema(engine, schema)
         self.engine = engine
         self.schema = schema
         self.settings = settings
@@ -59,6 +65,8 @@ class Session:
 
         While a task runs, the table is noted as read (the run ledger's lineage)."""
         note_read(name)
+        if schema is not None and schema != self.schema:
+            prepare_schema(self.engine, schema)
         schema = schema if schema is not None else self.schema
         key = (schema, name)
         with self._lock:
@@ -71,7 +79,11 @@ class Session:
     def _reflect(self, name: str, schema: str | None) -> Table:
         try:
             table = Table(name, MetaData(), schema=schema, autoload_with=self.engine)
-        except NoSuchTableError:
+        except (NoSuchTableError, DBAPIError) as exc:
+            if schema and not schema_exists(self.engine, schema):
+                raise missing_schema(self.engine, schema) from None
+            if isinstance(exc, DBAPIError):  # MySQL: a table it may not show
+                raise
             known = self.table_names(schema)
             shown = ", ".join(known[:30]) + (" ..." if len(known) > 30 else "")
             where = f" in schema {schema!r}" if schema else ""
