@@ -77,7 +77,7 @@ def test_a_model_on_the_wrong_dialect_stops_the_run_with_one_paragraph(
     settings: Settings,
 ) -> None:
     if family(settings) == "postgresql":
-        pytest.skip("the example's own kind: see test_engine_seeds")
+        pytest.skip("the example's own kind: see test_seeds_pydbt")
     write_models(settings.root, PYDBT_HEAD, module="some_processing")
     result = cli(settings, "run")
     shown = " ".join((result.stdout + result.stderr).split())

@@ -96,7 +96,9 @@ class Session:
         return table
 
     def table_names(self, schema: str | None = None) -> list[str]:
-        """Tables and views the database holds (shadow copies of running builds left out)."""
+        """Tables and views of ``schema`` (the session's by default), shadow copies of running
+        builds left out."""
+        schema = schema if schema is not None else self.schema
         inspector = inspect(self.engine)
         names = [
             *inspector.get_table_names(schema=schema),
