@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from engine_support import PACKAGE, cli, write_models
 from sqlalchemy import Engine, text
 from sqldata import rows_of
 
 from {{ cookiecutter.package_name }}.errors import DatabaseSetupError
+from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.sql.session import Session
 
 SCORES = pd.DataFrame({"team": ["A", "B", "C"], "points": [3, 1, 0]})
@@ -76,3 +78,32 @@ def test_a_missing_schema_is_one_error_naming_it_and_the_fix(engine: Engine) -> 
     assert caught.value.exit_code == 2
     password = engine.url.password
     assert not password or password not in message
+
+
+MODEL_ON_A_MISSING_SCHEMA = """
+from PACKAGE.connections import get_engine
+from PACKAGE.core.task import Task
+from PACKAGE.sql.session import Session
+
+session = Session(get_engine(), schema="my_schema")
+
+
+@Task()
+def reads_my_schema():
+    session.table("my_table").show()
+"""
+
+
+def test_a_model_opening_a_missing_sqlite_schema_stops_the_run_in_one_paragraph(
+    settings: Settings,
+) -> None:
+    if settings.database_url.get_backend_name() != "sqlite":
+        pytest.skip("a server's schema is looked up when a task first reads from it")
+    write_models(settings.root, MODEL_ON_A_MISSING_SCHEMA.replace("PACKAGE", PACKAGE), "reads")
+    result = cli(settings, "run")
+    shown = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode == 2, shown
+    assert "Traceback" not in shown
+    assert "models/reads.py:6: importing models.reads failed" in shown
+    assert "schema 'my_schema' not found" in shown
+    assert "there is no file" in shown and "create my_schema.db there" in shown
