@@ -8,7 +8,15 @@ from datetime import date, datetime, timedelta
 import pytest
 from engine_support import migrated, run, write_models
 
-from {{ cookiecutter.package_name }}.core.schedule import Cron, Daily, Monthly, Schedule, Weekly
+from {{ cookiecutter.package_name }}.core.schedule import (
+    Cron,
+    Daily,
+    Monthly,
+    MonthlyLastOpenDayInMonth,
+    Schedule,
+    SemiMonthly,
+    Weekly,
+)
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.status import TaskState
 from {{ cookiecutter.package_name }}.system import utcnow
@@ -36,6 +44,13 @@ def test_daily_is_scheduled_today_without_a_date() -> None:
         (Monthly(), MONDAY_FIRST + timedelta(days=7), False),
         (Cron("0 3 * * 3"), WEDNESDAY, True),  # fires at 03:00 that day, before 18:30 too
         (Cron("0 3 * * 3"), MONDAY_FIRST, False),
+        (SemiMonthly(weekday=2), WEDNESDAY, True),  # the 1st Wednesday
+        (SemiMonthly(weekday=2), NEXT_WEDNESDAY, False),  # the 2nd
+        (SemiMonthly(weekday=2), NEXT_WEDNESDAY + timedelta(days=7), True),  # the 3rd
+        (MonthlyLastOpenDayInMonth(), date(2026, 11, 27), False),  # a Friday; the 30th is Monday
+        (MonthlyLastOpenDayInMonth(), date(2026, 11, 30), True),
+        (MonthlyLastOpenDayInMonth(), date(2026, 10, 30), True),  # Friday; the 31st a Saturday
+        (MonthlyLastOpenDayInMonth(), date(2026, 10, 31), False),
     ],
 )
 def test_is_scheduled_answers_for_a_date_or_datetime(schedule, when, expected: bool) -> None:

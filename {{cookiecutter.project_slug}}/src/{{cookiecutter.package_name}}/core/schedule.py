@@ -9,14 +9,23 @@ custom schedule) is due whenever it says so.
 
 from __future__ import annotations
 
-from calendar import Calendar
+from calendar import Calendar, monthrange
 from dataclasses import dataclass
 from datetime import date as Date
 from datetime import datetime, timedelta
 
 from ..system import utcnow
 
-__all__ = ["Cron", "Daily", "Monthly", "Schedule", "ScheduleInterface", "Weekly"]
+__all__ = [
+    "Cron",
+    "Daily",
+    "Monthly",
+    "MonthlyLastOpenDayInMonth",
+    "Schedule",
+    "ScheduleInterface",
+    "SemiMonthly",
+    "Weekly",
+]
 
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -108,6 +117,36 @@ class Monthly(Schedule):
 
     def describe(self) -> str:
         return f"monthly on the first {_DAYS[self.weekday]}"
+
+
+@dataclass(frozen=True)
+class SemiMonthly(Schedule):
+    """Runs on the first, third (and fifth) given weekday of each month, as pydwt's."""
+
+    weekday: int = 0
+
+    def __post_init__(self) -> None:
+        _check_weekday(self.weekday)
+
+    def is_due(self, now: datetime, last_success: datetime | None) -> bool:
+        return now.weekday() == self.weekday and (now.day - 1) // 7 % 2 == 0
+
+    def describe(self) -> str:
+        return f"semi-monthly on the first and third {_DAYS[self.weekday]}"
+
+
+@dataclass(frozen=True)
+class MonthlyLastOpenDayInMonth(Schedule):
+    """Runs on the last weekday (Monday to Friday) of each month, as pydwt's."""
+
+    def is_due(self, now: datetime, last_success: datetime | None) -> bool:
+        last = Date(now.year, now.month, monthrange(now.year, now.month)[1])
+        while last.weekday() > 4:
+            last -= timedelta(days=1)
+        return now.date() == last
+
+    def describe(self) -> str:
+        return "monthly on the last weekday"
 
 
 @dataclass(frozen=True)
