@@ -21,6 +21,7 @@ NAME = package.__name__
 LAYERS = {
     "settings": 1,
     "db": 2,
+    "connections": 2,
     "sql": 3,
     "core": 4,
     "ingest": 5,

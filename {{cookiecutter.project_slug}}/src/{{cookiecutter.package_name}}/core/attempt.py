@@ -115,8 +115,8 @@ def _after_call(
 
 
 def _injected(call: AttemptCall) -> dict[str, object]:
-    wanted = call.task.injected
-    if not wanted:
+    wanted, provided = call.task.injected, call.task.provided
+    if not wanted and not provided:
         return {}
     values: dict[str, object] = {}
     if "config" in wanted:
@@ -128,6 +128,10 @@ def _injected(call: AttemptCall) -> dict[str, object]:
     if "run" in wanted:
         logger = logging.getLogger(f"pipeline.task.{call.task.name}")
         values["run"] = RunContext(call.run_id, call.task.name, call.attempt, logger)
+    if provided:  # pydwt's Provide[Container.config...] defaults, from the run's settings
+        from .containers import resolve_provided
+
+        values.update(resolve_provided(provided, call.settings, call.task.name, call.config))
     return values
 
 

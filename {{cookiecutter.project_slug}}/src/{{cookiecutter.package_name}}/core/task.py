@@ -83,7 +83,8 @@ class Task:
         self.__wrapped__ = func
         self.location = _location(func)
         self.injected = frozenset(_parameters(func) & INJECTABLE)
-        self.problems = [*self.problems, *_parameter_problems(func)]
+        self.provided, provided_problems = _provided(func)
+        self.problems = [*self.problems, *_parameter_problems(func), *provided_problems]
         with _defined_lock:
             _defined.append(self)
         return self
@@ -156,6 +157,25 @@ def _parameters(func: Callable[..., object]) -> set[str]:
         return set()
 
 
+def _provided(func: Callable[..., object]) -> tuple[dict[str, str], list[str]]:
+    """Parameters defaulting to pydwt's ``Provide[Container.config...]`` and the settings path
+    each names (see ``containers.py``), with problems for markers the engine cannot fill."""
+    try:
+        parameters = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return {}, []
+    markers = {
+        p.name: p.default
+        for p in parameters
+        if type(p.default).__module__.startswith("dependency_injector.")
+    }
+    if not markers:
+        return {}, []
+    from .containers import config_paths  # dependency-injector, only for tasks that use it
+
+    return config_paths(markers)
+
+
 def _parameter_problems(func: Callable[..., object]) -> list[str]:
     """Parameters the engine cannot fill in: it passes only the INJECTABLE names, by keyword."""
     try:
@@ -180,7 +200,7 @@ def _parameter_problems(func: Callable[..., object]) -> list[str]:
 
 def _location(func: Callable[..., object]) -> str:
     """``path:line`` where the function is defined, for error messages."""
-    code = getattr(func, "__code__", None)
+    code = getattr(inspect.unwrap(func), "__code__", None)  # under @inject, the user's def
     if code is None:
         return "<unknown>"
     return f"{code.co_filename}:{code.co_firstlineno}"

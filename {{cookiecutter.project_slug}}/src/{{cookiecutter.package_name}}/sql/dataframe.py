@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from sqlalchemy import Engine
 from sqlalchemy import cast as sa_cast
-from sqlalchemy import func
+from sqlalchemy import text
 from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql.selectable import CTE
 from sqlalchemy.types import TypeEngine
 
 from ..errors import SQLLayerError
@@ -21,11 +22,13 @@ from . import actions
 from .audit import Audit
 from .columns import ColumnRef, Expr, name_of
 from .frame_state import FrameState
+from .grouped import GroupedData
 from .grouping import AggSpec, aggregate
-from .joins import join_frames, union_frames
+from .joins import join_frames
 from .materialize import materialize as _materialize
 from .rows import Row
 from .types import resolve_type
+from .unions import union_frames
 
 if TYPE_CHECKING:
     import pandas
@@ -138,13 +141,18 @@ class DataFrame:
             raise SQLLayerError("select() needs at least one column; a DataFrame cannot be empty")
         return self._with(self._state.pick(items))
 
-    def where(self, condition: Expr) -> DataFrame:
-        """Keep the rows where ``condition`` holds."""
+    def where(self, condition: Expr | str) -> DataFrame:
+        """Keep the rows where ``condition`` holds: ``df.age > 30``, or SQL text ``"age > 30"``.
+
+        SQL text names the frame's columns as they are called (computed ones included)."""
+        if isinstance(condition, str):
+            return self._with(self._state.filtered_text(text(condition)))
         if not isinstance(condition, ColumnElement) and not hasattr(
             condition, "__clause_element__"
         ):
             raise SQLLayerError(
-                f"where() takes a SQL condition such as df.amount > 10, got {condition!r}"
+                f"where() takes a SQL condition such as df.amount > 10 or 'amount > 10', "
+                f"got {condition!r}"
             )
         return self._with(self._state.filtered(condition))
 
@@ -253,20 +261,30 @@ class DataFrame:
             raise SQLLayerError(f"join() takes a DataFrame, got {type(other).__name__}")
         return self._with(join_frames(self._state, other._state, on, how, suffixes))
 
-    def union(self, other: DataFrame) -> DataFrame:
-        """Rows of both frames, matched by column name, duplicates removed (SQL UNION)."""
-        return self._set_operation(other, distinct=True)
+    def union(self, other: DataFrame, *, strict: bool = False) -> DataFrame:
+        """Rows of both frames, matched by column name, duplicates removed (SQL UNION).
 
-    def union_all(self, other: DataFrame) -> DataFrame:
+        A column only one side has is NULL on the other; ``strict=True`` refuses instead."""
+        return self._set_operation(other, distinct=True, strict=strict)
+
+    def union_all(self, other: DataFrame, *, strict: bool = False) -> DataFrame:
         """Rows of both frames, matched by column name, duplicates kept (SQL UNION ALL)."""
-        return self._set_operation(other, distinct=False)
+        return self._set_operation(other, distinct=False, strict=strict)
 
-    unionByName = union_all
+    def unionByName(self, other: DataFrame, allowMissingColumns: bool = False) -> DataFrame:
+        """Spark's spelling of ``union_all``; differing columns need ``allowMissingColumns``."""
+        return self.union_all(other, strict=not allowMissingColumns)
 
-    def _set_operation(self, other: DataFrame, *, distinct: bool) -> DataFrame:
+    def _set_operation(self, other: DataFrame, *, distinct: bool, strict: bool) -> DataFrame:
         if not isinstance(other, DataFrame):
             raise SQLLayerError(f"union takes a DataFrame, got {type(other).__name__}")
-        return self._with(union_frames(self._state, other._state, distinct=distinct))
+        return self._with(union_frames(self._state, other._state, distinct=distinct, strict=strict))
+
+    def to_cte(self, name: str | None = None) -> CTE:
+        """This frame's query as a SQLAlchemy CTE (pydwt's ``to_cte``), e.g. to ``select`` from
+        or to hand to ``session.create_dataframe``."""
+        self._state.refuse_ambiguous()
+        return self._state.query.cte(name)
 
     # -- actions -------------------------------------------------------------------------
 
@@ -344,42 +362,6 @@ class DataFrame:
         if mode not in modes:
             raise SQLLayerError(f"write(mode={mode!r}) must be one of {sorted(modes)}")
         return self.materialize(name, as_=modes[mode])
-
-
-class GroupedData:
-    """``df.group_by(...)`` without ``agg=``: call ``.agg(...)`` or ``.count()`` on it."""
-
-    def __init__(self, frame: DataFrame, keys: Sequence[ColumnRef]):
-        self._frame = frame
-        self._keys = tuple(keys)
-
-    def agg(self, spec: AggSpec | Expr | None = None, *exprs: Expr) -> DataFrame:
-        """Aggregate each group: a dict spec and/or labelled aggregate expressions."""
-        return self._frame._aggregate(self._keys, spec, exprs)
-
-    def count(self) -> DataFrame:
-        """Rows per group, in a column named ``count``."""
-        return self.agg(None, func.count().label("count"))
-
-    def _simple(self, name: str, columns: Sequence[ColumnRef]) -> DataFrame:
-        spec = {c: (name, f"{name}_{c if isinstance(c, str) else name_of(c)}") for c in columns}
-        return self.agg(spec)
-
-    def sum(self, *columns: ColumnRef) -> DataFrame:
-        """``sum_<col>`` per group for each column."""
-        return self._simple("sum", columns)
-
-    def avg(self, *columns: ColumnRef) -> DataFrame:
-        """``avg_<col>`` per group for each column."""
-        return self._simple("avg", columns)
-
-    def min(self, *columns: ColumnRef) -> DataFrame:
-        """``min_<col>`` per group for each column."""
-        return self._simple("min", columns)
-
-    def max(self, *columns: ColumnRef) -> DataFrame:
-        """``max_<col>`` per group for each column."""
-        return self._simple("max", columns)
 
 
 def _restore(stmt: Select, url: str, flags: frozenset[str]) -> DataFrame:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, select
 from sqlalchemy.sql import Select
-from sqlalchemy.sql.elements import Label
+from sqlalchemy.sql.elements import Label, TextClause
 from sqlalchemy.sql.selectable import CompoundSelect, FromClause
 
 from ..errors import AmbiguousColumnError, ColumnNotFoundError, SQLLayerError
@@ -211,6 +211,14 @@ class FrameState:
         resolved = base.resolve(condition)
         stmt = base.checked(base.query.where(resolved), "where()", [resolved])
         return base.step(stmt, base.flags - {"plain"})
+
+    def filtered_text(self, condition: TextClause) -> FrameState:
+        """``WHERE <SQL text>``. The text names columns as this frame calls them, so a frame
+        with computed or renamed columns, or over several FROM items, is wrapped first."""
+        base = self.prepared("filter")
+        if len(base.froms) != 1 or any(isinstance(c, Label) for c in base.selected):
+            base = base.wrapped()
+        return base.step(base.query.where(condition), base.flags - {"plain"})
 
     def with_columns(self, wanted: Mapping[str, object]) -> FrameState:
         """Columns added, or replaced in place, each computed from this state's columns."""

@@ -1,4 +1,4 @@
-"""Joins and unions of two DataFrames.
+"""Joins of two DataFrames.
 
 Joins of every kind, with equal join keys merged and other clashes flagged:
 
@@ -23,7 +23,7 @@ from ..system import MYSQL_BACKENDS
 from .columns import Expr, adapt, foreign_froms, name_of
 from .frame_state import FrameState
 
-__all__ = ["JOIN_KINDS", "join_frames", "union_frames"]
+__all__ = ["JOIN_KINDS", "join_frames"]
 
 JOIN_KINDS = ("inner", "left", "right", "full", "cross", "semi", "anti")
 _SYNONYMS = {
@@ -219,22 +219,3 @@ def _emulated_full(
         select(*second).select_from(rside).where(unmatched),
     ).subquery()
     return left.derive(select(*both.c).select_from(both), {}, (both,), plain=True)
-
-
-def union_frames(left: FrameState, right: FrameState, *, distinct: bool) -> FrameState:
-    """UNION [ALL] of two frames whose columns match by name (the left's order wins)."""
-    mine, theirs = left.columns, right.columns
-    if sorted(mine) != sorted(theirs):
-        raise SQLLayerError(
-            f"union matches columns by name, and these differ: only on the left "
-            f"{sorted(set(mine) - set(theirs))}, only on the right "
-            f"{sorted(set(theirs) - set(mine))}"
-        )
-    left.refuse_ambiguous()
-    # ORDER BY / LIMIT inside a UNION member is not portable: such members become subqueries
-    pending = {"ordered", "limited", "opaque"}
-    first = left.wrapped() if left.flags & pending else left
-    second = (right.wrapped() if right.flags & pending else right).pick(mine)
-    combined = (first.query.union if distinct else first.query.union_all)(second.query)
-    sub = combined.subquery()
-    return left.derive(select(*sub.c).select_from(sub), {}, (sub,), plain=True)

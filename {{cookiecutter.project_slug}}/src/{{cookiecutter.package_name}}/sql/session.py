@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, Float, MetaData, Table, column, inspect, text
 from sqlalchemy.exc import DBAPIError, NoSuchTableError
+from sqlalchemy.sql.expression import Selectable
 
+from ..db.schemas import missing_schema, prepare_schema, schema_exists
 from ..errors import SQLLayerError
 from .dataframe import DataFrame
 from .ddl import TMP_SUFFIX, check_name, is_shadow
@@ -25,7 +27,11 @@ __all__ = ["Session"]
 
 
 class Session:
-    """DataFrames over one database (and optionally one schema), pydwt's ``Session``."""
+    """DataFrames over one database (and optionally one schema), pydwt's ``Session``.
+
+    ``schema`` is a schema on PostgreSQL, a database on MySQL and, on SQLite, the database file
+    ``<schema>.db`` beside the main one (attached under that name; it must exist).
+    """
 
     def __init__(
         self, engine: Engine, schema: str | None = None, *, settings: Settings | None = None
@@ -34,6 +40,7 @@ class Session:
             raise SQLLayerError(
                 f"Session(engine) needs a SQLAlchemy Engine, got {type(engine).__name__}"
             )
+        prepare_schema(engine, schema)
         self.engine = engine
         self.schema = schema
         self.settings = settings
@@ -58,6 +65,8 @@ class Session:
 
         While a task runs, the table is noted as read (the run ledger's lineage)."""
         note_read(name)
+        if schema is not None and schema != self.schema:
+            prepare_schema(self.engine, schema)
         schema = schema if schema is not None else self.schema
         key = (schema, name)
         with self._lock:
@@ -70,7 +79,11 @@ class Session:
     def _reflect(self, name: str, schema: str | None) -> Table:
         try:
             table = Table(name, MetaData(), schema=schema, autoload_with=self.engine)
-        except NoSuchTableError:
+        except (NoSuchTableError, DBAPIError) as exc:
+            if schema and not schema_exists(self.engine, schema):
+                raise missing_schema(self.engine, schema) from None
+            if isinstance(exc, DBAPIError):  # MySQL: a table it may not show
+                raise
             known = self.table_names(schema)
             shown = ", ".join(known[:30]) + (" ..." if len(known) > 30 else "")
             where = f" in schema {schema!r}" if schema else ""
@@ -83,7 +96,9 @@ class Session:
         return table
 
     def table_names(self, schema: str | None = None) -> list[str]:
-        """Tables and views the database holds (shadow copies of running builds left out)."""
+        """Tables and views of ``schema`` (the session's by default), shadow copies of running
+        builds left out."""
+        schema = schema if schema is not None else self.schema
         inspector = inspect(self.engine)
         names = [
             *inspector.get_table_names(schema=schema),
@@ -128,18 +143,26 @@ class Session:
 
     def create_dataframe(
         self,
-        data: pandas.DataFrame | Iterable[Mapping[str, Any]] | Iterable[Sequence[Any]],
+        data: Selectable | pandas.DataFrame | Iterable[Mapping[str, Any]] | Iterable[Sequence[Any]],
         name: str | None = None,
         *,
         columns: Sequence[str] | None = None,
         chunksize: int = 10_000,
     ) -> DataFrame:
-        """Load rows into a table (replacing it atomically) and return a DataFrame over it.
+        """A DataFrame over a SQLAlchemy selectable, or over rows loaded into a table.
 
-        ``data`` is a pandas DataFrame, a list of dicts or a list of tuples with ``columns``.
-        Without ``name`` the table is named after a hash of the content, so loading the same
-        data twice reuses one table.
+        A selectable (a CTE, a select, a Table) is used as it is, nothing is loaded. Rows (a
+        pandas DataFrame, a list of dicts or a list of tuples with ``columns``) replace the
+        table ``name`` atomically; without ``name`` the table is named after a hash of the
+        content, so loading the same data twice reuses one table.
         """
+        if isinstance(data, Selectable):
+            if name is not None:
+                raise SQLLayerError(
+                    "create_dataframe(selectable) reads the selectable where it is; to store "
+                    "it under a name, call .materialize(name) on the DataFrame it returns"
+                )
+            return DataFrame(data, self.engine, session=self)
         import pandas as pd
 
         frame = (
