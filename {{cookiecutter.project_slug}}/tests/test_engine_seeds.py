@@ -126,7 +126,7 @@ def test_the_pydbt_predictions_example_runs(migrated: Settings, capsys, monkeypa
     monkeypatch.setenv("ATTACH_PUBLIC", "1")  # read-only example: the file seen twice is fine
     prepare(migrated, "predictions")
     source = PYDBT_EXAMPLE
-    if migrated.database_url.get_backend_name() != "sqlite":  # MySQL: a schema is a database
+    if migrated.database_url.get_backend_name() in ("mysql", "mariadb"):  # a schema is a database
         source = source.replace('schema="public"', f'schema="{migrated.database_url.database}"')
     write_models(migrated.root, source, module="some_processing")
     report = run(migrated)

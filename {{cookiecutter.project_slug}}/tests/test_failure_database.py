@@ -120,8 +120,7 @@ SERVER_CASES = {
     "wrong_password_postgresql": pytest.mark.postgresql,
 }
 CASE_PARAMS = [
-    pytest.param(name, marks=SERVER_CASES[name]) if name in SERVER_CASES else name
-    for name in CASES
+    pytest.param(name, marks=SERVER_CASES[name]) if name in SERVER_CASES else name for name in CASES
 ]
 
 

@@ -26,6 +26,7 @@ from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.sql.session import Session
 
 __all__ = ["migrated"]
+PACKAGE = "{{ cookiecutter.package_name }}"
 ON_POSTGRESQL = pytest.mark.parametrize(
     "database_url", [pytest.param("postgresql", marks=pytest.mark.postgresql)], indirect=True
 )
@@ -71,7 +72,7 @@ def test_the_run_lock_is_an_advisory_lock_that_refuses_a_second_run(migrated: Se
 
 def test_a_killed_holder_frees_the_lock_and_the_next_run_takes_it(migrated: Settings) -> None:
     url = migrated.database_url.render_as_string(hide_password=False)
-    script = textwrap.dedent(HOLDER).replace("PACKAGE", "{{ cookiecutter.package_name }}")
+    script = textwrap.dedent(HOLDER).replace("PACKAGE", PACKAGE)
     holder = subprocess.Popen(
         [sys.executable, "-c", script, url], stdout=subprocess.PIPE, text=True
     )
@@ -89,7 +90,7 @@ def test_a_killed_holder_frees_the_lock_and_the_next_run_takes_it(migrated: Sett
                 lock.acquire("run-next")
                 break
             except RunLockedError:
-                assert time.monotonic() < deadline, "the server never freed the killed holder's lock"
+                assert time.monotonic() < deadline, "the killed holder's lock was never freed"
                 time.sleep(0.1)
         assert lock.holder() is not None and lock.holder().run_id == "run-next"
         lock.release()
@@ -122,7 +123,7 @@ def test_a_run_lock_whose_connection_dropped_is_taken_back(migrated: Settings) -
         lock.acquire("run-one")
         _terminate(engine, lock)
         lock.verify()  # nobody took it meanwhile: held again
-        write_models(migrated.root, ONE_TASK)
+        write_models(migrated.root, ONE_TASK.replace("PACKAGE", PACKAGE))
         refused = cli(migrated, "run")
         assert refused.returncode == 1
         assert "(run run-one," in " ".join(refused.stderr.split())
@@ -172,6 +173,7 @@ def _terminate(engine, lock: PostgresRunLock) -> None:  # type: ignore[no-untype
     with engine.connect() as conn:
         assert conn.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": lock._conn_id})
         deadline = time.monotonic() + 10
-        while conn.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": lock._conn_id}):
+        alive = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
+        while conn.scalar(alive, {"pid": lock._conn_id}):
             assert time.monotonic() < deadline, "the server never ended the connection"
             time.sleep(0.02)

@@ -30,13 +30,15 @@ TABLE_B = pd.DataFrame(
 
 @pytest.fixture
 def engine_and_schema(engine: Engine) -> tuple[Engine, str]:
-    """The README passes a schema: SQLite's main database, or the MySQL test database."""
+    """The README passes a schema: SQLite's main database, the MySQL test database, or
+    PostgreSQL's public schema."""
     load(engine, "my_table", MY_TABLE)
     load(engine, "features", PREDICTIONS)
     load(engine, "predictions", PREDICTIONS)
     load(engine, "tableA", TABLE_A)
     load(engine, "tableB", TABLE_B)
-    return engine, ("main" if engine.dialect.name == "sqlite" else engine.url.database)
+    schemas = {"sqlite": "main", "postgresql": "public"}
+    return engine, schemas.get(engine.dialect.name, engine.url.database)
 
 
 def test_pydwt_dataframe_example(engine_and_schema):
