@@ -28,7 +28,7 @@ OPTIONAL_PARTS = {
     "include_github_actions": [".github"],
 }
 LICENSES_DIR = "licenses"
-EXECUTABLES = ["docker/mysql/initdb.sh", "scripts/*.sh"]
+EXECUTABLES = ["docker/mysql/initdb.sh", "docker/postgres/initdb.sh", "scripts/*.sh"]
 REMOTE_PREFIXES = ("gh:", "gl:", "bb:", "git@", "git+", "https://", "http://", "ssh://", "file://")
 ABBREVIATIONS = {
     "gh:": "https://github.com/",
@@ -148,6 +148,8 @@ def next_steps() -> str:
     lines = [f"Created {slug}/. Next:", f"  cd {slug}"]
     if CONTEXT["database"] == "mysql":
         lines.append("  make db-up        # MySQL 8 in docker compose (settings in .env)")
+    if CONTEXT["database"] == "postgresql":
+        lines.append("  make db-up        # PostgreSQL 17 in docker compose (settings in .env)")
     lines += [
         "  make install      # .venv with the project and its dev tools",
         "  make run          # migrate the database, then run the example DAG",

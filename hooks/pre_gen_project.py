@@ -26,7 +26,8 @@ ONE_LINE_FIELDS = ("project_name", "description", "author_name", "author_email",
 DEPENDENCIES = frozenset("""
     alembic black click croniter dask distributed dotenv hypothesis isort jinja2 mako markupsafe
     numpy pandas pip pkg_resources playwright pluggy pre_commit pyarrow pydantic pydantic_core
-    pymysql pytest _pytest pytz pyyaml rich setuptools sqlalchemy streamlit tenacity typer
+    psycopg psycopg_binary pymysql pytest _pytest pytz pyyaml rich setuptools sqlalchemy
+    streamlit tenacity typer
     typing_extensions wheel yaml
     """.split())
 # Names the standard library keeps out of sys.stdlib_module_names, and the project's own folders.

@@ -19,7 +19,8 @@ PROJECT_TEMPLATE = TEMPLATE / "{{cookiecutter.project_slug}}"
 ALWAYS = frozenset("""
     .cookiecutter.json .cruft.json .dockerignore .env.example .gitattributes .gitignore
     .pre-commit-config.yaml .python-version Dockerfile LICENSE Makefile README.md alembic.ini
-    docker-compose.yml docker/mysql/init.sql docker/mysql/initdb.sh migrations/env.py
+    docker-compose.yml docker/mysql/init.sql docker/mysql/initdb.sh docker/postgres/init.sql
+    docker/postgres/initdb.sh migrations/env.py
     migrations/script.py.mako migrations/versions/0001_run_ledger.py pyproject.toml settings.yml
     src/{pkg}/__init__.py src/{pkg}/errors.py src/{pkg}/settings.py src/{pkg}/db/engine.py
     tests/conftest.py

@@ -1,13 +1,16 @@
 """Every option set of the pairwise cover, installed for real in its own venv, passes its own suite.
 
-The default and the first MySQL option set run their whole suite (with MYSQL_URL set, on that
-server too, and REQUIRE_MYSQL=1 turns its skips into failures), then their example pipeline with
-`make run`, on threads and on Dask; every other option set runs its quick tests (``QUICK``).
+The default, the first MySQL and the first PostgreSQL option set run their whole suite (with
+MYSQL_URL or POSTGRES_URL set, on that server too, and REQUIRE_MYSQL=1 / REQUIRE_POSTGRES=1 turn
+its skips into failures), then their example pipeline with `make run`, on threads and on Dask;
+every other option set runs its quick tests (``QUICK``). The default bake runs the tests of
+both servers; the MySQL bake deselects PostgreSQL's tests, and the PostgreSQL bake runs its
+server's tests and the quick ones (the default ran the rest).
 Each suite's counts are printed at the end of the session.
 
 Slow: each bake gets its own virtualenv (no system site-packages) through its `make install`,
-from one wheelhouse shared by all of them (``wheels.py``). A MySQL bake's `.env` points its
-settings.yml at a throwaway database on the MYSQL_URL server.
+from one wheelhouse shared by all of them (``wheels.py``). A MySQL or PostgreSQL bake's `.env`
+points its settings.yml at a throwaway database on the MYSQL_URL or POSTGRES_URL server.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import pytest
 
 from conftest import BAKE_IDS, OPTION_SETS, bake, set_id
 from mysql_server import MySQLServer
+from postgres_server import PostgresServer
 from wheels import fill_wheelhouse, install_env
 
 pytestmark = pytest.mark.slow
@@ -31,7 +35,20 @@ pytestmark = pytest.mark.slow
 MAKE_VARIABLES = ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES", "MAKE_TERMOUT")
 MAKE_VARIABLES += ("MAKE_TERMERR", "VIRTUAL_ENV", "PYTHONPATH", "PIP_REQUIRE_VIRTUALENV")
 # The tests of a bake whose whole suite another bake already runs: seconds, not minutes, each.
-QUICK = "not slow and not faults and not browser and not mysql"
+QUICK = "not slow and not faults and not browser and not mysql and not postgresql"
+# A server's whole-suite bake leaves the other server's tests to the default bake; the
+# PostgreSQL bake, last in, runs the quick tests and its server's (CI time: the default bake
+# ran the SQLite side of the slow ones).
+OTHER_SERVER = {
+    "sqlite": "",
+    "mysql": ' -m "not postgresql"',
+    "postgresql": f' -m "postgresql or ({QUICK})"',
+}
+# What each server's bake and tests need in the environment.
+SERVER_VARIABLES = {
+    "mysql": ("MYSQL_URL", "REQUIRE_MYSQL"),
+    "postgresql": ("POSTGRES_URL", "REQUIRE_POSTGRES"),
+}
 # The CLI's closing line when every task of the run succeeded.
 RUN_SUCCEEDED = re.compile(r"^.*(?::| \[\S+\]) run \S+ success: \d+ success$", re.MULTILINE)
 SUMMARY = re.compile(r"\d+ (passed|failed|skipped|deselected|errors?|xfailed|xpassed)\b")
@@ -41,7 +58,7 @@ def first(database: str) -> dict[str, Any]:
     return next(answers for answers in OPTION_SETS if answers["database"] == database)
 
 
-WHOLE_SUITE = [OPTION_SETS[0], first("mysql")]
+WHOLE_SUITE = [OPTION_SETS[0], first("mysql"), first("postgresql")]
 WHOLE_IDS = {set_id(answers) for answers in WHOLE_SUITE}
 
 
@@ -77,6 +94,25 @@ def mysql_server() -> MySQLServer | None:
     return MySQLServer(url) if url else None
 
 
+def server_for(database: str) -> MySQLServer | PostgresServer | None:
+    """The server a bake for ``database`` runs on: None for SQLite, or when its URL is unset."""
+    if database == "mysql":
+        return mysql_server()
+    url = os.environ.get("POSTGRES_URL") if database == "postgresql" else None
+    return PostgresServer(url) if url else None
+
+
+def required(answers: dict[str, Any]) -> dict[str, str]:
+    """REQUIRE_MYSQL=1 / REQUIRE_POSTGRES=1 for each server whose URL is set and whose tests
+    this whole-suite bake runs."""
+    runs = SERVER_VARIABLES if answers["database"] == "sqlite" else [answers["database"]]
+    return {
+        SERVER_VARIABLES[server][1]: "1"
+        for server in runs
+        if os.environ.get(SERVER_VARIABLES[server][0])
+    }
+
+
 @pytest.fixture(scope="session")
 def wheelhouse(baked) -> Path:
     return fill_wheelhouse(baked(OPTION_SETS[0]))
@@ -86,30 +122,31 @@ def wheelhouse(baked) -> Path:
 def installed(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> Iterator[Any]:
     """``installed(answers)``: the option set baked and `make install`-ed once per session.
 
-    A MySQL bake, with MYSQL_URL set, first gets a `.env` naming a new database on that server.
+    A MySQL (PostgreSQL) bake, with MYSQL_URL (POSTGRES_URL) set, first gets a `.env` naming a
+    new database on that server.
     """
     cache: dict[str, Path] = {}
-    server = mysql_server()
-    databases: list[tuple[Path, str]] = []
+    databases: list[tuple[MySQLServer | PostgresServer, Path, str]] = []
 
     def get(answers: dict[str, Any]) -> Path:
         key = set_id(answers)
         if key not in cache:
             root = bake(tmp_path_factory.mktemp(f"installed-{key}"), **answers)
-            if answers["database"] == "mysql" and server is not None:
-                database = f"test_bake_{uuid.uuid4().hex[:12]}"
+            server = server_for(answers["database"])
+            database = f"test_bake_{uuid.uuid4().hex[:12]}"
+            if server is not None:
                 (root / ".env").write_text(server.dotenv(root / ".env.example", database))
             env = install_env(answers["python_version"], wheelhouse)
             run(["make", "install"], root, timeout=1800, **env)
-            if answers["database"] == "mysql" and server is not None:
+            if server is not None:
                 server.create(root / ".venv" / "bin" / "python", database)
-                databases.append((root, database))
+                databases.append((server, root, database))
             cache[key] = root
         return cache[key]
 
     yield get
-    for root, database in databases:
-        server.drop(root / ".venv" / "bin" / "python", database)  # type: ignore[union-attr]
+    for server, root, database in databases:
+        server.drop(root / ".venv" / "bin" / "python", database)
 
 
 @pytest.mark.parametrize("answers", OPTION_SETS, ids=BAKE_IDS)
@@ -133,10 +170,11 @@ def suite_summary(output: str) -> str:
 def test_the_bakes_own_suite_passes(installed, answers, record_property) -> None:
     root = installed(answers)
     whole = set_id(answers) in WHOLE_IDS
-    args = "-q -p no:cacheprovider" + ("" if whole else f' -m "{QUICK}"')
-    # With a server to test against, a skipped MySQL test must fail rather than pass quietly.
-    mysql = {"REQUIRE_MYSQL": "1"} if whole and mysql_server() else {}
-    done = run(["make", "test", f"PYTEST_ARGS={args}"], root, timeout=2700, check=False, **mysql)
+    marks = OTHER_SERVER[answers["database"]] if whole else f' -m "{QUICK}"'
+    args = "-q -p no:cacheprovider" + marks
+    # With a server to test against, a skipped server test must fail rather than pass quietly.
+    servers = required(answers) if whole else {}
+    done = run(["make", "test", f"PYTEST_ARGS={args}"], root, timeout=2700, check=False, **servers)
     summary = suite_summary(done.stdout)
     record_property("suite", f"{set_id(answers)} ({'whole' if whole else 'quick'}): {summary}")
     failed = [line for line in done.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
@@ -147,10 +185,12 @@ def test_the_bakes_own_suite_passes(installed, answers, record_property) -> None
 @pytest.mark.parametrize("answers", WHOLE_SUITE, ids=[set_id(a) for a in WHOLE_SUITE])
 @pytest.mark.parametrize("executor", ["threads", "dask"])
 def test_make_run_migrates_and_runs_the_example_pipeline(installed, answers, executor) -> None:
-    if answers["database"] == "mysql" and mysql_server() is None:
-        if os.environ.get("REQUIRE_MYSQL") == "1":
-            pytest.fail("REQUIRE_MYSQL=1 but MYSQL_URL is not set")
-        pytest.skip("MYSQL_URL is not set: nowhere to run a MySQL project")
+    database = answers["database"]
+    if database != "sqlite" and server_for(database) is None:
+        url, require = SERVER_VARIABLES[database]
+        if os.environ.get(require) == "1":
+            pytest.fail(f"{require}=1 but {url} is not set")
+        pytest.skip(f"{url} is not set: nowhere to run a {database} project")
     root = installed(answers)
     # Every task runs, on this executor, even when an earlier test ran the pipeline.
     args = f"ARGS=--executor {executor} --workers 2 --full-refresh"

@@ -159,14 +159,36 @@ def test_cruft_json_records_template_commit_and_every_answer(baked) -> None:
     assert context["_template"] == cruft["template"]
 
 
-@pytest.mark.parametrize("database", ["sqlite", "mysql"])
+@pytest.mark.parametrize("database", ["sqlite", "mysql", "postgresql"])
 def test_settings_point_at_the_chosen_database(tmp_path, database: str) -> None:
     root = bake(tmp_path, database=database)
     connection = yaml.safe_load((root / "settings.yml").read_text(encoding="utf-8"))["connection"]
     if database == "mysql":
         assert connection["sql_alchemy_driver"] == "mysql+pymysql"
+    elif database == "postgresql":
+        assert connection["sql_alchemy_driver"] == "postgresql+psycopg"
     else:
         assert connection["url"].endswith("sqlite:///data/warehouse.db}")
+
+
+def test_a_postgresql_bake_runs_postgres_17_with_a_read_only_dashboard_user(tmp_path) -> None:
+    root = bake(tmp_path, database="postgresql")
+    compose = yaml.safe_load((root / "docker-compose.yml").read_text(encoding="utf-8"))
+    db = compose["services"]["db"]
+    assert re.fullmatch(r"postgres:17\.\d+", db["image"]), db["image"]
+    assert "pg_isready" in " ".join(db["healthcheck"]["test"])
+    dashboard = compose["services"]["dashboard"]["environment"]
+    assert dashboard["DATABASE_URL"].startswith("postgresql+psycopg://${POSTGRES_READONLY_USER")
+    settings = yaml.safe_load((root / "settings.yml").read_text(encoding="utf-8"))
+    assert settings["dashboard"]["url"].startswith("postgresql+psycopg://")
+    env = (root / ".env.example").read_text(encoding="utf-8")
+    for name in ("POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_READONLY_USER"):
+        assert f"\n{name}=" in env
+    assert "MYSQL_" not in env
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert any(dep.startswith("psycopg[binary]") for dep in project["dependencies"])
+    init = (root / "docker" / "postgres" / "init.sql").read_text(encoding="utf-8")
+    assert "pg_read_all_data" in init and "default_transaction_read_only" in init
 
 
 def test_without_the_dashboard_nothing_refers_to_it(tmp_path) -> None:

@@ -1,7 +1,9 @@
-"""Shared fixtures: a project folder with its own SQLite file, and MySQL when MYSQL_URL is set.
+"""Shared fixtures: a project folder with its own SQLite file, MySQL when MYSQL_URL is set and
+PostgreSQL when POSTGRES_URL is set.
 
-``MYSQL_URL`` names a server URL whose user may create databases. With ``REQUIRE_MYSQL=1`` a
-test that needs MySQL fails instead of skipping, so CI cannot go green without it.
+``MYSQL_URL`` and ``POSTGRES_URL`` name server URLs whose user may create databases. With
+``REQUIRE_MYSQL=1`` (``REQUIRE_POSTGRES=1``) a test that needs that server fails instead of
+skipping, so CI cannot go green without it.
 
 The test project's settings.yml names the database under test, never the one this project was
 baked for: a copy of a MySQL project's settings would need its ``.env`` secrets in every
@@ -11,15 +13,13 @@ subprocess and Dask worker, and the framework's tests would depend on the bake's
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from mysql_support import BACKENDS, mysql_server_url
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from mysql_support import BACKENDS, fresh_database, url_string
+from sqlalchemy import Engine
 
 from {{ cookiecutter.package_name }}.db.engine import make_engine
 from {{ cookiecutter.package_name }}.settings import Settings, load_settings
@@ -60,21 +60,13 @@ def project(tmp_path: Path) -> Path:
 
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, project: Path) -> Iterator[str]:
-    """A fresh, empty database on each backend: a SQLite file, or a new MySQL database."""
+    """A fresh, empty database on each backend: a SQLite file, or a new MySQL or PostgreSQL
+    database."""
     if request.param == "sqlite":
         yield f"sqlite:///{project / 'data' / 'test.db'}"
         return
-    server = make_url(mysql_server_url())
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-        admin.dispose()
+    with fresh_database(request.param) as url:
+        yield url_string(url)
 
 
 @pytest.fixture

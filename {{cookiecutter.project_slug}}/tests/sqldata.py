@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pandas as pd
 import pytest
-from mysql_support import BACKENDS, mysql_server_url
+from mysql_support import BACKENDS, fresh_database
 from sqlalchemy import (
     Column,
     Date,
@@ -21,10 +20,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    create_engine,
-    text,
 )
-from sqlalchemy.engine import make_url
 
 CUSTOMERS = pd.DataFrame(
     {
@@ -92,20 +88,13 @@ def shared_engine(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[
         yield engine
         engine.dispose()
         return
-    server = make_url(mysql_server_url())
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
-    engine = make_engine(server.set(database=name))
-    try:
-        load_all(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-        admin.dispose()
+    with fresh_database(request.param) as url:
+        engine = make_engine(url)
+        try:
+            load_all(engine)
+            yield engine
+        finally:
+            engine.dispose()
 
 
 def _norm(value: Any) -> Any:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from engine_support import write_models
-from mysql_support import mysql_server_url
+from mysql_support import mysql_server_url, postgres_server_url
 from sqlalchemy.engine import make_url
 
 PACKAGE = "{{ cookiecutter.package_name }}"
@@ -70,6 +70,15 @@ def _wrong_password(project: Path) -> str:
     return server.set(password=SECRET, database="test_wrong_password").render_as_string(False)
 
 
+def _unreachable_postgresql(project: Path) -> str:
+    return f"postgresql+psycopg://pipeline:{SECRET}@127.0.0.1:{closed_port()}/my_pipeline"
+
+
+def _wrong_password_postgresql(project: Path) -> str:
+    server = make_url(postgres_server_url())
+    return server.set(password=SECRET).render_as_string(False)
+
+
 def _bad_driver(project: Path) -> str:
     return f"nosuchdb://pipeline:{SECRET}@127.0.0.1/my_pipeline"
 
@@ -99,19 +108,26 @@ def _corrupt(project: Path) -> str:
 CASES: dict[str, tuple[Callable[[Path], str], tuple[str, ...]]] = {
     "unreachable": (unreachable, ("cannot be reached", "make db-up")),
     "wrong_password": (_wrong_password, ("refused the login", ".env")),
+    "unreachable_postgresql": (_unreachable_postgresql, ("cannot be reached", "make db-up")),
+    "wrong_password_postgresql": (_wrong_password_postgresql, ("refused the login", "POSTGRES_")),
     "bad_driver": (_bad_driver, ("nosuchdb", "driver")),
     "malformed_url": (_malformed, ("not a database URL",)),
     "schema_ahead": (_ahead, (UNKNOWN_REVISION, "newer version of the project", "update the")),
     "corrupt_sqlite": (_corrupt, ("not a usable database", "corrupt.db")),
 }
+SERVER_CASES = {
+    "wrong_password": pytest.mark.mysql,
+    "wrong_password_postgresql": pytest.mark.postgresql,
+}
 CASE_PARAMS = [
-    pytest.param(name, marks=pytest.mark.mysql) if name == "wrong_password" else name
-    for name in CASES
+    pytest.param(name, marks=SERVER_CASES[name]) if name in SERVER_CASES else name for name in CASES
 ]
 
 
 def cli(project: Path, url: str, *args: str, **env: str) -> subprocess.CompletedProcess:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("MYSQL_READONLY")}
+    environ = {
+        k: v for k, v in os.environ.items() if not k.startswith(("MYSQL_READONLY", "POSTGRES_READ"))
+    }
     environ.update(env)
     environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), environ.get("PYTHONPATH")]))
     environ["PIPELINE_SETTINGS"] = str(project / "settings.yml")
@@ -154,13 +170,15 @@ def test_every_command_fails_in_one_paragraph_on_a_database_problem(
 ) -> None:
     make_url_for, words = CASES[case]
     url = make_url_for(models_project)
-    # The dashboard reads a MySQL database as its read-only user; give it one to try.
+    # The dashboard reads a server's database as its read-only user; give it one to try.
     done = cli(
         models_project,
         url,
         *COMMANDS[command],
         MYSQL_READONLY_USER="dashboard",
         MYSQL_READONLY_PASSWORD=SECRET,
+        POSTGRES_READONLY_USER="dashboard",
+        POSTGRES_READONLY_PASSWORD=SECRET,
     )
     assert_one_paragraph(done, words)
 
@@ -192,5 +210,12 @@ def test_migrate_upgrades_a_fresh_database_and_a_second_migrate_is_a_no_op(
 @pytest.mark.mysql
 def test_an_unknown_mysql_database_says_to_create_it(models_project: Path) -> None:
     url = make_url(mysql_server_url()).set(database="test_no_such_database_here")
+    done = cli(models_project, url.render_as_string(hide_password=False), "list")
+    assert_one_paragraph(done, ("has no such database", "test_no_such_database_here"))
+
+
+@pytest.mark.postgresql
+def test_an_unknown_postgresql_database_says_to_create_it(models_project: Path) -> None:
+    url = make_url(postgres_server_url()).set(database="test_no_such_database_here")
     done = cli(models_project, url.render_as_string(hide_password=False), "list")
     assert_one_paragraph(done, ("has no such database", "test_no_such_database_here"))

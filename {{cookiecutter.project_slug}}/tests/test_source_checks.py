@@ -97,7 +97,8 @@ def test_a_task_reading_an_unknown_source_names_the_key_and_line(tmp_path: Path)
 def _loaded(engine: Engine, *ages: timedelta) -> None:
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS raw_matches"))
-        conn.execute(text("CREATE TABLE raw_matches (id INTEGER, home TEXT, loaded_at DATETIME)"))
+        stamp = "TIMESTAMP" if conn.dialect.name == "postgresql" else "DATETIME"
+        conn.execute(text(f"CREATE TABLE raw_matches (id INTEGER, home TEXT, loaded_at {stamp})"))
         for number, age in enumerate(ages, 1):
             conn.execute(
                 text("INSERT INTO raw_matches VALUES (:id, 'x', :at)"),

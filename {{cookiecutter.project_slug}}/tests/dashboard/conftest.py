@@ -4,16 +4,15 @@
 there are retries, an upstream failure and a traceback to show), a data check that warns, and
 an ingest model fed a CSV with one bad row. It migrates the database and runs the pipeline
 twice for real: first without the failing branch (it succeeds), then in full (it fails, and
-the tasks the first run built are skipped as cached). On MySQL the dashboard then reads through the read-only ``dashboard`` user.
+the tasks the first run built are skipped as cached). On MySQL and PostgreSQL the dashboard then reads through the read-only ``dashboard``
+user.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 import textwrap
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,9 +20,14 @@ from pathlib import Path
 import pytest
 import streamlit as st
 import yaml
-from mysql_support import BACKENDS, mysql_server_url
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from mysql_support import (
+    BACKENDS,
+    SERVER_BACKENDS,
+    fresh_database,
+    readonly_credentials,
+    readonly_variable,
+    url_string,
+)
 from streamlit.testing.v1 import AppTest
 
 from {{ cookiecutter.package_name }}.core.runner import run_pipeline
@@ -109,38 +113,25 @@ def set_dashboard_url(root: Path, url: str | None) -> None:
 
 @pytest.fixture(autouse=True)
 def read_only_user(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without dashboard.url, the dashboard reads MySQL as this user (docker/mysql/init.sql's)."""
-    for name, default in (("USER", "dashboard"), ("PASSWORD", "dashboard-dev-password")):
-        variable = f"MYSQL_READONLY_{name}"
-        monkeypatch.setenv(variable, os.environ.get(variable, default))
+    """Without dashboard.url, the dashboard reads MySQL or PostgreSQL as this user (the one
+    docker/<server>/init.sql creates)."""
+    for backend in SERVER_BACKENDS:
+        for name, value in zip(("USER", "PASSWORD"), readonly_credentials(backend)):
+            monkeypatch.setenv(readonly_variable(backend, name), value)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def backend_url(request: pytest.FixtureRequest) -> Iterator[tuple[str, str | None]]:
-    """A fresh database URL, and the read-only URL the dashboard should use (MySQL only)."""
+    """A fresh database URL, and the read-only URL the dashboard should use (servers only)."""
     if request.param == "sqlite":
         yield "", None
         return
-    server = make_url(mysql_server_url())
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
-    reader = server.set(
-        database=name,
-        username=os.environ.get("MYSQL_READONLY_USER", "dashboard"),
-        password=os.environ.get("MYSQL_READONLY_PASSWORD", "dashboard-dev-password"),
-    )
-    try:
-        yield (
-            server.set(database=name).render_as_string(hide_password=False),
-            reader.render_as_string(hide_password=False),
-        )
-    finally:
-        st.cache_resource.clear()  # the dashboard's pooled connections to the dropped database
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-        admin.dispose()
+    with fresh_database(request.param) as url:
+        user, password = readonly_credentials(request.param)
+        try:
+            yield url_string(url), url_string(url.set(username=user, password=password))
+        finally:
+            st.cache_resource.clear()  # the dashboard's pooled connections to the dropped database
 
 
 @pytest.fixture(scope="module")

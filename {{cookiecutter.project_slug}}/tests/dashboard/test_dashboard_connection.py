@@ -36,10 +36,12 @@ def test_the_dashboard_connection_refuses_every_write(settings: Settings) -> Non
 
 def test_without_a_dashboard_url_it_reads_the_project_database(settings: Settings) -> None:
     expected = settings.database_url
-    if expected.get_backend_name() != "sqlite":  # as the read-only user, never the pipeline's
+    backend = expected.get_backend_name()
+    if backend != "sqlite":  # as the read-only user, never the pipeline's
+        prefix = "POSTGRES" if backend == "postgresql" else "MYSQL"
         expected = expected.set(
-            username=os.environ["MYSQL_READONLY_USER"],
-            password=os.environ["MYSQL_READONLY_PASSWORD"],
+            username=os.environ[f"{prefix}_READONLY_USER"],
+            password=os.environ[f"{prefix}_READONLY_PASSWORD"],
         )
     assert dashboard_url(settings) == expected
 

@@ -1,9 +1,10 @@
 """The dashboard's read-only database connection, and plain words for what can go wrong with it.
 
-The dashboard never writes: on SQLite the file is opened with ``mode=ro``; on MySQL/MariaDB it
-connects as a read-only user (``dashboard.url``'s, else ``MYSQL_READONLY_USER`` from the
-environment or ``.env``, the user docker/mysql/init.sql creates) and marks every session
-read-only as well. It never falls back on the pipeline's read-write user.
+The dashboard never writes: on SQLite the file is opened with ``mode=ro``; on MySQL/MariaDB and
+PostgreSQL it connects as a read-only user (``dashboard.url``'s, else ``MYSQL_READONLY_USER`` or
+``POSTGRES_READONLY_USER`` from the environment or ``.env``, the user docker/<server>/init.sql
+creates) and marks every session read-only as well. It never falls back on the pipeline's
+read-write user.
 """
 
 from __future__ import annotations
@@ -31,13 +32,17 @@ from ..system import MYSQL_BACKENDS
 
 __all__ = ["check_connection", "dashboard_url", "describe_error", "read_only_engine", "shown_url"]
 
-READONLY_USER, READONLY_PASSWORD = "MYSQL_READONLY_USER", "MYSQL_READONLY_PASSWORD"
+# The server whose read-only user each backend's variables name (docker/<server>/init.sql).
+_SERVER = {"mysql": "mysql", "mariadb": "mysql", "postgresql": "postgres"}
+# Every PostgreSQL session of the dashboard starts read-only, whatever the role allows.
+_POSTGRES_READ_ONLY = {"options": "-c default_transaction_read_only=on"}
 
 
 def dashboard_url(settings: Settings) -> URL:
     """``dashboard.url`` when set (a relative SQLite path counts from the project); else the
-    project database, on MySQL/MariaDB as the read-only user of ``MYSQL_READONLY_USER`` and
-    ``MYSQL_READONLY_PASSWORD``; with neither, a ``DatabaseError`` naming both fixes."""
+    project database, on a server as the read-only user of ``MYSQL_READONLY_USER`` and
+    ``MYSQL_READONLY_PASSWORD`` (``POSTGRES_READONLY_*`` on PostgreSQL); with neither, a
+    ``DatabaseError`` naming both fixes."""
     if not settings.dashboard.url:
         return _project_url_read_only(settings)
     try:
@@ -53,18 +58,22 @@ def dashboard_url(settings: Settings) -> URL:
 
 def _project_url_read_only(settings: Settings) -> URL:
     url = checked_url(settings)
-    if url.get_backend_name() not in MYSQL_BACKENDS:
+    server = _SERVER.get(url.get_backend_name())
+    if server is None:
         return url
+    user_variable, password_variable = (
+        f"{server.upper()}_READONLY_{name}" for name in ("USER", "PASSWORD")
+    )
     env = {**_dotenv(settings.root), **os.environ}
-    user = env.get(READONLY_USER)
+    user = env.get(user_variable)
     if not user:
         raise DatabaseError(
             f"the dashboard reads {shown_url(url)} as a read-only user, never as the pipeline's "
             f"own: set dashboard.url in settings.yml to a read-only user's URL, or "
-            f"{READONLY_USER} and {READONLY_PASSWORD} in .env (docker/mysql/init.sql creates "
-            "that user)"
+            f"{user_variable} and {password_variable} in .env (docker/{server}/init.sql "
+            "creates that user)"
         )
-    return url.set(username=user, password=env.get(READONLY_PASSWORD))
+    return url.set(username=user, password=env.get(password_variable))
 
 
 def _dotenv(folder: Path) -> dict[str, str]:
@@ -102,6 +111,10 @@ def read_only_engine(url: URL | str) -> Engine:
         engine = create_engine(url, pool_pre_ping=True, pool_recycle=280, pool_size=4)
         event.listen(engine, "connect", _mysql_read_only)
         return engine
+    if backend == "postgresql":
+        return create_engine(
+            url, pool_pre_ping=True, pool_size=4, connect_args=dict(_POSTGRES_READ_ONLY)
+        )
     return create_engine(url, pool_pre_ping=True)
 
 

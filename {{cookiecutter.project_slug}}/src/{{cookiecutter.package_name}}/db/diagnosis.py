@@ -62,9 +62,21 @@ _SQLITE_TEXTS = {
     "unable to open database file": Problem.CANNOT_OPEN,
     "no such table": Problem.MISSING_TABLE,
 }
+# PostgreSQL's drivers put no error code on a failed login; their message says what it was.
+_POSTGRES_TEXTS = {
+    "password authentication failed": Problem.LOGIN_REFUSED,
+    "no pg_hba.conf entry": Problem.LOGIN_REFUSED,
+    "could not translate host name": Problem.UNREACHABLE,
+}
+_POSTGRES_PATTERNS = (
+    (re.compile(r'database "[^"]*" does not exist'), Problem.NO_DATABASE),
+    (re.compile(r'role "[^"]*" does not exist'), Problem.LOGIN_REFUSED),
+    (re.compile(r'relation "[^"]*" does not exist'), Problem.MISSING_TABLE),
+)
 _URL_FORM = (
-    "dialect+driver://user:password@host:port/database, e.g. sqlite:///data/warehouse.db or "
-    "mysql+pymysql://user:password@127.0.0.1:3306/database"
+    "dialect+driver://user:password@host:port/database, e.g. sqlite:///data/warehouse.db, "
+    "mysql+pymysql://user:password@127.0.0.1:3306/database or "
+    "postgresql+psycopg://user:password@127.0.0.1:5432/database"
 )
 _PASSWORD_IN_TEXT = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
 
@@ -172,22 +184,33 @@ def _classify(exc: BaseException) -> Problem:
     if code in _MYSQL_CODES:
         return _MYSQL_CODES[code]
     text = _driver_message(exc).lower()
-    for fragment, problem in _SQLITE_TEXTS.items():
+    for fragment, problem in {**_SQLITE_TEXTS, **_POSTGRES_TEXTS}.items():
         if fragment in text:
+            return problem
+    for pattern, problem in _POSTGRES_PATTERNS:
+        if pattern.search(text):
             return problem
     if "can't connect" in text or "connection refused" in text:
         return Problem.UNREACHABLE
     return Problem.QUERY
 
 
+def _credentials(reader: bool, backend: str) -> str:
+    """Where the user and password that were refused come from, for this server."""
+    server = "postgres" if backend == "postgresql" else "mysql"
+    prefix = server.upper()
+    if reader:
+        return (
+            f"dashboard.url in settings.yml, or {prefix}_READONLY_USER and "
+            f"{prefix}_READONLY_PASSWORD in .env (the read-only user docker/{server}/init.sql "
+            "creates)"
+        )
+    return f"{prefix}_USER and {prefix}_PASSWORD in .env, or the user and password of DATABASE_URL"
+
+
 def _advice(problem: Problem, where: str, detail: str, reader: bool, backend: str) -> str:
     """The paragraph for ``problem`` at ``where``."""
-    credentials = (
-        "dashboard.url in settings.yml, or MYSQL_READONLY_USER and MYSQL_READONLY_PASSWORD in "
-        ".env (the read-only user docker/mysql/init.sql creates)"
-        if reader
-        else "MYSQL_USER and MYSQL_PASSWORD in .env, or the user and password of DATABASE_URL"
-    )
+    credentials = _credentials(reader, backend)
     texts = {
         Problem.UNREACHABLE: (
             f"The database server cannot be reached at {where} ({detail}). Start it with "
@@ -205,7 +228,8 @@ def _advice(problem: Problem, where: str, detail: str, reader: bool, backend: st
         Problem.BAD_URL: f"The database URL {where} is malformed ({detail}); write it as {_URL_FORM}.",
         Problem.UNKNOWN_DRIVER: (
             f"The database URL {where} names a dialect or driver that is not installed "
-            f"({detail}). Use sqlite:///... or mysql+pymysql://..., or install the driver."
+            f"({detail}). Use sqlite:///..., mysql+pymysql://... or postgresql+psycopg://... "
+            "(the project's `postgresql` extra installs psycopg), or install the driver."
         ),
         Problem.CORRUPT_FILE: (
             f"The SQLite file at {where} is not a usable database ({detail}). Point "

@@ -21,8 +21,10 @@ def make_engine(url: URL | str, *, pool_recycle: int = 280, echo: bool = False) 
 
     SQLite: the file's folder is created, WAL journal and foreign keys are on, and a busy
     timeout lets a reader wait for a writer instead of failing. MySQL/MariaDB: utf8mb4, pool
-    pre-ping and a recycle shorter than the server's ``wait_timeout``. A malformed URL or a
-    driver that is not installed is a ``DatabaseSetupError``.
+    pre-ping and a recycle shorter than the server's ``wait_timeout``. PostgreSQL: pool
+    pre-ping, and the row count of every statement kept (psycopg's is gone once an INSERT ...
+    SELECT's cursor closes). A malformed URL or a driver that is not installed is a
+    ``DatabaseSetupError``.
     """
     try:
         url = checked_driver(make_url(url))
@@ -39,6 +41,9 @@ def make_engine(url: URL | str, *, pool_recycle: int = 280, echo: bool = False) 
         if "charset" not in url.query:
             url = url.update_query_dict({"charset": "utf8mb4"})
         return create_engine(url, echo=echo, pool_pre_ping=True, pool_recycle=pool_recycle)
+    if backend == "postgresql":
+        options = {"preserve_rowcount": True}
+        return create_engine(url, echo=echo, pool_pre_ping=True, execution_options=options)
     return create_engine(url, echo=echo, pool_pre_ping=True)
 
 

@@ -3,7 +3,8 @@
 ``TableRunLock`` keeps the holder in the ``run_lock`` table: a row naming run id, host and pid,
 refreshed by a heartbeat. A lock whose holder is gone (no heartbeat for ``stale_after_s``, or
 on the same host a pid that is dead or a zombie) is taken over. On MySQL/MariaDB the server's
-``GET_LOCK`` holds it instead (``mysql_lock``). What every lock shares is in ``lock_base``.
+``GET_LOCK`` holds it instead (``mysql_lock``), on PostgreSQL a ``pg_advisory_lock``
+(``postgres_lock``). What every lock shares is in ``lock_base``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ..errors import RunLockLostError
 from ..system import MYSQL_BACKENDS, pid_alive, utcnow
 from .lock_base import LOCKS, LockHolder, RunLock, check_run_lock, refused, running_as
 from .mysql_lock import MySQLRunLock
+from .postgres_lock import PostgresRunLock
 
 __all__ = [
     "LOCKS",
@@ -109,7 +111,10 @@ class TableRunLock(RunLock):
 
 
 def run_lock_for(engine: Engine) -> RunLock:
-    """The run lock for this database: ``GET_LOCK`` on MySQL/MariaDB, else a row."""
+    """The run lock for this database: ``GET_LOCK`` on MySQL/MariaDB, ``pg_advisory_lock`` on
+    PostgreSQL, else a row."""
     if engine.dialect.name in MYSQL_BACKENDS:
         return MySQLRunLock(engine)
+    if engine.dialect.name == "postgresql":
+        return PostgresRunLock(engine)
     return TableRunLock(engine)

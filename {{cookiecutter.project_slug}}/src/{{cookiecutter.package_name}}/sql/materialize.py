@@ -24,6 +24,7 @@ from ..errors import SQLLayerError
 from ..faults import crash_point
 from .audit import Audit
 from .ddl import TMP_SUFFIX, AlterRename, CreateView, DropObject, check_name, index_name
+from .dependent_views import views_kept
 from .incremental import merge_into
 from .shadow import (
     build_into,
@@ -134,10 +135,11 @@ def _table_in_transaction(
         if audit is not None and not audit.passes(conn, name, shadow):
             audit.reject(conn, shadow)
             return rows
-        drop(conn, name, kind_of(conn, name, schema), schema)
-        crash_point("materialize.before_swap")
-        check_run_lock(conn)
-        conn.execute(AlterRename(shadow, name, schema))
+        with views_kept(conn, [name], schema):
+            drop(conn, name, kind_of(conn, name, schema), schema)
+            crash_point("materialize.before_swap")
+            check_run_lock(conn)
+            conn.execute(AlterRename(shadow, name, schema))
         _index(conn, name, name, indexes, schema)
         if audit is not None:
             audit.published(conn, name)
@@ -197,8 +199,9 @@ def materialize_view(
                 if audit is not None and not _view_passes(conn, select, name, schema, audit):
                     return 0
                 check_run_lock(conn)
-                drop(conn, name, kind_of(conn, name, schema), schema)
-                conn.execute(CreateView(name, select, schema))
+                with views_kept(conn, [name], schema):
+                    drop(conn, name, kind_of(conn, name, schema), schema)
+                    conn.execute(CreateView(name, select, schema))
                 if audit is not None:
                     audit.published(conn, name)
             return 0

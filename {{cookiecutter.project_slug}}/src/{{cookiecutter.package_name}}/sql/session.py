@@ -17,6 +17,7 @@ from .dataframe import DataFrame
 from .ddl import TMP_SUFFIX, check_name, is_shadow
 from .lineage import note_read, note_write
 from .materialize import clean_leftovers, swap_in
+from .text_dates import compare_dates_with_text
 
 if TYPE_CHECKING:
     import pandas
@@ -93,6 +94,8 @@ class Session:
         for col in table.c:
             if isinstance(col.type, Float) and col.type.asdecimal:
                 col.type.asdecimal = False  # MySQL's DOUBLE reflects as Decimal otherwise
+        if self.engine.dialect.name == "postgresql":
+            compare_dates_with_text(table)
         return table
 
     def table_names(self, schema: str | None = None) -> list[str]:

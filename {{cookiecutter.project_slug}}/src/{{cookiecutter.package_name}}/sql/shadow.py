@@ -2,7 +2,8 @@
 
 MySQL/MariaDB commit DDL at once, so there a shadow is built, then one ``RENAME TABLE`` swaps
 it in. SQLite, PostgreSQL and DuckDB have transactional DDL: build and swap share one
-transaction (:func:`write_transaction`). Shadows a killed process left are dropped by
+transaction (:func:`write_transaction`); on PostgreSQL the views reading a swapped table are
+created again in that transaction (``dependent_views``). Shadows a killed process left are dropped by
 :func:`clean_leftovers`.
 """
 
@@ -30,6 +31,7 @@ from .ddl import (
     table_ref,
     typed_table,
 )
+from .dependent_views import views_kept
 
 __all__ = [
     "build_into",
@@ -121,9 +123,10 @@ def swap_in(engine: Engine, pairs: Sequence[tuple[str, str]], *, schema: str | N
     if transactional(engine):
         with write_transaction(engine) as conn:
             check_run_lock(conn)
-            for shadow, target in pairs:
-                drop(conn, target, kind_of(conn, target, schema), schema)
-                conn.execute(AlterRename(shadow, target, schema))
+            with views_kept(conn, [target for _, target in pairs], schema):
+                for shadow, target in pairs:
+                    drop(conn, target, kind_of(conn, target, schema), schema)
+                    conn.execute(AlterRename(shadow, target, schema))
         return
     with engine.connect() as conn:
         kinds = {target: kind_of(conn, target, schema) for _, target in pairs}
