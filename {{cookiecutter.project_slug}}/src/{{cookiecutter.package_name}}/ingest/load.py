@@ -2,9 +2,9 @@
 
 SQLite: one prepared INSERT run with ``executemany`` over plain tuples. MySQL/MariaDB: ``LOAD
 DATA LOCAL INFILE`` from a temporary file per chunk when both the server and the connection
-allow it, else pymysql's ``executemany``, which sends multi-row INSERTs. PostgreSQL: ``COPY
-FROM STDIN`` (``pg_copy.py``). Every chunk goes into the caller's transaction, so an object's
-rows commit together or not at all.
+allow it, else pymysql's ``executemany``, which sends multi-row INSERTs. PostgreSQL through
+psycopg 3: ``COPY FROM STDIN`` (``pg_copy.py``). Every chunk goes into the caller's
+transaction, so an object's rows commit together or not at all.
 """
 
 from __future__ import annotations
@@ -100,7 +100,8 @@ class Loader:
         self.multi_sql = head + ", ".join([one] * self.per_statement)
         self._pending: Future[None] | None = None
         self._worker = ThreadPoolExecutor(1, "ingest-load") if self.local_infile else None
-        postgres = bulk and dialect.name == "postgresql"
+        # COPY needs psycopg 3; another PostgreSQL driver keeps the INSERTs.
+        postgres = bulk and (dialect.name, dialect.driver) == ("postgresql", "psycopg")
         self.copy = CopyWriter(conn, table, fields, object_id) if postgres else None
 
     def insert(self, columns: Sequence[Sequence[object]]) -> int:
