@@ -172,26 +172,42 @@ def test_an_existing_table_of_other_column_types_loads_as_the_insert_path_loads_
     assert got[3][5] == dt.datetime(1, 1, 1) and got[0][4] == "tab\there"
 
 
-def test_a_value_the_server_refuses_names_its_row_and_column(pg_engine: Engine) -> None:
-    with pg_engine.begin() as conn:
-        conn.execute(text("CREATE TABLE every (id INTEGER, big BIGINT CHECK (big <> 0))"))
-        conn.execute(text("ALTER TABLE every ADD COLUMN score DOUBLE PRECISION"))
-        conn.execute(text("ALTER TABLE every ADD COLUMN amount NUMERIC(4, 2)"))
-        conn.execute(text("ALTER TABLE every ADD COLUMN note VARCHAR(5000)"))
-        conn.execute(text("ALTER TABLE every ADD COLUMN day DATE"))
-        conn.execute(text("ALTER TABLE every ADD COLUMN moment TIMESTAMP"))
-        conn.execute(text("ALTER TABLE every ADD COLUMN flag BOOLEAN"))
-        conn.execute(text("ALTER TABLE every ADD COLUMN etl_object_id VARCHAR(32) NOT NULL"))
-    columns = chunk(1, 10)
+def narrow_target(engine: Engine) -> None:
+    """``every`` as a migration might have made it: amounts of at most 99.99, no zero ``big``."""
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE TABLE every (id INTEGER, big BIGINT CHECK (big <> 0), "
+                "score DOUBLE PRECISION, amount NUMERIC(4, 2), note VARCHAR(5000), day DATE, "
+                "moment TIMESTAMP, flag BOOLEAN, etl_object_id VARCHAR(32) NOT NULL)"
+            )
+        )
+
+
+def amounts(start: int, bad: int | None = None) -> list[Sequence[object]]:
+    """Ten rows from id ``start`` that fit the narrow target, but for row ``bad`` (1-based)."""
+    columns: list[Sequence[object]] = chunk(start, 10)
     columns[1] = [1] * 10
-    columns[3] = [Decimal("1.5")] * 6 + [Decimal("123.5")] + [None] * 3  # row 7 overflows
+    columns[3] = [Decimal("1.5")] * 10
+    if bad is not None:
+        columns[3][bad - 1] = Decimal("123.5")
+    return columns
+
+
+@pytest.mark.parametrize("wait_between", [False, True])
+def test_a_value_the_server_refuses_names_its_row_over_the_object_and_its_column(
+    pg_engine: Engine, wait_between: bool
+) -> None:
+    narrow_target(pg_engine)
     target = target_table("every", Every.__fields__)
     with pytest.raises(ObjectProblem) as refused:
         with pg_engine.begin() as conn:
             with Loader(conn, target, Every.__fields__, OBJECT_ID) as loader:
-                loader.insert(chunk(1, 10)[:1] + columns[1:])
-                loader.insert(chunk(11, 10)[:1] + columns[1:])
+                loader.insert(amounts(1))
+                if wait_between:  # as before writing rejects: the next chunk starts a new COPY
+                    loader.wait()
+                loader.insert(amounts(11, bad=7))
     assert str(refused.value) == (
-        "PostgreSQL refused good row 7, column amount: numeric field overflow"
+        "PostgreSQL refused good row 17, column amount: numeric field overflow"
     )
     assert rows(pg_engine, "every") == []
