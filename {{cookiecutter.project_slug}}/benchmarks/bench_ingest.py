@@ -2,14 +2,16 @@
 
 A seeded CSV of five columns (int, float, short string, date, int) is loaded side by side:
 
-  SQLite   our ingest  vs  pandas.read_csv + DataFrame.to_sql (defaults)  vs  sqlite3 `.import`
-  MariaDB  our ingest  vs  LOAD DATA LOCAL INFILE                          (when MYSQL_URL is set)
+  SQLite      our ingest  vs  pandas.read_csv + DataFrame.to_sql (defaults)  vs  sqlite3 `.import`
+  MariaDB     our ingest  vs  LOAD DATA LOCAL INFILE                       (when MYSQL_URL is set)
+  PostgreSQL  our `ingest` command  vs  psql `\copy ... FROM` the file    (when POSTGRES_URL is set)
 
 Each load runs in its own process, so its peak RSS (``ru_maxrss``) is its own; the file is then
 doubled to show that our memory stays flat. Goals: at least 2x pandas' rows/s, within 3x of
-`.import` and of LOAD DATA, peak RSS under 150 MB and flat when the file doubles.
+`.import` and of LOAD DATA, within 2x of psql `\copy` (the whole command, start to exit), peak
+RSS under 150 MB and flat when the file doubles.
 
-    python benchmarks/bench_ingest.py             # SQLite, plus MariaDB/MySQL when MYSQL_URL is set
+    python benchmarks/bench_ingest.py             # SQLite, plus each server whose URL is set
     python benchmarks/bench_ingest.py --rows 200000
 """
 
@@ -34,6 +36,22 @@ PROJECT = Path(__file__).resolve().parents[1]
 SEED = 20240101
 LABELS = ("alpha", "beta", "gamma", "delta", "epsilon")
 COLUMNS = "id INTEGER, score DOUBLE, label VARCHAR(16), day DATE, qty INTEGER"
+PG_COLUMNS = COLUMNS.replace("DOUBLE", "DOUBLE PRECISION")
+PACKAGE = "{{ cookiecutter.package_name }}"
+# The model our ingest command loads, as a project's models/rows.py.
+MODEL = """
+from {{ cookiecutter.package_name }}.ingest import CsvSource, IngestModel, fields
+
+
+class Rows(IngestModel):
+    __table__ = "rows"
+    __source__ = CsvSource({csv!r})
+    id = fields.Integer(required=True)
+    score = fields.Float()
+    label = fields.String(length=16)
+    day = fields.Date()
+    qty = fields.Integer()
+"""
 RSS_LIMIT_MB = 150
 
 
@@ -289,6 +307,38 @@ def mysql_report(work: Path, small: Path) -> bool:
     return ok
 
 
+def postgres_report(work: Path, small: Path, repeats: int = 3) -> bool:
+    """Our ingest command against psql's ``\\copy`` of the file, each round on a fresh
+    PostgreSQL database; the in-process ``ingest()`` beside them shows what start-up costs."""
+    from pg_loaders import fresh_database, ingest_command, psql_copy
+
+    loaders = {
+        "cli": lambda url: ingest_command(small, url, project_copy(work), MODEL),
+        "ours": lambda url: in_child("ours", small, url, project_copy(work)),
+        "copy": lambda url: psql_copy(small, url, PG_COLUMNS),
+    }
+    runs: dict[str, list[dict[str, float]]] = {kind: [] for kind in loaders}
+    for _ in range(repeats):  # interleaved, so a burst of load hits every loader alike
+        for kind, load in loaders.items():
+            with fresh_database(os.environ["POSTGRES_URL"]) as url:
+                runs[kind].append(load(url))
+    best = {kind: min(results, key=lambda r: r["seconds"]) for kind, results in runs.items()}
+    print(f"PostgreSQL, 1x file (best of {repeats}; every run in seconds after the line):")
+    for kind, name in (
+        ("cli", "ingest command (ours)"),
+        ("ours", "ingest() in-process"),
+        ("copy", "psql \\copy FROM"),
+    ):
+        every = " ".join(f"{r['seconds']:.2f}" for r in runs[kind])
+        print(f"{line(name, best[kind])}  [{every}]")
+    ratio = best["cli"]["seconds"] / best["copy"]["seconds"]
+    ok = ratio <= 2
+    print(f"  time of the command vs psql \\copy: {ratio:.2f}x (goal <= 2x): {verdict(ok)}")
+    inner = best["ours"]["seconds"] / best["copy"]["seconds"]
+    print(f"  (ingest() alone, without the interpreter's start-up: {inner:.2f}x)")
+    return ok
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -311,6 +361,11 @@ def main() -> int:
             met = mysql_report(work, small) and met
         else:
             print("\nMYSQL_URL is not set: the MariaDB/MySQL comparison was skipped")
+        if os.environ.get("POSTGRES_URL"):
+            print()
+            met = postgres_report(work, small) and met
+        else:
+            print("\nPOSTGRES_URL is not set: the PostgreSQL comparison was skipped")
     print("\nall goals met" if met else "\nsome goals were not met")
     return 0
 

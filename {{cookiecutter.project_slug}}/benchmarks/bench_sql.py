@@ -5,7 +5,8 @@ side: ``CREATE TABLE AS SELECT`` written by hand, the DataFrame's ``materialize`
 round trip (``read_sql`` -> ``groupby`` -> ``to_sql``). Goal: the DataFrame within 1.2x of the
 hand-written SQL. It also times building the SQL of a 20-step chain (goal: under 5 ms).
 
-    python benchmarks/bench_sql.py            # SQLite, plus MariaDB/MySQL when MYSQL_URL is set
+    python benchmarks/bench_sql.py    # SQLite, plus MariaDB/MySQL and PostgreSQL when MYSQL_URL
+                                      # and POSTGRES_URL are set
 """
 
 from __future__ import annotations
@@ -157,6 +158,29 @@ def mysql_database(server_url: str) -> Iterator[Engine]:
         admin.dispose()
 
 
+@contextmanager
+def postgres_database(server_url: str) -> Iterator[Engine]:
+    """A scratch ``test_bench_*`` database on the PostgreSQL server, dropped afterwards."""
+    name = f"test_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(make_url(server_url).set(database=name))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+SERVERS = (
+    ("MariaDB/MySQL", "MYSQL_URL", mysql_database),
+    ("PostgreSQL", "POSTGRES_URL", postgres_database),
+)
+
+
 def main() -> int:
     results = []
     with tempfile.TemporaryDirectory() as folder:
@@ -164,12 +188,13 @@ def main() -> int:
         results.append(compare("SQLite", engine))
         chain = chain_build_ms(engine)
         engine.dispose()
-    server = os.environ.get("MYSQL_URL")
-    if server:
-        with mysql_database(server) as engine:
-            results.append(compare("MariaDB/MySQL", engine))
-    else:
-        print("\n(MYSQL_URL is not set: MariaDB/MySQL skipped)")
+    for label, variable, scratch in SERVERS:
+        server = os.environ.get(variable)
+        if server:
+            with scratch(server) as engine:
+                results.append(compare(label, engine))
+        else:
+            print(f"\n({variable} is not set: {label} skipped)")
     print(f"\n== Building the SQL of a 20-step chain: {chain:.2f} ms (median of 50)")
     print(f"  goal: under 5 ms -> {'met' if chain < 5 else 'NOT met'}")
     return 0

@@ -2,8 +2,9 @@
 
 SQLite: one prepared INSERT run with ``executemany`` over plain tuples. MySQL/MariaDB: ``LOAD
 DATA LOCAL INFILE`` from a temporary file per chunk when both the server and the connection
-allow it, else pymysql's ``executemany``, which sends multi-row INSERTs. Every chunk goes into
-the caller's transaction, so an object's rows commit together or not at all.
+allow it, else pymysql's ``executemany``, which sends multi-row INSERTs. PostgreSQL through
+psycopg 3: ``COPY FROM STDIN`` (``pg_copy.py``). Every chunk goes into the caller's
+transaction, so an object's rows commit together or not at all.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ..errors import IngestError
 from ..system import MYSQL_BACKENDS
 from .batches import ObjectProblem
 from .fields import Boolean, Date, DateTime, Decimal, Field, IsoDates, Method
+from .pg_copy import CopyWriter
 
 __all__ = ["Loader", "OBJECT_ID_COLUMN", "ensure_target", "target_table"]
 
@@ -64,7 +66,17 @@ def ensure_target(engine: Engine, table: sa.Table) -> None:
 class Loader:
     """Inserts chunks of transformed columns into the target inside one open transaction."""
 
-    def __init__(self, conn: Connection, table: sa.Table, fields: Sequence[Field], object_id: str):
+    def __init__(
+        self,
+        conn: Connection,
+        table: sa.Table,
+        fields: Sequence[Field],
+        object_id: str,
+        *,
+        bulk: bool = True,
+    ):
+        """``bulk=False`` sends plain INSERTs on every dialect: the reference the bulk paths
+        (LOAD DATA, COPY) must match row for row."""
         self.conn = conn
         self.table = table
         self.fields = fields
@@ -73,7 +85,8 @@ class Loader:
         self.processors = [_processor(f, dialect) for f in fields]
         quote = dialect.identifier_preparer.quote
         self.names = [quote(column.name) for column in table.columns]
-        self.local_infile = dialect.name in MYSQL_BACKENDS and _local_infile_allowed(conn)
+        mysql = bulk and dialect.name in MYSQL_BACKENDS
+        self.local_infile = mysql and _local_infile_allowed(conn)
         mark = "?" if dialect.paramstyle == "qmark" else "%s"
         # The object id is a hex uuid we made, so it is safe as a literal; binding it on
         # every row would cost as much as a whole column.
@@ -87,12 +100,18 @@ class Loader:
         self.multi_sql = head + ", ".join([one] * self.per_statement)
         self._pending: Future[None] | None = None
         self._worker = ThreadPoolExecutor(1, "ingest-load") if self.local_infile else None
+        # COPY needs psycopg 3; another PostgreSQL driver keeps the INSERTs.
+        postgres = bulk and (dialect.name, dialect.driver) == ("postgresql", "psycopg")
+        self.copy = CopyWriter(conn, table, fields, object_id) if postgres else None
 
     def insert(self, columns: Sequence[Sequence[object]]) -> int:
         """Insert one chunk (columns in field order); returns the rows written."""
         count = len(columns[0]) if columns else 0
         if not count:
             return 0
+        if self.copy is not None:
+            self.copy.write(columns, count)
+            return count
         if self.local_infile:
             return self._load_data(columns, count)
         ready = [_apply(p, c) for p, c in zip(self.processors, columns)]
@@ -114,6 +133,8 @@ class Loader:
 
     def wait(self) -> None:
         """Let the chunk loading in the background finish; its error, if any, is raised here."""
+        if self.copy is not None:
+            self.copy.finish()
         pending, self._pending = self._pending, None
         if pending is not None:
             pending.result()
@@ -123,6 +144,9 @@ class Loader:
 
     def __exit__(self, *exc_info: object) -> None:
         # The connection must be idle before the transaction ends, whatever happened.
+        error = exc_info[1]
+        if self.copy is not None and isinstance(error, BaseException):
+            self.copy.abort(error)  # a failed load sends no more rows, nor waits for them
         try:
             self.wait()
         except Exception:
@@ -131,6 +155,8 @@ class Loader:
         finally:
             if self._worker is not None:
                 self._worker.shutdown()
+            if self.copy is not None:
+                self.copy.close()
 
     def _load_data(self, columns: Sequence[Sequence[object]], count: int) -> int:
         texts = [_mysql_text(column) for column in columns]
