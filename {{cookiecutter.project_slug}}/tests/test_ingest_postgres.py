@@ -15,12 +15,14 @@ from collections.abc import Iterator
 import pytest
 from engine_support import cli, cli_env, migrated, write_models
 from ingest_support import HEADER, good_rows, table_rows, write
-from pg_support import fresh_postgres_database
+from mysql_support import fresh_database, url_string
 from sqlalchemy import text
 
 from {{ cookiecutter.package_name }}.db.engine import make_engine
 from {{ cookiecutter.package_name }}.faults import CRASH_ACTION_ENV, CRASH_AT_ENV
 from {{ cookiecutter.package_name }}.settings import Settings
+
+pytestmark = pytest.mark.postgresql
 
 __all__ = ["migrated"]
 
@@ -47,8 +49,8 @@ EXPECTED = [
 @pytest.fixture
 def database_url() -> Iterator[str]:
     """A fresh PostgreSQL database: the project's ``settings`` and ``migrated`` name it."""
-    with fresh_postgres_database() as url:
-        yield url
+    with fresh_database("postgresql") as url:
+        yield url_string(url)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 
 import pytest
-from pg_support import fresh_postgres_database
+from mysql_support import fresh_database, url_string
 from sqlalchemy import Engine, text
 
 from {{ cookiecutter.package_name }}.db.engine import make_engine
@@ -21,6 +21,8 @@ from {{ cookiecutter.package_name }}.ingest import CsvSource, IngestModel, field
 from {{ cookiecutter.package_name }}.ingest.batches import ObjectProblem
 from {{ cookiecutter.package_name }}.ingest.date_fields import IsoDates
 from {{ cookiecutter.package_name }}.ingest.load import Loader, ensure_target, target_table
+
+pytestmark = pytest.mark.postgresql
 
 OBJECT_ID = "0123456789abcdef0123456789abcdef"
 NOTES = [
@@ -67,7 +69,7 @@ class Every(IngestModel):
 
 @pytest.fixture
 def pg_engine() -> Iterator[Engine]:
-    with fresh_postgres_database() as url:
+    with fresh_database("postgresql") as url:
         engine = make_engine(url)
         yield engine
         engine.dispose()
