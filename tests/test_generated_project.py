@@ -3,9 +3,9 @@
 The default, the first MySQL and the first PostgreSQL option set run their whole suite between
 them, each the part its database owns: the default bake every test on SQLite, the MySQL bake the
 MySQL tests and the PostgreSQL bake the PostgreSQL ones (REQUIRE_MYSQL=1 / REQUIRE_POSTGRES=1
-turn a skip into a failure), both servers' bakes the quick tests too; then their example
-pipeline with `make run`, on threads and on Dask. Every other option set runs its quick tests
-(``QUICK``).
+turn a skip into a failure), both servers' bakes the smoke set too; then their example
+pipeline with `make run`, on threads and on Dask. Every other option set runs its smoke set
+(``QUICK``: the tests that read the bake's own files and run its example).
 Each suite's counts are printed at the end of the session.
 
 Slow: each bake gets its own virtualenv (no system site-packages) through its `make install`,
@@ -34,8 +34,10 @@ pytestmark = pytest.mark.slow
 # A sub-make must not inherit our make's command-line variables (PYTEST_ARGS=... and so on).
 MAKE_VARIABLES = ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES", "MAKE_TERMOUT")
 MAKE_VARIABLES += ("MAKE_TERMERR", "VIRTUAL_ENV", "PYTHONPATH", "PIP_REQUIRE_VIRTUALENV")
-# The tests of a bake whose whole suite another bake already runs: seconds, not minutes, each.
-QUICK = "not slow and not faults and not browser and not mysql and not postgresql"
+# The tests of a bake whose whole suite other bakes already run: the smoke set (the tests that
+# read the bake's own files and run its example), about a minute. The framework's code is the
+# same in every bake; what differs is what the smoke set reads.
+QUICK = "smoke and not slow and not faults and not browser and not mysql and not postgresql"
 # The part of the suite each whole-suite bake runs: a test of one server runs in that server's
 # bake (its settings, .env and compose name that server), everything else in the default bake.
 SUITE_PART = {

@@ -25,6 +25,16 @@ from {{ cookiecutter.package_name }}.db.engine import make_engine
 from {{ cookiecutter.package_name }}.settings import Settings, load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# The smoke set (``-m smoke``): the modules that read the project's own files (settings.yml,
+# compose, README, migrations) and run its example pipeline; a minute, not the whole suite.
+SMOKE_MODULES = {
+    "test_engine_example.py",
+    "test_migrations.py",
+    "test_package_structure.py",
+    "test_readme_commands.py",
+    "test_settings.py",
+    "test_setup_defaults.py",
+}
 # What a SQLite project's settings.yml says; the ``settings`` fixture names the database instead.
 DEFAULT_CONNECTION = {"url": "${DATABASE_URL:-sqlite:///data/warehouse.db}"}
 
@@ -86,3 +96,10 @@ def engine(settings: Settings) -> Iterator[Engine]:
     engine = make_engine(settings.database_url)
     yield engine
     engine.dispose()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests of ``SMOKE_MODULES`` as ``smoke``."""
+    for item in items:
+        if item.path.name in SMOKE_MODULES:
+            item.add_marker(pytest.mark.smoke)
