@@ -108,7 +108,8 @@ def bake_requirements() -> list[str]:
     text = (PROJECT_TEMPLATE / "pyproject.toml").read_text(encoding="utf-8")
     block = re.search(r"^dependencies = \[\n(.*?)^\]", text, re.MULTILINE | re.DOTALL)
     assert block, "no dependency list in the project's pyproject.toml"
-    requirements = [line.strip().strip('",') for line in block[1].splitlines() if line.strip()]
+    lines = [line.split("#")[0].strip() for line in block[1].splitlines()]
+    requirements = [line.strip('",') for line in lines if line and not line.startswith("{%")]
     return requirements + ["pytest>=8.0", "hypothesis>=6.100"]
 
 
