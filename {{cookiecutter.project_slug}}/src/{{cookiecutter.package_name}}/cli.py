@@ -48,6 +48,21 @@ class _Commands(TyperGroup):
             return super().invoke(ctx)
         except KeyboardInterrupt:
             raise _Interrupted from None
+        except DBAPIError as exc:
+            if _caused_by_ctrl_c(exc):
+                raise _Interrupted from None
+            raise
+
+
+def _caused_by_ctrl_c(exc: BaseException) -> bool:
+    """Whether Ctrl-C is behind ``exc``: interrupted mid-query, a driver may then fail on the
+    connection it left busy (psycopg: "can't change 'autocommit' now") instead of re-raising."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 app = typer.Typer(
