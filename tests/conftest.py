@@ -52,8 +52,10 @@ def option_sets() -> list[dict[str, Any]]:
     The first set of each database comes right after the defaults: those run their whole suite,
     the longest units of a CI run, so they start first."""
     rows = [defaults()] + [row for row in pairwise(option_values()) if row != defaults()]
-    firsts = {row["database"]: i for i, row in reversed(list(enumerate(rows)))}.values()
-    order = sorted(range(len(rows)), key=lambda i: i not in firsts)
+    firsts: dict[str, int] = {}
+    for i, row in enumerate(rows):
+        firsts.setdefault(row["database"], i)
+    order = sorted(range(len(rows)), key=lambda i: i not in firsts.values())
     rows = [rows[i] for i in order]
     sets = []
     for i, row in enumerate(rows):
