@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
+from pg_loaders import fresh_database
 from sqlalchemy import Engine, create_engine, func, text
 from sqlalchemy.engine import make_url
 
@@ -161,18 +162,12 @@ def mysql_database(server_url: str) -> Iterator[Engine]:
 @contextmanager
 def postgres_database(server_url: str) -> Iterator[Engine]:
     """A scratch ``test_bench_*`` database on the PostgreSQL server, dropped afterwards."""
-    name = f"test_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(make_url(server_url).set(database=name))
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_database(server_url) as url:
+        engine = make_engine(make_url(url))
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 SERVERS = (

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 PACKAGE = "{{ cookiecutter.package_name }}"
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -35,7 +36,10 @@ def fresh_database(server_url: str) -> Iterator[str]:
         yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            try:  # a plain DROP also ends autovacuum's work on it, which FORCE may not
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            except DBAPIError:  # a session of ours still open
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 

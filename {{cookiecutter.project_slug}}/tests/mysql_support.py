@@ -13,8 +13,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
+from tenacity import Retrying, stop_after_attempt, wait_fixed
 
 SERVER_BACKENDS = ("mysql", "postgresql")
 BACKENDS = [
@@ -87,8 +89,20 @@ def fresh_database(backend: str) -> Iterator[URL]:
             if backend == "mysql":
                 conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
             else:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                _drop_postgres_database(conn, name)
         admin.dispose()
+
+
+def _drop_postgres_database(conn: Connection, name: str) -> None:
+    """Drop it though autovacuum may be analysing what a test loaded (a plain DROP ends that
+    work, FORCE may not: the worker is the superuser's) and a killed child's session may be
+    closing still (FORCE ends it): each in turn, a few times."""
+    for attempt in Retrying(stop=stop_after_attempt(5), wait=wait_fixed(1), reraise=True):
+        with attempt:
+            try:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            except DBAPIError:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def url_string(url: URL) -> str:

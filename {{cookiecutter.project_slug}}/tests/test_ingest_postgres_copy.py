@@ -19,7 +19,7 @@ from sqlalchemy import Engine, text
 from {{ cookiecutter.package_name }}.db.engine import make_engine
 from {{ cookiecutter.package_name }}.ingest import CsvSource, IngestModel, fields
 from {{ cookiecutter.package_name }}.ingest.batches import ObjectProblem
-from {{ cookiecutter.package_name }}.ingest.date_fields import IsoDates
+from {{ cookiecutter.package_name }}.ingest.field_base import TextBacked
 from {{ cookiecutter.package_name }}.ingest.load import Loader, ensure_target, target_table
 
 pytestmark = pytest.mark.postgresql
@@ -140,7 +140,7 @@ def test_copy_writes_typed_values_exactly_as_the_insert_path_does(pg_engine: Eng
 def test_dates_kept_as_read_text_load_as_dates(pg_engine: Engine) -> None:
     columns = chunk(1, 3)
     days = [dt.date(2024, 1, 31), dt.date(1999, 12, 1), dt.date(2000, 2, 29)]
-    columns[5] = IsoDates(days, [day.isoformat() for day in days])
+    columns[5] = TextBacked(days, [day.isoformat() for day in days])
     got = both_paths(pg_engine, [columns])
     assert [row[5] for row in got] == days
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -11,8 +11,9 @@ from rich.markup import escape
 from ..db.diagnosis import checked_url
 from ..settings import load_settings
 from ..status import CheckStatus
-from .check_run import TestReport, test_pipeline
-from .runner import load_dag, new_run_id
+
+if TYPE_CHECKING:
+    from .check_run import TestReport
 
 __all__ = ["test_command"]
 
@@ -37,6 +38,10 @@ def test_command(
 ) -> None:
     """Run the data checks of the selected tasks (and of the sources they read) against the
     published tables, building nothing; exit 1 when an error-severity check fails."""
+    # Imported here: every command's start-up would pay for the engine and the ledger.
+    from .check_run import test_pipeline
+    from .runner import load_dag, new_run_id
+
     settings = load_settings()
     checked_url(settings)
     dag = load_dag(settings)

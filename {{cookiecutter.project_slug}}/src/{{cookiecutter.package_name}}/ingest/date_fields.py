@@ -1,6 +1,6 @@
 """Date and time fields: calendar dates and moments, from ISO text or a strptime format.
 
-A column of canonical ISO dates keeps its text beside the dates (``IsoDates``), so a loader
+A column of canonical ISO dates keeps its text beside the dates (``TextBacked``), so a loader
 that writes text need not format them again.
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy.dialects import mysql
 from ..system import MYSQL_BACKENDS
 from .field_base import Field, FieldError, FieldOptions, SqlType, shown
 
-__all__ = ["Date", "DateTime", "IsoDates"]
+__all__ = ["Date", "DateTime"]
 
 
 class Date(Field):
@@ -35,13 +35,8 @@ class Date(Field):
     def fast(self) -> Callable[[str], object] | None:
         return dt.date.fromisoformat if self.format == "%Y-%m-%d" else None
 
-    def convert_column(
-        self, values: Sequence[object], *, texts: bool = False
-    ) -> tuple[Sequence[object], dict[int, str]]:
-        converted, errors = super().convert_column(values, texts=texts)
-        if not errors and converted is not values and _canonical_dates(values, texts):
-            return IsoDates(converted, values), errors
-        return converted, errors
+    def _text_as_read(self, values: Sequence[str]) -> bool:
+        return self.format == "%Y-%m-%d" and _canonical_dates(values)
 
     def parse(self, value: object) -> dt.date:
         if isinstance(value, dt.datetime):
@@ -58,23 +53,9 @@ class Date(Field):
             raise FieldError(f"{shown(value)} is not a date in the format {self.format}") from None
 
 
-class IsoDates(list):  # type: ignore[type-arg]
-    """Dates that keep the ``YYYY-MM-DD`` text they were read from.
-
-    A loader that needs text (SQLite, LOAD DATA) uses ``iso`` instead of formatting a million
-    dates again. Any change to the column builds a plain list, which drops the text.
-    """
-
-    def __init__(self, dates: Sequence[dt.date], iso: Sequence[str]):
-        super().__init__(dates)
-        self.iso = iso
-
-
-def _canonical_dates(values: Sequence[object], texts: bool) -> bool:
+def _canonical_dates(values: Sequence[str]) -> bool:
     """Every value is text exactly as ``date.isoformat`` writes it (after fromisoformat took it)."""
-    if not values or not (texts or set(map(type, values)) == {str}):
-        return False
-    if set(map(len, values)) != {10}:
+    if not values or set(map(len, values)) != {10}:
         return False
     return "W" not in "".join(values)  # 2024-W01-1 is the one other 10-character ISO form
 

@@ -12,7 +12,7 @@ from typing import Any, TypedDict
 
 import sqlalchemy as sa
 
-__all__ = ["Field", "FieldError", "FieldOptions", "SqlType", "shown"]
+__all__ = ["Field", "FieldError", "FieldOptions", "SqlType", "TextBacked", "shown"]
 
 SqlType = sa.types.TypeEngine[Any]  # the column type a field creates
 
@@ -30,6 +30,17 @@ _MISSING = ("", None)
 
 class FieldError(ValueError):
     """One value a field cannot take; the message is the reject's reason."""
+
+
+class TextBacked(list):  # type: ignore[type-arg]
+    """Typed values that keep the text they were read from, because that text is what a bulk
+    loader's server reads back as the same values: the loader (SQLite's dates, LOAD DATA,
+    COPY) sends it instead of formatting a million values again. Any change to the column
+    builds a plain list, which drops the text."""
+
+    def __init__(self, values: Sequence[object], text: Sequence[str]):
+        super().__init__(values)
+        self.text = text
 
 
 def shown(value: object) -> str:
@@ -97,9 +108,13 @@ class Field:
         ):
             try:
                 converted = values if fast is str else list(map(fast, values))
-                return self._checked(converted), {}
+                checked = self._checked(converted)
             except (ValueError, TypeError, ArithmeticError, FieldError):
                 pass  # some value is bad: find which, one by one
+            else:
+                if checked is not values and self._text_as_read(values):  # type: ignore[arg-type]
+                    return TextBacked(checked, values), {}  # type: ignore[arg-type]
+                return checked, {}
         out: list[object] = []
         errors: dict[int, str] = {}
         for index, value in enumerate(values):
@@ -113,6 +128,11 @@ class Field:
     def _checked(self, converted: Sequence[object]) -> Sequence[object]:
         """Post-checks of the fast path (ranges, lengths); raise to fall back to the slow one."""
         return converted
+
+    def _text_as_read(self, values: Sequence[str]) -> bool:
+        """Whether the strings the fast path converted are what the servers read back as the
+        same values (then the column keeps them: ``TextBacked``)."""
+        return False
 
     def _fast_allowed(self, values: Sequence[object]) -> bool:
         """Whether the fast path may try: a blank makes int(), float()... raise by themselves."""

@@ -14,7 +14,7 @@ from typing import Unpack
 
 import sqlalchemy as sa
 
-from .date_fields import Date, DateTime, IsoDates
+from .date_fields import Date, DateTime
 from .field_base import Field, FieldError, FieldOptions, SqlType, shown
 from .number_fields import Decimal, Float, Integer
 
@@ -27,7 +27,6 @@ __all__ = [
     "FieldError",
     "Float",
     "Integer",
-    "IsoDates",
     "LowercaseString",
     "Method",
     "String",

@@ -14,7 +14,6 @@ import os
 import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from itertools import repeat
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,8 +22,10 @@ from sqlalchemy import Connection, Dialect, Engine, inspect
 from ..errors import IngestError
 from ..system import MYSQL_BACKENDS
 from .batches import ObjectProblem
-from .fields import Boolean, Date, DateTime, Decimal, Field, IsoDates, Method
+from .field_base import TextBacked
+from .fields import Boolean, Date, DateTime, Decimal, Field, Method
 from .pg_copy import CopyWriter
+from .text_rows import text_lines
 
 __all__ = ["Loader", "OBJECT_ID_COLUMN", "ensure_target", "target_table"]
 
@@ -102,7 +103,7 @@ class Loader:
         self._worker = ThreadPoolExecutor(1, "ingest-load") if self.local_infile else None
         # COPY needs psycopg 3; another PostgreSQL driver keeps the INSERTs.
         postgres = bulk and (dialect.name, dialect.driver) == ("postgresql", "psycopg")
-        self.copy = CopyWriter(conn, table, fields, object_id) if postgres else None
+        self.copy = CopyWriter(conn, table, object_id) if postgres else None
 
     def insert(self, columns: Sequence[Sequence[object]]) -> int:
         """Insert one chunk (columns in field order); returns the rows written."""
@@ -159,12 +160,9 @@ class Loader:
                 self.copy.close()
 
     def _load_data(self, columns: Sequence[Sequence[object]], count: int) -> int:
-        texts = [_mysql_text(column) for column in columns]
-        lines = map("\t".join, zip(*texts, repeat(self.object_id, count)))
         fd, path = tempfile.mkstemp(prefix="ingest-", suffix=".tsv")
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            out.write("\n".join(lines))
-            out.write("\n")
+            out.write(text_lines(columns, self.object_id, count))
         # The server loads this chunk while we prepare the next one: the driver waits on the
         # socket without the GIL, so client and server work overlap.
         self.wait()
@@ -202,8 +200,8 @@ def _processor(fld: Field, dialect: Dialect) -> _Processor | None:
 def _apply(processor: _Processor | None, column: Sequence[object]) -> Sequence[object]:
     if processor is None:
         return column
-    if processor is dt.date.isoformat and isinstance(column, IsoDates):
-        return column.iso
+    if processor is dt.date.isoformat and isinstance(column, TextBacked):
+        return column.text
     if None not in column:
         return list(map(processor, column))
     return [None if value is None else processor(value) for value in column]
@@ -216,32 +214,3 @@ def _local_infile_allowed(conn: Connection) -> bool:
     if not client:
         return False
     return bool(conn.exec_driver_sql("SELECT @@GLOBAL.local_infile").scalar())
-
-
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\\0"})
-
-
-def _mysql_text(values: Sequence[object]) -> Sequence[str]:
-    """A column as LOAD DATA text: ``\\N`` for NULL, escapes for tab/newline/backslash."""
-    if isinstance(values, IsoDates):
-        return values.iso
-    sample = values[0]
-    if None in values or isinstance(sample, bool):
-        return [_one_text(value) for value in values]
-    if isinstance(sample, str):
-        return [value.translate(_ESCAPES) for value in values]
-    if isinstance(sample, dt.datetime):
-        return [value.isoformat(" ") for value in values]
-    return list(map(str, values))  # int, float (repr round-trips), Decimal, date
-
-
-def _one_text(value: object) -> str:
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, str):
-        return value.translate(_ESCAPES)
-    if isinstance(value, dt.datetime):
-        return value.isoformat(" ")
-    return str(value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import decimal
 import math
+import re
 from collections.abc import Callable, Sequence
 from typing import Unpack
 
@@ -17,6 +18,19 @@ import sqlalchemy as sa
 from .field_base import Field, FieldError, FieldOptions, SqlType, shown
 
 __all__ = ["Decimal", "Float", "Integer"]
+
+# Numbers as every server reads them back: ASCII digits, sign and point only (no blanks,
+# underscores, exponents or other scripts' digits, which Python's int() and float() also take).
+_PLAIN = re.compile(r"[0-9.+\-]*")
+# At most this long: a plain decimal that short never underflows to zero, which PostgreSQL refuses.
+_PLAIN_LENGTH = 300
+
+
+def _plain(values: Sequence[str]) -> bool:
+    """Whether the texts int() or float() took are plain numbers, to be sent as they are."""
+    if _PLAIN.fullmatch("".join(values)) is None:
+        return False
+    return max(map(len, values), default=0) <= _PLAIN_LENGTH
 
 
 class Integer(Field):
@@ -34,6 +48,9 @@ class Integer(Field):
 
     def fast(self) -> Callable[[str], object] | None:
         return int
+
+    def _text_as_read(self, values: Sequence[str]) -> bool:
+        return _plain(values)
 
     def _checked(self, converted: Sequence[int]) -> Sequence[int]:
         limit = 2**63 if self.big else 2**31
@@ -68,6 +85,9 @@ class Float(Field):
 
     def fast(self) -> Callable[[str], object] | None:
         return float
+
+    def _text_as_read(self, values: Sequence[str]) -> bool:
+        return _plain(values)
 
     def _checked(self, converted: Sequence[float]) -> Sequence[float]:
         if not all(map(math.isfinite, converted)):

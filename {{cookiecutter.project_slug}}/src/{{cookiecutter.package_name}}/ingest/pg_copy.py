@@ -1,46 +1,30 @@
 """PostgreSQL's bulk load: ``COPY <table> (columns) FROM STDIN`` through psycopg 3.
 
 Rows stream into one COPY that stays open from chunk to chunk, so the server stores a chunk
-while the next one is read; the COPY ends when the loader waits, before anything else uses
+while the next one is formatted; the COPY ends when the loader waits, before anything else uses
 the connection. It runs in the caller's transaction like any other statement.
 
-Binary format when the target's columns have the types the fields declare and a chunk's values
-are exactly those types: the server then parses nothing, and the client formats a row at C
-speed. Anything else (an existing table with other column types, a value a ``post_transform``
-hook set to another type) goes as text, which the server reads as it reads an INSERT's values.
+A chunk goes as text lines, formatted a column at a time (``text_rows``): the server parses
+them as it parses psql's ``\\copy``, in its own process while we read the next chunk, and a
+value of another type than its column (set by a ``post_transform`` hook, or an existing table
+with other column types) is read as an INSERT's value would be.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
 import re
 from collections.abc import Sequence
 from contextlib import ExitStack
-from itertools import repeat
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from .batches import ObjectProblem
-from .fields import Field
+from .text_rows import text_lines
 
 __all__ = ["CopyWriter"]
 
-# The column types whose binary form we send: the PostgreSQL type name and the one Python type
-# its values must have (exactly: a bool is no int here, a datetime no date).
-_BINARY: dict[type, tuple[str, type]] = {
-    sa.Integer: ("int4", int),
-    sa.BigInteger: ("int8", int),
-    sa.Double: ("float8", float),
-    sa.Numeric: ("numeric", decimal.Decimal),
-    sa.String: ("varchar", str),
-    sa.Date: ("date", dt.date),
-    sa.DateTime: ("timestamp", dt.datetime),
-    sa.Boolean: ("bool", bool),
-}
-_NONE = type(None)
 # Where a COPY error happened, as the server says it: "COPY orders, line 3, column qty: ...".
 _WHERE = re.compile(r"^COPY .*?, line (?P<line>\d+)(?:, column (?P<column>[^:]+))?", re.M)
 
@@ -48,9 +32,7 @@ _WHERE = re.compile(r"^COPY .*?, line (?P<line>\d+)(?:, column (?P<column>[^:]+)
 class CopyWriter:
     """Writes chunks of columns (in field order) plus the object id through one open COPY."""
 
-    def __init__(
-        self, conn: Connection, table: sa.Table, fields: Sequence[Field], object_id: str
-    ) -> None:
+    def __init__(self, conn: Connection, table: sa.Table, object_id: str) -> None:
         import psycopg  # only PostgreSQL projects need the driver
 
         self._errors: type[Exception] = psycopg.Error
@@ -58,21 +40,16 @@ class CopyWriter:
         quote = conn.dialect.identifier_preparer.quote
         names = ", ".join(quote(column.name) for column in table.columns)
         self.statement = f"COPY {quote(table.name)} ({names}) FROM STDIN"
-        self.types = _binary_types(conn, table, fields)
         self.cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         self.sent = 0  # rows written so far, over every COPY of this object
-        self._open: tuple[ExitStack, Any, bool] | None = None
+        self._open: tuple[ExitStack, Any] | None = None
         self._before = 0  # rows written before the open COPY began: its line 1 is the next
 
     def write(self, columns: Sequence[Sequence[object]], count: int) -> None:
         """Send one chunk; the server may refuse it later, when the COPY ends."""
-        binary = self.types is not None and all(
-            set(map(type, column)) <= allowed for column, (_, allowed) in zip(columns, self.types)
-        )
-        write_row = self._copy(binary).write_row
+        lines = text_lines(columns, self.object_id, count)
         try:
-            for row in zip(*columns, repeat(self.object_id, count)):
-                write_row(row)
+            self._copy().write(lines)
         except self._errors as exc:
             raise _refused(exc, self._before) from None
         self.sent += count
@@ -98,49 +75,16 @@ class CopyWriter:
     def close(self) -> None:
         self.cursor.close()
 
-    def _copy(self, binary: bool) -> Any:
-        """The open COPY in the format asked for, ending one in the other format first."""
-        if self._open is not None and self._open[2] != binary:
-            self.finish()
+    def _copy(self) -> Any:
+        """The open COPY, opened on the first chunk after the last wait."""
         if self._open is None:
             stack = ExitStack()
-            statement = self.statement + (" (FORMAT BINARY)" if binary else "")
             try:
-                copy = stack.enter_context(self.cursor.copy(statement))
+                copy = stack.enter_context(self.cursor.copy(self.statement))
             except self._errors as exc:
                 raise _refused(exc, self.sent) from None
-            if binary:
-                assert self.types is not None
-                copy.set_types([name for name, _ in self.types])
-            self._open, self._before = (stack, copy, binary), self.sent
+            self._open, self._before = (stack, copy), self.sent
         return self._open[1]
-
-
-def _binary_types(
-    conn: Connection, table: sa.Table, fields: Sequence[Field]
-) -> list[tuple[str, frozenset[type]]] | None:
-    """Each column's binary type name and the Python types it takes; None if any column of
-    the table in the database is not of the type its field declares."""
-    types = []
-    for kind in [f.sql_type() for f in fields] + [sa.String()]:
-        binary = _BINARY.get(type(kind))
-        if binary is None:
-            return None
-        types.append((binary[0], frozenset({binary[1], _NONE})))
-    have = dict(
-        conn.execute(
-            sa.text(
-                "SELECT a.attname, t.typname FROM pg_attribute a "
-                "JOIN pg_type t ON t.oid = a.atttypid "
-                "WHERE a.attrelid = CAST(:table AS regclass) AND a.attnum > 0 "
-                "AND NOT a.attisdropped"
-            ),
-            {"table": conn.dialect.identifier_preparer.quote(table.name)},
-        ).all()
-    )
-    if [have.get(column.name) for column in table.columns] != [name for name, _ in types]:
-        return None
-    return types
 
 
 def _refused(exc: Exception, before: int) -> ObjectProblem:
