@@ -145,6 +145,31 @@ def test_dates_kept_as_read_text_load_as_dates(pg_engine: Engine) -> None:
     assert [row[5] for row in got] == days
 
 
+@pytest.mark.parametrize(
+    ("ids", "scores", "as_read"),
+    [
+        (["1", "+2", "-3", "007"], ["1.50", "-.5", "2.", "+0"], (True, True)),
+        ([" 4", "5", "6", "7"], ["1.5", "2", "3 ", "4"], (False, False)),  # blanks
+        (["1_000", "2", "3", "4"], ["1", "2", "3", "1_0.5"], (False, False)),  # underscores
+        (["\u0661\u0662", "2", "3", "4"], ["1", "2", "3", "4"], (False, True)),  # Arabic digits
+        (["1", "2", "3", "4"], ["1e-400", "1E3", "5", "6"], (True, False)),  # exponents
+        (["1", "2", "3", "4"], ["0." + "0" * 300 + "1", "5", "6", "7"], (True, False)),  # long
+    ],
+)
+def test_numbers_go_as_read_only_when_every_server_reads_them_as_python_does(
+    pg_engine: Engine, ids: list[str], scores: list[str], as_read: tuple[bool, bool]
+) -> None:
+    field = {f.name: f for f in Every.__fields__}
+    columns = chunk(1, 4)
+    columns[0], problems = field["id"].convert_column(ids, texts=True)
+    assert not problems
+    columns[2], problems = field["score"].convert_column(scores, texts=True)
+    assert not problems
+    assert (isinstance(columns[0], TextBacked), isinstance(columns[2], TextBacked)) == as_read
+    got = both_paths(pg_engine, [columns])
+    assert [row[2] for row in got] == [score for _, score in sorted(zip(columns[0], columns[2]))]
+
+
 def test_values_a_hook_changed_to_other_types_load_as_the_insert_path_loads_them(
     pg_engine: Engine,
 ) -> None:
