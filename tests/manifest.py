@@ -23,7 +23,9 @@ ALWAYS = frozenset("""
     docker/postgres/initdb.sh migrations/env.py
     migrations/script.py.mako migrations/versions/0001_run_ledger.py pyproject.toml settings.yml
     src/{pkg}/__init__.py src/{pkg}/errors.py src/{pkg}/settings.py src/{pkg}/db/engine.py
-    tests/conftest.py
+    tests/conftest.py SECURITY.md CONTRIBUTING.md .devcontainer/devcontainer.json
+    .devcontainer/docker-compose.yml deploy/kubernetes/cronjob.yaml
+    deploy/systemd/{slug}.service deploy/systemd/{slug}.timer
     """.split())
 # Written by the post-generation hook.
 ADDED_BY_HOOK = frozenset({".cookiecutter.json", ".cruft.json", ".python-version", "LICENSE"})
@@ -41,7 +43,10 @@ OPTIONAL = {
     "include_github_actions": (".github/*",),
 }
 # The only Jinja in file and folder names.
-NAME_VARIABLES = {"{{cookiecutter.package_name}}": "package_name"}
+NAME_VARIABLES = {
+    "{{cookiecutter.package_name}}": "package_name",
+    "{{cookiecutter.project_slug}}": "project_slug",
+}
 IGNORED_PARTS = {"__pycache__", ".pytest_cache", ".hypothesis"}
 
 
@@ -79,7 +84,9 @@ def expected_files(context: dict[str, Any]) -> set[str]:
 
 def required_files(context: dict[str, Any]) -> set[str]:
     """Files that must be there in any case (guards against an empty template walk)."""
-    required = {path.format(pkg=context["package_name"]) for path in ALWAYS}
+    names = {"pkg": context["package_name"], "slug": context["project_slug"]}
+    required = {path.format(**names) for path in ALWAYS}
     if context["include_github_actions"]:
-        required |= {".github/workflows/ci.yml", ".github/dependabot.yml"}
+        required |= {".github/workflows/ci.yml", ".github/workflows/nightly.yml"}
+        required |= {".github/dependabot.yml", ".github/CODEOWNERS"}
     return required

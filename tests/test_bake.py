@@ -78,7 +78,7 @@ def test_every_yaml_toml_json_and_ini_file_parses(baked, answers) -> None:
     for path in text_files(root):
         text = path.read_text(encoding="utf-8")
         if path.suffix in (".yml", ".yaml"):
-            yaml.safe_load(text)
+            list(yaml.safe_load_all(text))  # Kubernetes manifests may hold several documents
         elif path.suffix == ".toml":
             tomllib.loads(text)
         elif path.suffix == ".json":

@@ -15,7 +15,8 @@ SCHEMAS = {
     "vendor.github-workflows": ".github/workflows/*.yml",
     "vendor.github-issue-forms": ".github/ISSUE_TEMPLATE/[!c]*.yml",
     "vendor.dependabot": ".github/dependabot.yml",
-    "vendor.compose-spec": "docker-compose.yml",
+    # The project's, and the dev container's addition to it.
+    "vendor.compose-spec": "**/docker-compose.yml",
 }
 
 

@@ -28,6 +28,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # The smoke set (``-m smoke``): the modules that read the project's own files (settings.yml,
 # compose, README, migrations) and run its example pipeline; a minute, not the whole suite.
 SMOKE_MODULES = {
+    "test_deploy_commands.py",
     "test_engine_example.py",
     "test_migrations.py",
     "test_package_structure.py",

@@ -1,0 +1,110 @@
+"""The generated GitHub workflows: the nightly run's schedule, concurrency and secrets, and every
+workflow through zizmor's offline audits (pinned actions, no persisted token, least permissions).
+The schema check of every workflow is in test_validate.py."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import OPTION_SETS, set_id
+
+WITH_ACTIONS = [answers for answers in OPTION_SETS if answers["include_github_actions"]]
+ZIZMOR = shutil.which("zizmor") or shutil.which("zizmor", path=str(Path(sys.executable).parent))
+# What zizmor may still report: nothing from "medium" up.
+ACCEPTED_SEVERITIES = {"Unknown", "Informational", "Low"}
+
+for_each_bake_with_actions = pytest.mark.parametrize(
+    "answers", WITH_ACTIONS, ids=[set_id(a) for a in WITH_ACTIONS]
+)
+
+
+def load(path: Path) -> dict[Any, Any]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def triggers(workflow: dict[Any, Any]) -> dict[str, Any]:
+    """``on:`` (YAML 1.1 reads the bare key as True)."""
+    return workflow.get("on", workflow.get(True))
+
+
+@for_each_bake_with_actions
+def test_the_nightly_run_is_scheduled_and_can_be_started_by_hand(baked, answers) -> None:
+    workflow = load(baked(answers) / ".github" / "workflows" / "nightly.yml")
+    on = triggers(workflow)
+    assert [entry["cron"] for entry in on["schedule"]] == ["0 2 * * *"]
+    assert "workflow_dispatch" in on
+    assert set(on) == {"schedule", "workflow_dispatch"}  # never on a push or a pull request
+
+
+@for_each_bake_with_actions
+def test_the_nightly_run_is_one_at_a_time_never_cancelled_with_least_permissions(
+    baked, answers
+) -> None:
+    workflow = load(baked(answers) / ".github" / "workflows" / "nightly.yml")
+    assert workflow["concurrency"]["group"]
+    assert workflow["concurrency"]["cancel-in-progress"] is False
+    assert workflow["permissions"] == {}
+    for job in workflow["jobs"].values():
+        assert job["permissions"] == {"contents": "read"}
+
+
+@for_each_bake_with_actions
+def test_the_nightly_run_migrates_then_runs_with_the_database_url_secret(baked, answers) -> None:
+    workflow = load(baked(answers) / ".github" / "workflows" / "nightly.yml")
+    [job] = workflow["jobs"].values()
+    assert job["env"]["DATABASE_URL"] == "${{ secrets.DATABASE_URL }}"
+    assert job["env"]["PIPELINE_ENV"] == "production"
+    commands = [step["run"] for step in job["steps"] if "run" in step]
+    assert commands.index("make migrate") < commands.index("make run")
+    # Without the secret (a SQLite project) the file is restored before and saved after the run.
+    cached = [step for step in job["steps"] if "actions/cache/" in step.get("uses", "")]
+    assert [step["uses"].split("@")[0] for step in cached] == [
+        "actions/cache/restore",
+        "actions/cache/save",
+    ]
+    assert all("env.DATABASE_URL == ''" in step["if"] for step in cached)
+    assert {step["with"]["path"] for step in cached} == {"data/warehouse.db"}
+
+
+@for_each_bake_with_actions
+def test_every_checkout_keeps_no_token_and_every_action_is_pinned_to_a_commit(
+    baked, answers
+) -> None:
+    problems = []
+    for path in sorted((baked(answers) / ".github" / "workflows").glob("*.yml")):
+        for name, job in load(path)["jobs"].items():
+            for step in job["steps"]:
+                uses = step.get("uses", "")
+                if uses and len(uses.partition("@")[2]) != 40:
+                    problems.append(f"{path.name}:{name}: {uses} is not pinned to a commit")
+                if uses.startswith("actions/checkout@"):
+                    if step.get("with", {}).get("persist-credentials") is not False:
+                        problems.append(f"{path.name}:{name}: checkout keeps its token")
+    assert problems == []
+
+
+@pytest.mark.skipif(ZIZMOR is None, reason="zizmor is not installed here")
+@for_each_bake_with_actions
+def test_zizmor_finds_nothing_from_medium_up(baked, answers) -> None:
+    workflows = baked(answers) / ".github" / "workflows"
+    done = subprocess.run(
+        [str(ZIZMOR), "--offline", "--format", "json", str(workflows)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.stdout.strip(), done.stderr
+    findings = [
+        f"{finding['ident']} ({finding['determinations']['severity']}): {finding['desc']}"
+        for finding in json.loads(done.stdout)
+        if finding["determinations"]["severity"] not in ACCEPTED_SEVERITIES
+    ]
+    assert findings == [], done.stderr
