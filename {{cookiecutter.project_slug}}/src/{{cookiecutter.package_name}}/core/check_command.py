@@ -11,6 +11,7 @@ from rich.markup import escape
 from ..db.diagnosis import checked_url
 from ..settings import load_settings
 from ..status import CheckStatus
+from .alerts import notify_test
 from .check_run import TestReport, test_pipeline
 from .runner import load_dag, new_run_id
 
@@ -42,6 +43,7 @@ def test_command(
     dag = load_dag(settings)
     report = test_pipeline(settings, dag, new_run_id(), tuple(select or ()), tuple(exclude or ()))
     _print(report)
+    notify_test(settings, report)
     raise typer.Exit(report.exit_code)
 
 
