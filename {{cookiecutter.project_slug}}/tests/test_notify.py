@@ -109,7 +109,7 @@ def test_each_format_carries_the_run_the_task_and_its_error(
     run_id = run_id_of(err)
     [body] = webhook.bodies
     if fmt == "slack":
-        assert body["text"] == f"{load_settings().project.name}: run {run_id} failed"
+        assert body["text"] == f"{load_settings().project.name}: run {run_id} has failed"
         section = body["blocks"][0]["text"]["text"]
         assert "`load: ValueError: the feed is empty today`" in section
         assert f"run-detail?run={run_id}|" in body["blocks"][1]["elements"][0]["text"]

@@ -12,7 +12,7 @@ __all__ = ["Alert", "FailedCheck", "FailedTask", "body_for", "email_text"]
 # The dashboard's Run detail page, which opens the run named by ``?run=``.
 RUN_PAGE = "run-detail"
 _HEADLINES = {
-    NotifyEvent.FAILED: "failed",
+    NotifyEvent.FAILED: "has failed",
     NotifyEvent.CRASHED: "was found crashed (its process died)",
     NotifyEvent.RECOVERED: "succeeded after a failed run",
     NotifyEvent.CHECK_FAILED: "has failing error-severity checks",
