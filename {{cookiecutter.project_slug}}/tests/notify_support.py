@@ -74,6 +74,16 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{port}{SECRET_PATH}?{SECRET_QUERY}"
 
 
+@pytest.fixture
+def silent_url() -> Iterator[str]:
+    """A webhook URL on a local port that accepts connections and never answers."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        port = listener.getsockname()[1]
+        yield f"http://127.0.0.1:{port}{SECRET_PATH}?{SECRET_QUERY}"
+
+
 @dataclass
 class Mailbox:
     """What a local SMTP server received, and the logins it saw."""
@@ -101,8 +111,8 @@ def mailbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
     def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
         if isinstance(data, LoginPassword):
             box.logins.append((data.login, data.password))
-            return AuthResult(success=data.password == SMTP_PASSWORD.encode())
-        return AuthResult(success=False)
+            return AuthResult(success=data.password == SMTP_PASSWORD.encode(), handled=False)
+        return AuthResult(success=False, handled=False)
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -19,6 +19,7 @@ from notify_support import (
     closed_port_url,
     mailbox,
     set_notify,
+    silent_url,
     webhook,
 )
 
@@ -29,7 +30,7 @@ from {{ cookiecutter.package_name }}.db.models import TASKS
 from {{ cookiecutter.package_name }}.db.schema import upgrade
 from {{ cookiecutter.package_name }}.settings import Settings, load_settings
 
-__all__ = ["mailbox", "migrated", "webhook"]
+__all__ = ["mailbox", "migrated", "silent_url", "webhook"]
 
 FAILING = """
     from {{ cookiecutter.package_name }}.core.task import Task
@@ -148,6 +149,20 @@ def test_a_receiver_that_is_down_costs_one_warning_line_never_the_exit_code(
     assert elapsed < 15, elapsed
 
 
+def test_a_receiver_that_never_answers_holds_the_run_up_twice_its_timeout_at_most(
+    sqlite_project: Path, silent_url: str, capsys, monkeypatch
+) -> None:
+    hook_to(sqlite_project, silent_url, monkeypatch, timeout=0.5)
+    write_models(sqlite_project, FAILING)
+    started = time.monotonic()
+    code, out, err = invoke(capsys, "run")
+    elapsed = time.monotonic() - started
+    assert code == 1
+    [warning] = [line for line in err.splitlines() if "alert not sent" in line]
+    assert "timed out" in warning and "s3cretWebhookToken" not in out + err
+    assert elapsed < 4, elapsed  # the run itself takes well under a second
+
+
 def test_a_refusing_receiver_is_retried_and_its_secret_stays_hidden(
     sqlite_project: Path, webhook: Webhook, capsys, monkeypatch
 ) -> None:
@@ -160,8 +175,11 @@ def test_a_refusing_receiver_is_retried_and_its_secret_stays_hidden(
     code, out, err = invoke(capsys, "run", "--full-refresh")
     assert code == 1 and len(webhook.posts) == 5
     [warning] = [line for line in err.splitlines() if "alert not sent" in line]
-    assert "HTTP Error 500" in warning, warning
+    assert "HTTP Error 500" in warning and "after 3 attempts" in warning, warning
     assert "s3cretWebhookToken" not in out + err and "qu3rySecret" not in out + err
+    webhook.statuses[:] = [404]  # a deleted webhook: another try cannot help
+    code, _, err = invoke(capsys, "run", "--full-refresh")
+    assert code == 1 and len(webhook.posts) == 6 and "after 1 attempts (HTTPError" in err
 
 
 def test_the_settings_repr_hides_the_webhook_and_the_smtp_password(
@@ -204,7 +222,7 @@ def test_an_alert_is_e_mailed_through_smtp_with_its_login(
     monkeypatch.setenv("PIPELINE_SMTP_PASSWORD", "wrong-" + SMTP_PASSWORD)
     code, out, err = invoke(capsys, "run", "--full-refresh")
     [warning] = [line for line in err.splitlines() if "alert not sent" in line]
-    assert f"e-mail through {mailbox.host}:{mailbox.port}" in warning
+    assert f"e-mail through {mailbox.host}:{mailbox.port} after 1 attempts" in warning
     assert code == 1 and SMTP_PASSWORD not in out + err and len(mailbox.messages) == 1
 
 

@@ -32,9 +32,9 @@ def shipped() -> dict[str, object]:
 
 def test_the_committed_schema_is_the_one_the_model_generates() -> None:
     committed = (PROJECT_ROOT / SCHEMA_FILE).read_text(encoding="utf-8")
-    assert committed == schema_text(), (
-        f"{SCHEMA_FILE} is stale: run `python -m <package> settings-schema` and commit it"
-    )
+    assert (
+        committed == schema_text()
+    ), f"{SCHEMA_FILE} is stale: run `python -m <package> settings-schema` and commit it"
 
 
 def test_settings_yml_names_the_schema_on_its_first_line() -> None:

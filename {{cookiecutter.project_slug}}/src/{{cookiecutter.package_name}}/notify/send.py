@@ -11,12 +11,19 @@ import json
 import logging
 import smtplib
 import ssl
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 from email.message import EmailMessage
 from urllib.parse import urlsplit
 
-from tenacity import Retrying, stop_after_attempt, stop_after_delay, wait_exponential
+from tenacity import (
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential,
+)
 
 from ..notify_settings import NotifySettings, SmtpSettings
 from .message import Alert, body_for, email_text
@@ -25,6 +32,13 @@ __all__ = ["deliver", "post_webhook", "redact_url", "send_email"]
 
 log = logging.getLogger("pipeline.notify")
 _HIDDEN = "***"
+# Refusals that another try cannot change: a wrong login, refused addresses.
+_PERMANENT_SMTP = (
+    smtplib.SMTPAuthenticationError,
+    smtplib.SMTPRecipientsRefused,
+    smtplib.SMTPSenderRefused,
+    smtplib.SMTPNotSupportedError,
+)
 
 
 def deliver(config: NotifySettings, alerts: Sequence[Alert]) -> None:
@@ -86,6 +100,7 @@ def _attempt(
     retrying = Retrying(
         stop=stop_after_attempt(config.attempts) | stop_after_delay(2 * config.timeout),
         wait=wait_exponential(multiplier=0.5, max=4),
+        retry=retry_if_exception(_transient),
         reraise=True,
     )
     try:
@@ -94,6 +109,13 @@ def _attempt(
         said = " ".join(f"{type(exc).__name__}: {exc}".split())
         tries = retrying.statistics.get("attempt_number", config.attempts)
         log.warning(_scrub(f"alert not sent to {where} after {tries} attempts ({said})", secrets))
+
+
+def _transient(exc: BaseException) -> bool:
+    """Worth another try: the network, a timeout, a 5xx or 429; not a 4xx or a wrong login."""
+    if isinstance(exc, urllib.error.HTTPError):
+        return exc.code >= 500 or exc.code == 429
+    return not isinstance(exc, (*_PERMANENT_SMTP, ValueError))
 
 
 def _secrets(config: NotifySettings) -> list[str]:
