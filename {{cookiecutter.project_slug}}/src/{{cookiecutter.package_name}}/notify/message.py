@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..status import NotifyEvent
@@ -17,8 +17,6 @@ _HEADLINES = {
     NotifyEvent.RECOVERED: "succeeded after a failed run",
     NotifyEvent.CHECK_FAILED: "has failing error-severity checks",
 }
-_COLOURS = {NotifyEvent.RECOVERED: "2EB67D"}  # everything else is bad news: red
-_RED = "D70000"
 
 
 @dataclass(frozen=True)
@@ -49,7 +47,7 @@ class Alert:
     failed_tasks: tuple[FailedTask, ...] = ()
     failed_checks: tuple[FailedCheck, ...] = ()
     dashboard_url: str | None = None
-    previous_run: str | None = field(default=None)  # the failed run a recovery follows
+    previous_run: str | None = None  # the failed run a recovery follows
 
     @property
     def link(self) -> str | None:
@@ -147,9 +145,11 @@ def _teams(alert: Alert) -> dict[str, Any]:
         card["actions"] = [{"type": "Action.OpenUrl", "title": "Open the run", "url": alert.link}]
     return {
         "type": "message",
-        "summary": alert.title,
-        "themeColor": _COLOURS.get(alert.events[0], _RED),
         "attachments": [
-            {"contentType": "application/vnd.microsoft.card.adaptive", "content": card}
+            {
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "contentUrl": None,
+                "content": card,
+            }
         ],
     }
