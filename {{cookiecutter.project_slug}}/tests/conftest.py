@@ -34,6 +34,7 @@ SMOKE_MODULES = {
     "test_package_structure.py",
     "test_readme_commands.py",
     "test_settings.py",
+    "test_settings_schema.py",
     "test_setup_defaults.py",
 }
 # What a SQLite project's settings.yml says; the ``settings`` fixture names the database instead.

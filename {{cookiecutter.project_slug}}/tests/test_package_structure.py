@@ -17,10 +17,12 @@ ROOT = Path(package.__file__).resolve().parent
 NAME = package.__name__
 
 # Bottom up; a module may import from its own layer or any layer below it. Top-level modules
-# not named here (errors, status, system, faults) are the bottom layer.
+# not named here (errors, status, system, faults, *_settings) are the bottom layer.
 LAYERS = {
     "settings": 1,
+    "settings_schema": 1,
     "db": 2,
+    "notify": 2,
     "connections": 2,
     "sql": 3,
     "core": 4,

@@ -1,4 +1,5 @@
-"""The command line: ``run``, ``list``, ``export-dag``, ``runs``, ``show-run``, ``migrate``.
+"""The command line: ``run``, ``list``, ``export-dag``, ``runs``, ``show-run``, ``migrate``, and
+``ingest``, ``test``, ``settings-schema`` registered from their own modules.
 
 ``python -m <package>`` and the project's console script both call ``main()``. Errors the user
 can fix are printed as one short paragraph with exit code 2 (definitions, settings, schema) or
@@ -325,6 +326,9 @@ app.command("ingest")(ingest_command)
 from .core.check_command import test_command  # noqa: E402
 
 app.command("test")(test_command)
+from .settings_schema import schema_command  # noqa: E402
+
+app.command("settings-schema")(schema_command)
 
 
 def _expand_multi_value(argv: Sequence[str]) -> list[str]:

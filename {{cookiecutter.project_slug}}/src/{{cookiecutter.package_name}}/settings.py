@@ -1,7 +1,7 @@
 """settings.yml, loaded into a validated, frozen Settings object.
 
 The file follows pydwt's sections (``project``, ``connection``, ``tasks``, ``sources``) plus
-``executor`` and ``dashboard``. String values may use ``${VAR}`` or ``${VAR:-default}``; a
+``executor``, ``dashboard`` and ``notify`` (run alerts). String values may use ``${VAR}`` or ``${VAR:-default}``; a
 ``.env`` file beside settings.yml is read first (it never overrides the real environment), and
 ``DATABASE_URL`` in the environment overrides the ``connection`` block.
 """
@@ -21,6 +21,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from .errors import SettingsError
+from .notify_settings import NotifySettings
 from .source_settings import SourceSettings
 
 if TYPE_CHECKING:
@@ -98,6 +99,7 @@ class Settings(_Frozen):
     connection: ConnectionSettings = Field(default_factory=ConnectionSettings)
     executor: ExecutorSettings = Field(default_factory=ExecutorSettings)
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
     tasks: dict[str, TaskSettings] = Field(default_factory=dict)
     sources: dict[str, SourceSettings] = Field(default_factory=dict)
     stages: dict[str, list[str]] = Field(default_factory=dict)

@@ -18,6 +18,7 @@ __all__ = [
     "TASK_FAILURES",
     "TERMINAL",
     "CheckStatus",
+    "NotifyEvent",
     "ObjectStatus",
     "RunState",
     "Severity",
@@ -98,6 +99,15 @@ RUN_TERMINAL = frozenset({RunState.SUCCESS, RunState.FAILED, RunState.CANCELLED,
 RUN_FAILURES = frozenset({RunState.FAILED, RunState.CRASHED})
 # Check results that fail their task.
 CHECK_FAILURES = frozenset({CheckStatus.FAIL, CheckStatus.ERROR})
+
+
+class NotifyEvent(StrEnum):
+    """What sends an alert (settings.yml ``notify.events``)."""
+
+    FAILED = "failed"  # a run ended failed
+    CRASHED = "crashed"  # a run found crashed (its process died) by the next run
+    RECOVERED = "recovered"  # a run succeeded after a failed or crashed one
+    CHECK_FAILED = "check_failed"  # an error-severity data check failed (a run or `test`)
 
 
 # -- ingest ---------------------------------------------------------------------------------

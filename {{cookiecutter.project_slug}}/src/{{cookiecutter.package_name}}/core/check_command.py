@@ -39,6 +39,7 @@ def test_command(
     """Run the data checks of the selected tasks (and of the sources they read) against the
     published tables, building nothing; exit 1 when an error-severity check fails."""
     # Imported here: every command's start-up would pay for the engine and the ledger.
+    from .alerts import notify_test
     from .check_run import test_pipeline
     from .runner import load_dag, new_run_id
 
@@ -47,6 +48,7 @@ def test_command(
     dag = load_dag(settings)
     report = test_pipeline(settings, dag, new_run_id(), tuple(select or ()), tuple(exclude or ()))
     _print(report)
+    notify_test(settings, report)
     raise typer.Exit(report.exit_code)
 
 

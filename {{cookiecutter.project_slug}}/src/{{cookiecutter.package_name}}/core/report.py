@@ -39,6 +39,7 @@ class RunReport:
     finished_at: datetime | None = None
     dry_run: bool = False
     message: str | None = None
+    crashed_runs: list[str] = field(default_factory=list)  # earlier runs found dead at its start
 
     @property
     def exit_code(self) -> int:

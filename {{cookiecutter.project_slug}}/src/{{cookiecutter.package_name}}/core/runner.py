@@ -31,6 +31,7 @@ from ..logs import bind_run
 from ..settings import Settings
 from ..status import SATISFIED, RunState
 from ..system import utcnow
+from .alerts import notify_run
 from .cache import clear_source_cache, fingerprints
 from .check_run import SourceGate
 from .context import forget_run
@@ -104,6 +105,7 @@ def run_pipeline(
     with bind_run(run_id):
         report = _locked_run(run, request, observer, run_id)
         observer.run_finished(report)
+        notify_run(settings, run.ledger, report)  # after the lock: alerts never hold a run up
     return report
 
 
@@ -134,12 +136,16 @@ def _locked_run(
     with lock:
         lock.acquire(run_id)
         _clean_leftovers(run.engine)
+        # --resume reads the last run, so runs left running are marked crashed before that
+        crashed = run.ledger.mark_crashed(utcnow(), keep=run_id) if request.resume else []
         names, message = _resumed(run, request, run_id)
-        run.ledger.open_run(_run_row(run_id, names, request, run.settings.root), utcnow())
+        row = _run_row(run_id, names, request, run.settings.root)
+        crashed += run.ledger.open_run(row, utcnow())
         plan = _plan(run, request, run_id, names, gate.blocked(run.engine, run_id, names))
         pool = run.executor or ThreadExecutor(plan.workers)
         report = _execute(run.ledger, plan, pool, stages, observer)
         report.message = message
+        report.crashed_runs = crashed
     return report
 
 
@@ -265,7 +271,6 @@ def _resumed(run: _Gathered, request: RunRequest, run_id: str) -> tuple[list[str
     """The tasks this run executes: the selection, or with ``--resume`` what the last run left."""
     if not request.resume:
         return run.names, None
-    run.ledger.mark_crashed(utcnow(), keep=run_id)  # the run to resume may have crashed
     return _resume_names(run.ledger, run.dag, run.names, run_id)
 
 
