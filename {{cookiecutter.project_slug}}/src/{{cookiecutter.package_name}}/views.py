@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import Connection, Row
+from sqlalchemy import Connection
 
 from .core.failures import error_location, traceback_text
 from .core.schema_check import require_head_fast
@@ -22,6 +22,7 @@ from .db.models import CHECKS, TableAccess
 from .db.schema import require_head
 from .errors import MigrationsPendingError, PipelineError
 from .settings import Settings
+from .sqltyping import AnyRow
 from .status import RUN_FAILURES, TASK_FAILURES, RunState, TaskState
 
 if TYPE_CHECKING:
@@ -155,7 +156,7 @@ def _ledger(settings: Settings) -> Iterator[Connection]:
         engine.dispose()
 
 
-def _plain(row: Row, fields: tuple[str, ...]) -> dict[str, object]:
+def _plain(row: AnyRow, fields: tuple[str, ...]) -> dict[str, object]:
     mapping: Mapping[str, object] = row._mapping
     return {name: mapping[name] for name in fields}
 

@@ -141,7 +141,7 @@ class LedgerWriter:
             stopping = any(item is self._STOP for item in batch)
             rows = [item for item in batch if isinstance(item, dict)]
             if rows:
-                self._safely(lambda: self._write_retrying(rows))
+                self._safely(functools.partial(self._write_retrying, rows))
             for item in batch:
                 if isinstance(item, threading.Event):
                     item.set()

@@ -17,7 +17,7 @@ def lock_name(engine: Engine, name: str = "pipeline") -> str:
     full = f"pipeline-run:{engine.url.database or ''}:{name}"
     if len(full) <= 64:
         return full
-    return "pipeline-run:" + hashlib.sha1(full.encode()).hexdigest()
+    return "pipeline-run:" + hashlib.sha1(full.encode(), usedforsecurity=False).hexdigest()
 
 
 class MySQLRunLock(ServerRunLock):

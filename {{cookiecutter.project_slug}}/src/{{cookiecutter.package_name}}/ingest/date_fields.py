@@ -111,5 +111,5 @@ class DateTime(Field):
         else:
             raise FieldError(f"{shown(value)} is not a date and time")
         if moment.tzinfo is not None:
-            moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+            moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
         return moment

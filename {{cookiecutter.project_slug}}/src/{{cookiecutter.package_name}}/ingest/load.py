@@ -91,7 +91,8 @@ class Loader:
         # The object id is a hex uuid we made, so it is safe as a literal; binding it on
         # every row would cost as much as a whole column.
         one = f"({', '.join([mark] * len(fields))}, '{object_id}')"
-        head = f"INSERT INTO {quote(table.name)} ({', '.join(self.names)}) VALUES "
+        # Identifiers quoted by the dialect, values bound: no outside text reaches the SQL.
+        head = f"INSERT INTO {quote(table.name)} ({', '.join(self.names)}) VALUES "  # noqa: S608
         self.sql = head + one
         # SQLite: many rows per statement saves a statement step per row (limit: 999 params).
         self.per_statement = (
@@ -168,7 +169,8 @@ class Loader:
         # The server loads this chunk while we prepare the next one: the driver waits on the
         # socket without the GIL, so client and server work overlap.
         self.wait()
-        assert self._worker is not None
+        if self._worker is None:
+            raise RuntimeError("load_file() called before the loader was opened")
         self._pending = self._worker.submit(self._load_file, path)
         return count
 

@@ -110,7 +110,8 @@ class CopyWriter:
             except self._errors as exc:
                 raise _refused(exc, self.sent) from None
             if binary:
-                assert self.types is not None
+                if self.types is None:
+                    raise RuntimeError("a binary COPY needs the column types")
                 copy.set_types([name for name, _ in self.types])
             self._open, self._before = (stack, copy, binary), self.sent
         return self._open[1]

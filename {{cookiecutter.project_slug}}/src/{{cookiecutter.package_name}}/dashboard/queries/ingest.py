@@ -6,12 +6,11 @@ A database migrated before the ingest ledger existed has none of its tables, so 
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
-from sqlalchemy import Connection, Select, func, inspect, select
+from sqlalchemy import Connection, func, inspect, select
 
 from ...ingest.tables import DataObject, Reject
+from ...sqltyping import AnySelect
 
 __all__ = [
     "OBJECTS_TABLE",
@@ -36,7 +35,7 @@ def ingest_missing(conn: Connection) -> list[str]:
     return [name for name in (OBJECTS_TABLE, REJECTS_TABLE) if name not in present]
 
 
-def _frame(conn: Connection, query: Select[Any]) -> pd.DataFrame:
+def _frame(conn: Connection, query: AnySelect) -> pd.DataFrame:
     result = conn.execute(query)
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
