@@ -23,6 +23,7 @@ ALWAYS = frozenset("""
     docker/postgres/initdb.sh migrations/env.py
     migrations/script.py.mako migrations/versions/0001_run_ledger.py pyproject.toml settings.yml
     src/{pkg}/__init__.py src/{pkg}/errors.py src/{pkg}/settings.py src/{pkg}/db/engine.py
+    src/{pkg}/py.typed tests/test_static_checks.py
     tests/conftest.py
     """.split())
 # Written by the post-generation hook.
