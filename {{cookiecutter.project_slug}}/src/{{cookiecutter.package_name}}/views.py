@@ -124,7 +124,7 @@ def _print_lineage(console: Console, lineage: Mapping[str, Mapping[str, list[str
         console.print(f"tables {escape(task)}: read {read or '-'}; wrote {wrote or '-'}")
 
 
-def _print_tracebacks(console: Console, tasks: list[dict[str, object]]) -> None:
+def _print_tracebacks(console: Console, tasks: list[dict[str, Any]]) -> None:
     """Each failed attempt's stored error in full."""
     for row in tasks:
         if row["error"]:
@@ -156,12 +156,12 @@ def _ledger(settings: Settings) -> Iterator[Connection]:
         engine.dispose()
 
 
-def _plain(row: AnyRow, fields: tuple[str, ...]) -> dict[str, object]:
-    mapping: Mapping[str, object] = row._mapping
-    return {name: mapping[name] for name in fields}
+def _plain(row: AnyRow, fields: tuple[str, ...]) -> dict[str, Any]:
+    """The row's ``fields`` by name (values as the database driver returns them)."""
+    return {name: row._mapping[name] for name in fields}
 
 
-_COLOURS = {
+_COLOURS: dict[str, str] = {
     **{status: "red" for status in (*TASK_FAILURES, *RUN_FAILURES)},
     TaskState.SUCCESS: "green",
     RunState.RUNNING: "cyan",

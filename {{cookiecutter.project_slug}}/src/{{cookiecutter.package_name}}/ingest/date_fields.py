@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from typing import Unpack
+from typing import Any, Unpack
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
@@ -36,8 +36,8 @@ class Date(Field):
         return dt.date.fromisoformat if self.format == "%Y-%m-%d" else None
 
     def convert_column(
-        self, values: Sequence[object], *, texts: bool = False
-    ) -> tuple[Sequence[object], dict[int, str]]:
+        self, values: Sequence[Any], *, texts: bool = False
+    ) -> tuple[Sequence[Any], dict[int, str]]:
         converted, errors = super().convert_column(values, texts=texts)
         if not errors and converted is not values and _canonical_dates(values, texts):
             return IsoDates(converted, values), errors
@@ -70,7 +70,7 @@ class IsoDates(list):  # type: ignore[type-arg]
         self.iso = iso
 
 
-def _canonical_dates(values: Sequence[object], texts: bool) -> bool:
+def _canonical_dates(values: Sequence[Any], texts: bool) -> bool:
     """Every value is text exactly as ``date.isoformat`` writes it (after fromisoformat took it)."""
     if not values or not (texts or set(map(type, values)) == {str}):
         return False

@@ -83,8 +83,8 @@ class Field:
         return self.parse(value)
 
     def convert_column(
-        self, values: Sequence[object], *, texts: bool = False
-    ) -> tuple[Sequence[object], dict[int, str]]:
+        self, values: Sequence[Any], *, texts: bool = False
+    ) -> tuple[Sequence[Any], dict[int, str]]:
         """Convert a column; returns the values and {index: reason} for those that failed.
 
         ``texts`` says every value is a string (CSV), which saves checking their types.
@@ -100,7 +100,7 @@ class Field:
                 return self._checked(converted), {}
             except (ValueError, TypeError, ArithmeticError, FieldError):
                 pass  # some value is bad: find which, one by one
-        out: list[object] = []
+        out: list[Any] = []
         errors: dict[int, str] = {}
         for index, value in enumerate(values):
             try:
@@ -110,11 +110,11 @@ class Field:
                 errors[index] = f"{self.name}: {exc}"
         return out, errors
 
-    def _checked(self, converted: Sequence[object]) -> Sequence[object]:
+    def _checked(self, converted: Sequence[Any]) -> Sequence[Any]:
         """Post-checks of the fast path (ranges, lengths); raise to fall back to the slow one."""
         return converted
 
-    def _fast_allowed(self, values: Sequence[object]) -> bool:
+    def _fast_allowed(self, values: Sequence[Any]) -> bool:
         """Whether the fast path may try: a blank makes int(), float()... raise by themselves."""
         return True
 

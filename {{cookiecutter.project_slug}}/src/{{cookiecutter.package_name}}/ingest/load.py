@@ -105,7 +105,7 @@ class Loader:
         postgres = bulk and (dialect.name, dialect.driver) == ("postgresql", "psycopg")
         self.copy = CopyWriter(conn, table, fields, object_id) if postgres else None
 
-    def insert(self, columns: Sequence[Sequence[object]]) -> int:
+    def insert(self, columns: Sequence[Sequence[Any]]) -> int:
         """Insert one chunk (columns in field order); returns the rows written."""
         count = len(columns[0]) if columns else 0
         if not count:
@@ -121,7 +121,7 @@ class Loader:
         if whole:
             # Rows side by side in one flat list, filled a column at a time by slice
             # assignment: no tuple per row is ever built.
-            flat: list[object] = [None] * (whole * len(ready))
+            flat: list[Any] = [None] * (whole * len(ready))
             for offset, column in enumerate(ready):
                 flat[offset :: len(ready)] = column if len(column) == whole else column[:whole]
             width, params = per * len(ready), tuple(flat)
@@ -159,7 +159,7 @@ class Loader:
             if self.copy is not None:
                 self.copy.close()
 
-    def _load_data(self, columns: Sequence[Sequence[object]], count: int) -> int:
+    def _load_data(self, columns: Sequence[Sequence[Any]], count: int) -> int:
         texts = [_mysql_text(column) for column in columns]
         lines = map("\t".join, zip(*texts, repeat(self.object_id, count)))
         fd, path = tempfile.mkstemp(prefix="ingest-", suffix=".tsv")
@@ -201,7 +201,7 @@ def _processor(fld: Field, dialect: Dialect) -> _Processor | None:
     return fld.sql_type().dialect_impl(dialect).bind_processor(dialect)
 
 
-def _apply(processor: _Processor | None, column: Sequence[object]) -> Sequence[object]:
+def _apply(processor: _Processor | None, column: Sequence[Any]) -> Sequence[Any]:
     if processor is None:
         return column
     if processor is dt.date.isoformat and isinstance(column, IsoDates):
@@ -223,7 +223,7 @@ def _local_infile_allowed(conn: Connection) -> bool:
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\\0"})
 
 
-def _mysql_text(values: Sequence[object]) -> Sequence[str]:
+def _mysql_text(values: Sequence[Any]) -> Sequence[str]:
     """A column as LOAD DATA text: ``\\N`` for NULL, escapes for tab/newline/backslash."""
     if isinstance(values, IsoDates):
         return values.iso

@@ -64,7 +64,7 @@ class CopyWriter:
         self._open: tuple[ExitStack, Any, bool] | None = None
         self._before = 0  # rows written before the open COPY began: its line 1 is the next
 
-    def write(self, columns: Sequence[Sequence[object]], count: int) -> None:
+    def write(self, columns: Sequence[Sequence[Any]], count: int) -> None:
         """Send one chunk; the server may refuse it later, when the COPY ends."""
         binary = self.types is not None and all(
             set(map(type, column)) <= allowed for column, (_, allowed) in zip(columns, self.types)
