@@ -128,7 +128,7 @@ def _binary_types(
         if binary is None:
             return None
         types.append((binary[0], frozenset({binary[1], _NONE})))
-    have = dict(
+    have: dict[str, str] = dict(
         conn.execute(
             sa.text(
                 "SELECT a.attname, t.typname FROM pg_attribute a "

@@ -6,8 +6,10 @@ A database migrated before the ingest ledger existed has none of its tables, so 
 
 from __future__ import annotations
 
+from typing import cast
+
 import pandas as pd
-from sqlalchemy import Connection, func, inspect, select
+from sqlalchemy import Connection, Table, func, inspect, select
 
 from ...ingest.tables import DataObject, Reject
 from ...sqltyping import AnySelect
@@ -23,8 +25,8 @@ __all__ = [
     "rejects_page",
 ]
 
-OBJECTS = DataObject.__table__
-REJECTS = Reject.__table__
+OBJECTS = cast(Table, DataObject.__table__)
+REJECTS = cast(Table, Reject.__table__)
 OBJECTS_TABLE = OBJECTS.name
 REJECTS_TABLE = REJECTS.name
 
