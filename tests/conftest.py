@@ -130,16 +130,18 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadScopeSch
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """The counts of each generated project's own suite run in this session, one line a bake."""
+    """The counts of each generated project's own suite run in this session, and the time its
+    lint took, one line a bake."""
     reports = terminalreporter.getreports("passed") + terminalreporter.getreports("failed")
-    lines = sorted(
-        value
-        for report in reports
-        if report.when == "call"
-        for name, value in report.user_properties
-        if name == "suite"
-    )
-    if lines:
-        terminalreporter.write_sep("-", "generated projects' own suites")
-        for line in lines:
-            terminalreporter.write_line(line)
+    for prop, title in (("suite", "own suites"), ("lint", "lint times")):
+        lines = sorted(
+            value
+            for report in reports
+            if report.when == "call"
+            for name, value in report.user_properties
+            if name == prop
+        )
+        if lines:
+            terminalreporter.write_sep("-", f"generated projects' {title}")
+            for line in lines:
+                terminalreporter.write_line(line)

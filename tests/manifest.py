@@ -26,6 +26,7 @@ ALWAYS = frozenset("""
     tests/conftest.py SECURITY.md CONTRIBUTING.md .devcontainer/devcontainer.json
     .devcontainer/docker-compose.yml deploy/kubernetes/cronjob.yaml
     deploy/systemd/{slug}.service deploy/systemd/{slug}.timer
+    src/{pkg}/py.typed tests/test_static_checks.py
     """.split())
 # Written by the post-generation hook.
 ADDED_BY_HOOK = frozenset({".cookiecutter.json", ".cruft.json", ".python-version", "LICENSE"})

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,6 +62,18 @@ def first(database: str) -> dict[str, Any]:
 
 WHOLE_SUITE = [OPTION_SETS[0], first("mysql"), first("postgresql")]
 WHOLE_IDS = {set_id(answers) for answers in WHOLE_SUITE}
+
+
+def most_options_on(database: str) -> dict[str, Any]:
+    """The option set of ``database`` with the most yes/no options on (the first of equals)."""
+    of_database = [answers for answers in OPTION_SETS if answers["database"] == database]
+    return max(of_database, key=lambda a: sum(v is True for v in a.values()))
+
+
+# mypy takes a minute or more a bake: it checks one bake per database, the one whose package
+# has the most modules; ruff, black and isort (seconds) check every bake.
+MYPY_IDS = {set_id(most_options_on(database)) for database in SUITE_PART}
+QUICK_LINT = (["black", "--check", "."], ["isort", "--check-only", "."], ["ruff", "check", "."])
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -199,3 +212,18 @@ def test_make_run_migrates_and_runs_the_example_pipeline(installed, answers, exe
     assert RUN_SUCCEEDED.search(done.stdout), done.stdout[-4000:]
     if answers["database"] == "sqlite":
         assert (root / "data" / "warehouse.db").is_file()
+
+
+@pytest.mark.parametrize("answers", OPTION_SETS, ids=BAKE_IDS)
+def test_the_bakes_own_lint_passes(installed, answers, record_property) -> None:
+    """`make lint` on the bakes that run mypy; its black, isort and ruff on every other."""
+    root = installed(answers)
+    started = time.monotonic()
+    if set_id(answers) in MYPY_IDS:
+        run(["make", "lint"], root, timeout=900)
+    else:
+        for command in QUICK_LINT:
+            run([f".venv/bin/{command[0]}", *command[1:]], root, timeout=300)
+    took = time.monotonic() - started
+    tools = "black, isort, ruff" + (", mypy" if set_id(answers) in MYPY_IDS else "")
+    record_property("lint", f"{set_id(answers)}: {tools} in {took:.0f}s")

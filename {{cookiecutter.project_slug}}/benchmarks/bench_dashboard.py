@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -126,7 +126,7 @@ def _bulk(conn: Connection, target: Table, rows: Iterator[dict]) -> None:
 
 def seed(engine: Engine, runs: int, tasks: int) -> None:
     """Bulk-insert the history in chunks."""
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     with engine.begin() as conn:
         _bulk(conn, PipelineRun.__table__, _runs(runs, now))
         _bulk(conn, TaskRun.__table__, _task_runs(runs, tasks, now))

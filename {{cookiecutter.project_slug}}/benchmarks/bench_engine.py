@@ -97,7 +97,7 @@ def interleaved(runs: int, **actions: Callable[[], object]) -> dict[str, float]:
 
 
 def overhead(settings: Settings) -> bool:
-    print("1. overhead per no-op task, 1,000 tasks, %d workers (best of 5)" % WORKERS)
+    print(f"1. overhead per no-op task, 1,000 tasks, {WORKERS} workers (best of 5)")
     print(f"   {'shape':8} {'engine':>10} {'dask':>10} {'loop':>10} {'engine/dask':>12}")
     ok = True
     for shape, parents in shapes(1000).items():
@@ -105,20 +105,23 @@ def overhead(settings: Settings) -> bool:
         graph = {f"t{i:04d}": (noop, *[f"t{p:04d}" for p in ups]) for i, ups in enumerate(parents)}
         order = dag.names
 
-        def ours() -> None:
+        # Each closure runs within this iteration: defaults bind this shape's values.
+        def ours(dag: Dag = dag) -> None:
             report = run_pipeline(
                 settings, dag=dag, full_refresh=True, workers=WORKERS, observer=RunObserver()
             )
             assert report.status == "success", report.status
 
-        def loop() -> None:
+        def loop(order: list[str] = order) -> None:
             for _ in order:
                 noop()
 
         best = interleaved(
             5,
             engine=ours,
-            dask=lambda: dask.threaded.get(graph, order, num_workers=WORKERS),
+            dask=lambda graph=graph, order=order: dask.threaded.get(
+                graph, order, num_workers=WORKERS
+            ),
             loop=loop,
         )
         engine, dask_time, plain = best["engine"], best["dask"], best["loop"]

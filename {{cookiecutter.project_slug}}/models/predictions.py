@@ -40,7 +40,7 @@ def task_one(session):
 @Task(depends_on=[task_one], tags=["marts"])
 def task_two(session):
     df = session.table("predictions")
-    df = df.where((df.matchDate == "2022-12-30"))
+    df = df.where(df.matchDate == "2022-12-30")
     df = df.with_column("new_column", case((df.preds == "hw", "W")))
     df = df.group_by(df.matchDate, df.preds, agg={"preds": (func.count, "count_preds")})
     df.show()
@@ -50,7 +50,7 @@ def task_two(session):
 @Task(depends_on=[task_one], tags=["marts"])
 def task_three(session):
     df = session.table("predictions")
-    df = df.where((df.matchDate == "2022-12-31"))
+    df = df.where(df.matchDate == "2022-12-31")
     df = df.with_column("new_column", case((df.preds == "hw", "W")))
     df = df.group_by(df.matchDate, df.preds, agg={"preds": (func.count, "count_preds")})
     df.show()
@@ -60,5 +60,5 @@ def task_three(session):
 @Task(depends_on=[task_three, task_two], runs_on=Monthly())
 def task_four(session):
     df = session.table("predictions")
-    df = df.where((df.matchDate == "2022-12-31"))
+    df = df.where(df.matchDate == "2022-12-31")
     df.show()

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from engine_support import migrated
@@ -21,7 +21,7 @@ __all__ = ["migrated"]
 
 
 def utc(minutes_ago: float = 0) -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(minutes=minutes_ago)
+    return datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=minutes_ago)
 
 
 def plant(engine: Engine, *, host: str, pid: int, minutes_ago: float) -> None:

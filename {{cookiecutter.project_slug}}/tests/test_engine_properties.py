@@ -71,7 +71,7 @@ def test_random_dags_with_random_failures(migrated: Settings, graph, workers: in
     assert len(starts) == len(set(starts)), "an attempt started twice"
     position = {(kind, name, attempt): i for i, (kind, name, attempt) in enumerate(events)}
     last_end = {name: i for (kind, name, _), i in position.items() if kind == "end"}
-    for (kind, name, attempt), index in position.items():
+    for (kind, name, _attempt), index in position.items():
         if kind == "start":
             for parent in dag.upstream(name):
                 assert last_end[parent] < index, f"{name} started before {parent} ended"

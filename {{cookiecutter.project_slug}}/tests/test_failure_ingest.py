@@ -7,15 +7,14 @@ exactly once and the ledger says the object is loaded.
 
 from __future__ import annotations
 
-import csv
 import signal
 import subprocess
 import sys
 
 import pytest
 from engine_support import cli, cli_env, migrated, write_models
-from ingest_support import HEADER, good_rows, rejects, write
-from sqlalchemy import Engine, text
+from ingest_support import HEADER, good_rows, write
+from sqlalchemy import text
 
 from {{ cookiecutter.package_name }}.db.engine import make_engine
 from {{ cookiecutter.package_name }}.faults import CRASH_ACTION_ENV, CRASH_AT_ENV

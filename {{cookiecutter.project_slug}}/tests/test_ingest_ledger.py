@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -32,7 +32,7 @@ def test_the_raw_object_is_saved_as_received_under_its_day_folder(
     ingest(model, settings=settings)
     [obj] = objects(migrated, model.__model_name__)
     raw = Path(obj.raw_path)
-    today = datetime.now(timezone.utc)
+    today = datetime.now(UTC)
     folder = settings.root / "data" / "raw" / model.__model_name__ / f"{today:%Y/%m/%d}"
     assert raw.parent == folder and raw.name == f"{obj.content_hash[:16]}-day1.csv"
     assert raw.read_bytes() == source.read_bytes()

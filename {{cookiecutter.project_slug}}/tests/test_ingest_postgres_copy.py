@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 
 import pytest
-from mysql_support import fresh_database, url_string
+from mysql_support import fresh_database
 from sqlalchemy import Engine, text
 
 from {{ cookiecutter.package_name }}.db.engine import make_engine

@@ -7,7 +7,7 @@ import json
 import re
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from engine_support import PACKAGE, cli_env, migrated, write_models
 
@@ -49,7 +49,7 @@ def test_log_lines_are_utc_iso_8601_whatever_the_local_time_zone(migrated: Setti
     assert result.returncode == 0, result.stderr
     stamps = re.findall(rf"^{STAMP} ", result.stderr, re.M)
     assert stamps, result.stderr
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     for stamp in stamps:
         assert abs(datetime.fromisoformat(stamp) - now) < timedelta(minutes=5), stamp
 

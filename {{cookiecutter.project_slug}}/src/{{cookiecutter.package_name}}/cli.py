@@ -9,7 +9,6 @@ can fix are printed as one short paragraph with exit code 2 (definitions, settin
 from __future__ import annotations
 
 import importlib.util
-import json
 import shutil
 import signal
 import subprocess
@@ -19,7 +18,7 @@ from datetime import datetime
 from enum import Enum
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated, NoReturn, Optional
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -100,13 +99,13 @@ def _settings() -> Settings:
 
 
 SelectOpt = Annotated[
-    Optional[list[str]],
+    list[str] | None,
     typer.Option("--select", "-s", help="Tasks to run: name, glob, tag:x, a+ (descendants), +a."),
 ]
 ExcludeOpt = Annotated[
-    Optional[list[str]], typer.Option("--exclude", "-x", help="Tasks to leave out (same syntax).")
+    list[str] | None, typer.Option("--exclude", "-x", help="Tasks to leave out (same syntax).")
 ]
-WorkersOpt = Annotated[Optional[int], typer.Option(min=1, help="Tasks at once.")]
+WorkersOpt = Annotated[int | None, typer.Option(min=1, help="Tasks at once.")]
 FullRefreshOpt = Annotated[
     bool, typer.Option("--full-refresh", help="Run every selected task: no cache, ttl or schedule.")
 ]
@@ -124,7 +123,7 @@ StrictOpt = Annotated[
     bool, typer.Option("--strict", help="Fail a task that reads a table it does not depend on.")
 ]
 ExecutorOpt = Annotated[
-    Optional[ExecutorKind],
+    ExecutorKind | None,
     typer.Option(help="Where tasks run (default: executor.kind in settings.yml)."),
 ]
 
@@ -206,7 +205,7 @@ def export_dag(
         DagFormat, typer.Option("--format", "-f", help="Output format.")
     ] = DagFormat.png,
     run_id: Annotated[
-        Optional[str], typer.Option("--run", help="Colour nodes by this run (default: the last).")
+        str | None, typer.Option("--run", help="Colour nodes by this run (default: the last).")
     ] = None,
 ) -> None:
     """Draw the DAG into dags/, nodes coloured by the last run's (or --run's) states."""
@@ -242,7 +241,7 @@ def _render(dot_source: str, target: Path) -> Path:
         )
         return fallback
     tmp = target.with_suffix(target.suffix + ".part")
-    result = subprocess.run(
+    result = subprocess.run(  # noqa: S603 (argv list: Graphviz found on PATH, no shell)
         [dot, f"-T{target.suffix[1:]}", "-o", str(tmp)],
         input=dot_source.encode(),
         capture_output=True,
@@ -297,10 +296,10 @@ def migrate() -> None:
 @app.command(hidden=importlib.util.find_spec(f"{__package__}.dashboard") is None)
 def dashboard(
     host: Annotated[
-        Optional[str], typer.Option(help="Address to bind (default: dashboard.host, 127.0.0.1).")
+        str | None, typer.Option(help="Address to bind (default: dashboard.host, 127.0.0.1).")
     ] = None,
     port: Annotated[
-        Optional[int],
+        int | None,
         typer.Option(min=1, max=65535, help="Port (default: dashboard.port, 8501)."),
     ] = None,
 ) -> None:

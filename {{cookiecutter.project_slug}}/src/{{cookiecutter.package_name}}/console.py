@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from .core.report import LogObserver, RunObserver, RunReport
 from .logs import configure_logging
@@ -27,7 +34,7 @@ class RichObserver(RunObserver):
             console=console,
             transient=False,
         )
-        self.bar = None
+        self.bar: TaskID | None = None
         self.running: dict[str, int] = {}
         self.failures = 0
         self.done: set[str] = set()

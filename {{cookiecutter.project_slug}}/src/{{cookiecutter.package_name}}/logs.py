@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from rich.console import Console
 from rich.logging import RichHandler
@@ -110,4 +110,4 @@ def configure_logging(console: Console | None = None, level: int = logging.INFO)
 
 def _utc_text(moment: datetime) -> Text:
     """Rich's time column in UTC (Rich hands over local time)."""
-    return Text(moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return Text(moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))

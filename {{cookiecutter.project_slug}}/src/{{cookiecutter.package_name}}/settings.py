@@ -34,7 +34,7 @@ DATABASE_ENV = "DATABASE_URL"
 # .env.example and docker compose; anything else (``production``, ``staging``) refuses them.
 ENVIRONMENT_ENV = "PIPELINE_ENV"
 LOCAL_ENVIRONMENTS = ("dev", "test")
-DEV_PASSWORD_SUFFIX = "-dev-password"
+DEV_PASSWORD_SUFFIX = "-dev-password"  # noqa: S105 (a marker of local passwords)
 # Where a value sits in settings.yml: keys and list indexes from the top.
 YamlPath = tuple[str | int, ...]
 _VAR = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")

@@ -72,7 +72,7 @@ class Severity(StrEnum):
 class CheckStatus(StrEnum):
     """The result of one data check."""
 
-    PASS = "pass"
+    PASS = "pass"  # noqa: S105 (a check outcome, not a password)
     FAIL = "fail"  # an error-severity check found failing rows
     WARN = "warn"  # a warn-severity check found failing rows
     ERROR = "error"  # the check's query could not run

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import Connection, Row
+from sqlalchemy import Connection
 
 from .core.failures import error_location, traceback_text
 from .core.schema_check import require_head_fast
@@ -22,6 +22,7 @@ from .db.models import CHECKS, TableAccess
 from .db.schema import require_head
 from .errors import MigrationsPendingError, PipelineError
 from .settings import Settings
+from .sqltyping import AnyRow
 from .status import RUN_FAILURES, TASK_FAILURES, RunState, TaskState
 
 if TYPE_CHECKING:
@@ -123,7 +124,7 @@ def _print_lineage(console: Console, lineage: Mapping[str, Mapping[str, list[str
         console.print(f"tables {escape(task)}: read {read or '-'}; wrote {wrote or '-'}")
 
 
-def _print_tracebacks(console: Console, tasks: list[dict[str, object]]) -> None:
+def _print_tracebacks(console: Console, tasks: list[dict[str, Any]]) -> None:
     """Each failed attempt's stored error in full."""
     for row in tasks:
         if row["error"]:
@@ -155,12 +156,12 @@ def _ledger(settings: Settings) -> Iterator[Connection]:
         engine.dispose()
 
 
-def _plain(row: Row, fields: tuple[str, ...]) -> dict[str, object]:
-    mapping: Mapping[str, object] = row._mapping
-    return {name: mapping[name] for name in fields}
+def _plain(row: AnyRow, fields: tuple[str, ...]) -> dict[str, Any]:
+    """The row's ``fields`` by name (values as the database driver returns them)."""
+    return {name: row._mapping[name] for name in fields}
 
 
-_COLOURS = {
+_COLOURS: dict[str, str] = {
     **{status: "red" for status in (*TASK_FAILURES, *RUN_FAILURES)},
     TaskState.SUCCESS: "green",
     RunState.RUNNING: "cyan",

@@ -9,7 +9,7 @@ import os
 import re
 import traceback
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pyarrow as pa
@@ -82,7 +82,7 @@ def bad_cells(app: AppTest) -> list[str]:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
 def _object(object_id: str, status: str, rows: tuple[int | None, ...]) -> DataObject:

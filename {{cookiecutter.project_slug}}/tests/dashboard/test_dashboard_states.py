@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 import socket
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -163,7 +163,7 @@ def test_a_dropped_ledger_table_is_named_with_the_fix(open_page, migrated, engin
 
 def _running_run(engine: Engine, heartbeat_age: timedelta) -> None:
     """A run still in progress: one task done, one running, of three."""
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     with session_scope(engine) as session:
         session.add(
             PipelineRun(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -29,11 +29,11 @@ _SAMPLE_CHARS = 120
 
 def test_command(
     select: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option("--select", "-s", help="Tasks to check: name, glob, tag:x, a+, +a."),
     ] = None,
     exclude: Annotated[
-        Optional[list[str]], typer.Option("--exclude", "-x", help="Tasks to leave out.")
+        list[str] | None, typer.Option("--exclude", "-x", help="Tasks to leave out.")
     ] = None,
 ) -> None:
     """Run the data checks of the selected tasks (and of the sources they read) against the

@@ -17,11 +17,11 @@ import logging
 import sys
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from concurrent.futures import Future
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import SettingsError
 from .attempt import AttemptCall
@@ -32,8 +32,8 @@ try:  # an optional extra: `pip install .[dask]`
     import distributed
     from distributed import WorkerPlugin
 except ImportError:  # pragma: no cover - reported when the executor is chosen
-    distributed = None
-    WorkerPlugin = object
+    distributed = None  # type: ignore[assignment]  # checked by _distributed()
+    WorkerPlugin = object  # type: ignore[assignment,misc]  # a plain base class instead
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -62,7 +62,7 @@ def _distributed() -> ModuleType:
     return distributed
 
 
-class ProjectOnWorker(WorkerPlugin):  # type: ignore[misc,valid-type]
+class ProjectOnWorker(WorkerPlugin):
     """Worker plugin: the project on ``sys.path`` and its models imported afresh.
 
     Registered at the start of every run, so a long-lived cluster never runs an older version
@@ -111,10 +111,10 @@ class DaskExecutor(Executor):
         self._own_client = client is None
         self._cluster: LocalCluster | None = None
         # ours -> (Dask's, the call it runs: None for a call that is not an attempt)
-        self._futures: dict[Future[object], tuple[RemoteFuture, AttemptCall | None]] = {}
+        self._futures: dict[Future[Any], tuple[RemoteFuture[Any], AttemptCall | None]] = {}
         self._lock = threading.Lock()
         self._run_ids: set[str] = set()
-        self._local: dict[str, Future[object]] = {}
+        self._local: dict[Hashable, Future[Any]] = {}
         self._completed: as_completed | None = None
         self._halt = threading.Event()
         self._wake = threading.Event()
@@ -141,7 +141,8 @@ class DaskExecutor(Executor):
 
     def _connect(self, distributed: ModuleType, workers: int) -> Client:
         if self.address:
-            return distributed.Client(self.address, set_as_default=False)
+            client: Client = distributed.Client(self.address, set_as_default=False)
+            return client
         # allowed_failures=0: an attempt whose worker died fails instead of re-running
         # elsewhere, so every attempt runs at most once and the ledger stays true
         self._cluster = distributed.LocalCluster(
@@ -152,18 +153,21 @@ class DaskExecutor(Executor):
             scheduler_kwargs={"allowed_failures": 0},
             silence_logs=logging.ERROR,
         )
-        return distributed.Client(self._cluster, set_as_default=False)
+        client = distributed.Client(self._cluster, set_as_default=False)
+        return client
 
     def submit(self, fn: Callable[..., R], *args: object) -> Future[R]:
         if self.client is None:
             self.start(self.workers)
+        if self.client is None or self._completed is None:
+            raise RuntimeError("the Dask executor did not start")
         call = args[0] if args and isinstance(args[0], AttemptCall) else None
         key = f"{call.task.name if call else 'call'}-{uuid.uuid4().hex[:12]}"
         future: Future[R] = Future()
         remote = self.client.submit(fn, *args, key=key, pure=False, retries=0)
         with self._lock:
             self._futures[future] = (remote, call)
-            self._local[remote.key] = future
+            self._local[key] = future
             if call is not None:
                 self._run_ids.add(call.run_id)
         self._completed.add(remote)
@@ -176,16 +180,17 @@ class DaskExecutor(Executor):
         ``as_completed`` fetches results concurrently on the client's event loop, so one slow
         transfer never holds up the others.
         """
-        while not self._halt.is_set():
+        completed = self._completed
+        while completed is not None and not self._halt.is_set():
             try:
-                remote, result = next(self._completed)
+                remote, result = next(completed)
             except StopIteration:  # nothing in flight: sleep until the next submit
                 self._wake.wait(_STOP_POLL_S)
                 self._wake.clear()
                 continue
             self._settle(remote, result)
 
-    def _settle(self, remote: RemoteFuture, result: object) -> None:
+    def _settle(self, remote: RemoteFuture[Any], result: object) -> None:
         with self._lock:
             future = self._local.pop(remote.key, None)
             if future is not None:
@@ -195,7 +200,8 @@ class DaskExecutor(Executor):
         if remote.status == "finished":
             future.set_result(result)
         elif remote.status == "error":  # KilledWorker, a lost connection: the attempt failed
-            future.set_exception(result[1] if isinstance(result, tuple) else result)
+            error = result[1] if isinstance(result, tuple) else result
+            future.set_exception(error if isinstance(error, BaseException) else RuntimeError(error))
         else:
             future.cancel()
         remote.release()

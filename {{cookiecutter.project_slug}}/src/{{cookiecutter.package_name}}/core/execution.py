@@ -256,7 +256,8 @@ class Execution:
         self, name: str, attempt: int, reason: str | None, fields: dict[str, object]
     ) -> None:
         """A staged task's table is built: it stays 'running' until its stage is published."""
-        assert self.stages is not None
+        if self.stages is None:
+            raise RuntimeError(f"task {name!r} reported a staged table with no stages")
         stage = self.stages.stage_of(name)
         waiting = f"built; waiting for stage '{stage}' to be published"
         self._record(name, attempt, TaskState.RUNNING, reason=waiting, **fields)

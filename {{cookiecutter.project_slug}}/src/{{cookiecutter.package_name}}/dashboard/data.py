@@ -78,7 +78,8 @@ def use_settings() -> Source:
 
 def current() -> Source:
     """The source loaded at the start of this page view."""
-    return st.session_state[_SOURCE_KEY]
+    source: Source = st.session_state[_SOURCE_KEY]
+    return source
 
 
 FileIdentity = tuple[int, int] | None

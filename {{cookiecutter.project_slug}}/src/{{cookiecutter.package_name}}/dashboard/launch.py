@@ -68,4 +68,4 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
     address = f"http://{host or settings.dashboard.host}:{port or settings.dashboard.port}"
     print(f"Dashboard on {address} (Ctrl-C stops it)", flush=True)
     argv = command(settings, host=host, port=port)
-    os.execve(argv[0], argv, environment(settings))
+    os.execve(argv[0], argv, environment(settings))  # noqa: S606 (our streamlit argv)

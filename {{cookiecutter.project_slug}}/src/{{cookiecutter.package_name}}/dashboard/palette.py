@@ -33,7 +33,7 @@ _ALIASES: dict[str, TaskState] = {
     CheckStatus.FAIL: TaskState.FAILED,
     CheckStatus.ERROR: TaskState.CRASHED,
 }
-_OWN_FILLS = {TaskState.PENDING: "#eeeeee", CheckStatus.WARN: "#fde68a"}
+_OWN_FILLS: dict[str, str] = {TaskState.PENDING: "#eeeeee", CheckStatus.WARN: "#fde68a"}
 
 # Fills come from the graph drawing, so a node on the DAG and a cell in a table match exactly.
 STATUS_COLOURS: dict[str, str] = {

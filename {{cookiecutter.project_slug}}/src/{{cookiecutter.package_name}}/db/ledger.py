@@ -11,8 +11,9 @@ import json
 from datetime import datetime
 from typing import TypedDict
 
-from sqlalchemy import Connection, Engine, Row, func, select
+from sqlalchemy import Connection, Engine, func, select
 
+from ..sqltyping import AnyRow
 from ..status import OPEN_TASK_STATES, RunState, TaskState
 from . import ledger_reads as reads
 from .ledger_reads import TaskHistory
@@ -83,7 +84,7 @@ class Ledger:
         with self.engine.connect() as conn:
             return reads.task_history(conn)
 
-    def last_run(self, exclude: str | None = None) -> Row | None:
+    def last_run(self, exclude: str | None = None) -> AnyRow | None:
         """The most recent run of the pipeline (a ``test`` is not one), or None."""
         with self.engine.connect() as conn:
             return reads.newest_run(conn, exclude, runs_only=True)
@@ -93,12 +94,12 @@ class Ledger:
         with self.engine.connect() as conn:
             return reads.table_writers(conn)
 
-    def get_run(self, run_id: str) -> Row | None:
+    def get_run(self, run_id: str) -> AnyRow | None:
         """One run, or None."""
         with self.engine.connect() as conn:
             return reads.run_row(conn, run_id)
 
-    def task_rows(self, run_id: str) -> list[Row]:
+    def task_rows(self, run_id: str) -> list[AnyRow]:
         """Every attempt row of a run, in the order they were recorded."""
         with self.engine.connect() as conn:
             return reads.attempt_rows(conn, run_id)

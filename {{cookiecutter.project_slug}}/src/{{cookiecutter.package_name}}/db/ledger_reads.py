@@ -24,8 +24,6 @@ from typing import NamedTuple
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    Row,
-    Select,
     Subquery,
     and_,
     case,
@@ -33,6 +31,7 @@ from sqlalchemy import (
     select,
 )
 
+from ..sqltyping import AnyRow, AnySelect
 from ..status import RUN_FAILURES, TASK_FAILURES, RunState, TaskState
 from .models import CHECKS, LATEST, RUNS, TABLES, TASKS, TableAccess
 
@@ -106,14 +105,14 @@ class RunFilter:
 # --- runs -------------------------------------------------------------------------------------
 
 
-def runs_query(*columns: ColumnElement[object]) -> Select:
+def runs_query(*columns: ColumnElement[object]) -> AnySelect:
     """Runs (whole rows, or ``columns``), newest first."""
     return select(*(columns or (RUNS,))).order_by(*NEWEST_FIRST)
 
 
 def newest_run(
     conn: Connection, exclude: str | None = None, *, runs_only: bool = False
-) -> Row | None:
+) -> AnyRow | None:
     """The most recent run, or None; ``exclude`` leaves one run out (the one starting),
     ``runs_only`` the ``test`` commands (whose selection says ``"command": "test"``)."""
     query = runs_query().limit(1)
@@ -124,22 +123,22 @@ def newest_run(
     return conn.execute(query).first()
 
 
-def run_row(conn: Connection, run_id: str) -> Row | None:
+def run_row(conn: Connection, run_id: str) -> AnyRow | None:
     """One run, or None."""
     return conn.execute(select(RUNS).where(RUNS.c.id == run_id)).first()
 
 
-def recent_runs(conn: Connection, limit: int) -> list[Row]:
+def recent_runs(conn: Connection, limit: int) -> list[AnyRow]:
     """The most recent runs, newest first."""
     return list(conn.execute(runs_query().limit(limit)))
 
 
-def running_run(conn: Connection) -> Row | None:
+def running_run(conn: Connection) -> AnyRow | None:
     """The newest run still marked running, or None."""
     return conn.execute(runs_query().where(RUNS.c.status == RunState.RUNNING).limit(1)).first()
 
 
-def run_summary_query(since: datetime) -> Select:
+def run_summary_query(since: datetime) -> AnySelect:
     """One row: runs in all, the last start, and since ``since`` the runs, successes, failures."""
     recent = RUNS.c.started_at >= since
 
@@ -155,7 +154,7 @@ def run_summary_query(since: datetime) -> Select:
     )
 
 
-def daily_outcomes_query(since: datetime) -> Select:
+def daily_outcomes_query(since: datetime) -> AnySelect:
     """Runs per day and status since ``since`` (columns day, status, runs)."""
     day = func.date(RUNS.c.started_at).label("day")
     return (
@@ -166,7 +165,7 @@ def daily_outcomes_query(since: datetime) -> Select:
     )
 
 
-def recent_durations_query(limit: int) -> Select:
+def recent_durations_query(limit: int) -> AnySelect:
     """The newest finished runs (id, status, start, end), newest first."""
     columns = (RUNS.c.id, RUNS.c.status, RUNS.c.started_at, RUNS.c.finished_at)
     return runs_query(*columns).where(RUNS.c.finished_at.is_not(None)).limit(limit)
@@ -175,18 +174,18 @@ def recent_durations_query(limit: int) -> Select:
 # --- task attempts and checks -----------------------------------------------------------------
 
 
-def attempts_query(run_id: str) -> Select:
+def attempts_query(run_id: str) -> AnySelect:
     """Every attempt row of a run (unordered: the CLI lists them as recorded, the dashboard as
     they started)."""
     return select(TASKS).where(TASKS.c.run_id == run_id)
 
 
-def attempt_rows(conn: Connection, run_id: str) -> list[Row]:
+def attempt_rows(conn: Connection, run_id: str) -> list[AnyRow]:
     """Every attempt row of a run, in the order they were recorded."""
     return list(conn.execute(attempts_query(run_id).order_by(TASKS.c.id)))
 
 
-def checks_query(run_id: str) -> Select:
+def checks_query(run_id: str) -> AnySelect:
     """The data-check results of a run's attempts, with the task and attempt (unordered)."""
     return (
         select(
@@ -227,7 +226,7 @@ def final_states(conn: Connection, run_id: str) -> dict[str, str]:
     return {row.task: row.status for row in conn.execute(query)}
 
 
-def final_counts_query(run_ids: Sequence[str]) -> Select:
+def final_counts_query(run_ids: Sequence[str]) -> AnySelect:
     """Tasks per run and final state (columns run_id, status, tasks, rows)."""
     final = final_attempts(run_ids)
     return select(
@@ -238,7 +237,7 @@ def final_counts_query(run_ids: Sequence[str]) -> Select:
     ).group_by(final.c.run_id, final.c.status)
 
 
-def failed_tasks_query(run_id: str) -> Select:
+def failed_tasks_query(run_id: str) -> AnySelect:
     """The tasks of a run that failed (their final state), in the order they finished."""
     final = final_attempts((run_id,))
     return (
@@ -251,7 +250,7 @@ def failed_tasks_query(run_id: str) -> Select:
 # --- tasks over all runs ----------------------------------------------------------------------
 
 
-def latest_states_query(tasks: Sequence[str] | None = None) -> Select:
+def latest_states_query(tasks: Sequence[str] | None = None) -> AnySelect:
     """Each task's latest state and when that row finished (columns task, status,
     finished_at); only ``tasks`` when given."""
     newest = select(func.max(TASKS.c.id).label("id")).group_by(TASKS.c.task)
@@ -289,7 +288,7 @@ def published_version(conn: Connection, task: str) -> int:
 # --- lineage ----------------------------------------------------------------------------------
 
 
-def lineage_query(run_id: str) -> Select:
+def lineage_query(run_id: str) -> AnySelect:
     """The tables each task of a run read and wrote (columns task, table_name, access)."""
     return (
         select(TASKS.c.task, TABLES.c.table_name, TABLES.c.access)
@@ -300,7 +299,7 @@ def lineage_query(run_id: str) -> Select:
     )
 
 
-def latest_lineage_query(*, successes: bool = False) -> Select:
+def latest_lineage_query(*, successes: bool = False) -> AnySelect:
     """Each task's tables in its latest execution (or, with ``successes``, its latest
     success): columns task, table_name, access."""
     run = LATEST.c.success_run_id if successes else LATEST.c.last_run_id
@@ -313,7 +312,7 @@ def latest_lineage_query(*, successes: bool = False) -> Select:
     )
 
 
-def task_lineage(conn: Connection, query: Select) -> dict[str, dict[str, list[str]]]:
+def task_lineage(conn: Connection, query: AnySelect) -> dict[str, dict[str, list[str]]]:
     """A lineage query's rows as ``{task: {"read": [...], "write": [...]}}``."""
     result: dict[str, dict[str, list[str]]] = {}
     for row in conn.execute(query):

@@ -15,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Required, TypedDict
+from typing import Required, TypedDict, cast
 
 from sqlalchemy import Connection, Engine, Update, bindparam, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -139,9 +139,10 @@ class LedgerWriter:
             while self._pending:
                 batch.append(self._pending.popleft())
             stopping = any(item is self._STOP for item in batch)
-            rows = [item for item in batch if isinstance(item, dict)]
+            # The only dicts queued are TaskRowStates (``write``).
+            rows = cast(list[TaskRowState], [item for item in batch if isinstance(item, dict)])
             if rows:
-                self._safely(lambda: self._write_retrying(rows))
+                self._safely(functools.partial(self._write_retrying, rows))
             for item in batch:
                 if isinstance(item, threading.Event):
                     item.set()
@@ -180,7 +181,8 @@ class LedgerWriter:
             wait=tenacity.wait_exponential(multiplier=0.1, max=2.0),
             stop=tenacity.stop_after_delay(self.retry_for_s),
             before_sleep=lambda state: _log.warning(
-                "run ledger write failed, trying again: %s", state.outcome.exception()
+                "run ledger write failed, trying again: %s",
+                state.outcome.exception() if state.outcome else None,
             ),
             reraise=True,
         )
@@ -308,7 +310,7 @@ def _last_states(rows: Sequence[TaskRowState]) -> dict[tuple[str, int], TaskRowS
     latest: dict[tuple[str, int], TaskRowState] = {}
     for row in rows:
         key = (row["task"], row["attempt"])
-        latest[key] = {**latest.get(key, {}), **row}
+        latest[key] = {**latest[key], **row} if key in latest else row
     return latest
 
 

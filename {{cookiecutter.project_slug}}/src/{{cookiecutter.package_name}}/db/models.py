@@ -9,8 +9,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import cast
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -152,10 +162,11 @@ class TaskLatest(Base):
     success_output: Mapped[str | None] = mapped_column(String(64))
 
 
-# The tables, for SQLAlchemy Core statements (the ledger, its reads and the run lock).
-RUNS = PipelineRun.__table__
-TASKS = TaskRun.__table__
-CHECKS = CheckResult.__table__
-TABLES = TaskTable.__table__
-LATEST = TaskLatest.__table__
-LOCKS = RunLock.__table__
+# The tables, for SQLAlchemy Core statements (the ledger, its reads and the run lock); a
+# declarative class's __table__ is typed as any FromClause, these are Tables.
+RUNS = cast(Table, PipelineRun.__table__)
+TASKS = cast(Table, TaskRun.__table__)
+CHECKS = cast(Table, CheckResult.__table__)
+TABLES = cast(Table, TaskTable.__table__)
+LATEST = cast(Table, TaskLatest.__table__)
+LOCKS = cast(Table, RunLock.__table__)

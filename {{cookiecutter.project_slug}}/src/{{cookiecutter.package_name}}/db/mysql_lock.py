@@ -17,7 +17,7 @@ def lock_name(engine: Engine, name: str = "pipeline") -> str:
     full = f"pipeline-run:{engine.url.database or ''}:{name}"
     if len(full) <= 64:
         return full
-    return "pipeline-run:" + hashlib.sha1(full.encode()).hexdigest()
+    return "pipeline-run:" + hashlib.sha1(full.encode(), usedforsecurity=False).hexdigest()
 
 
 class MySQLRunLock(ServerRunLock):
@@ -30,7 +30,7 @@ class MySQLRunLock(ServerRunLock):
         self.key = lock_name(engine, name)
 
     def _try_lock(self, conn: Connection) -> bool:
-        return conn.scalar(text("SELECT GET_LOCK(:key, 0)"), {"key": self.key}) == 1
+        return bool(conn.scalar(text("SELECT GET_LOCK(:key, 0)"), {"key": self.key}) == 1)
 
     def _owner(self, conn: Connection) -> int | None:
         owner = conn.scalar(text("SELECT IS_USED_LOCK(:key)"), {"key": self.key})

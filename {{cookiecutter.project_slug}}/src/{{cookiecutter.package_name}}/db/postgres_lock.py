@@ -18,7 +18,7 @@ __all__ = ["PostgresRunLock", "advisory_key"]
 
 def advisory_key(name: str = "pipeline") -> int:
     """The ``pg_advisory_lock`` key of the run lock ``name`` (positive, so it fits a bigint)."""
-    digest = hashlib.sha1(f"pipeline-run:{name}".encode()).digest()
+    digest = hashlib.sha1(f"pipeline-run:{name}".encode(), usedforsecurity=False).digest()
     return int.from_bytes(digest[:8], "big") & 0x7FFF_FFFF_FFFF_FFFF
 
 

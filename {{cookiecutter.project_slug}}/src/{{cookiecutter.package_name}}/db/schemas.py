@@ -59,8 +59,10 @@ def _attach_on_checkout(engine: Engine):  # type: ignore[no-untyped-def]
 
     def attach(dbapi_connection, record, _proxy) -> None:  # type: ignore[no-untyped-def]
         owner = ref()
+        if owner is None:  # the engine is gone: nothing to attach for it
+            return
         done = record.info.setdefault("attached_schemas", set())
-        for schema in sorted(_attached.get(owner, set()) - done) if owner is not None else ():
+        for schema in sorted(_attached.get(owner, set()) - done):
             path = sqlite_schema_path(owner, schema)
             dbapi_connection.execute(f'ATTACH DATABASE ? AS "{schema}"', (str(path),))
             done.add(schema)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = ["Batch", "ObjectProblem", "Refused"]
 
@@ -31,10 +32,10 @@ class Refused:
 class Batch:
     """Up to ``chunk_size`` records: good ones as columns, refused ones aside."""
 
-    columns: list[Sequence[object]]
+    columns: list[Sequence[Any]]
     records: Sequence[int]  # record number (1-based) of each good row
     lines: Sequence[int | None]  # line (or row index) of each good row in the raw object
-    raws: list[object]  # each good row as read, rendered only if it is rejected later
+    raws: list[Any]  # each good row as read, rendered only if it is rejected later
     refused: list[Refused] = field(default_factory=list)
     texts: bool = False  # every value is a string (CSV): fields need not check types
 

@@ -8,7 +8,7 @@ import os
 import signal
 from collections.abc import Sequence
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -41,9 +41,9 @@ _COUNT_TITLES = tuple(name.removeprefix("rows_") for name in _COUNTS)
 
 
 def ingest_command(
-    model: Annotated[Optional[str], typer.Argument(help="The ingest model to run.")] = None,
+    model: Annotated[str | None, typer.Argument(help="The ingest model to run.")] = None,
     paths: Annotated[
-        Optional[list[str]], typer.Argument(help="Files or globs (default: the model's source).")
+        list[str] | None, typer.Argument(help="Files or globs (default: the model's source).")
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Load again inputs already loaded.")

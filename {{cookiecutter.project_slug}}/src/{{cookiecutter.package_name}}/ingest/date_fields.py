@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from typing import Unpack
+from typing import Any, Unpack
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
@@ -92,5 +92,5 @@ class DateTime(Field):
         else:
             raise FieldError(f"{shown(value)} is not a date and time")
         if moment.tzinfo is not None:
-            moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+            moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
         return moment

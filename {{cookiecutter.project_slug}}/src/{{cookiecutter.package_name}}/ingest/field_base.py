@@ -94,8 +94,8 @@ class Field:
         return self.parse(value)
 
     def convert_column(
-        self, values: Sequence[object], *, texts: bool = False
-    ) -> tuple[Sequence[object], dict[int, str]]:
+        self, values: Sequence[Any], *, texts: bool = False
+    ) -> tuple[Sequence[Any], dict[int, str]]:
         """Convert a column; returns the values and {index: reason} for those that failed.
 
         ``texts`` says every value is a string (CSV), which saves checking their types.
@@ -125,7 +125,7 @@ class Field:
                 errors[index] = f"{self.name}: {exc}"
         return out, errors
 
-    def _checked(self, converted: Sequence[object]) -> Sequence[object]:
+    def _checked(self, converted: Sequence[Any]) -> Sequence[Any]:
         """Post-checks of the fast path (ranges, lengths); raise to fall back to the slow one."""
         return converted
 

@@ -10,7 +10,7 @@ time fields in ``date_fields``, their common base in ``field_base``; all are nam
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Unpack
+from typing import Any, Unpack
 
 import sqlalchemy as sa
 
@@ -60,7 +60,7 @@ class String(Field):
             return _compose(str.strip, type(self).transform)
         return type(self).transform or str
 
-    def _fast_allowed(self, values: Sequence[object]) -> bool:
+    def _fast_allowed(self, values: Sequence[Any]) -> bool:
         return "" not in values  # blank text is a missing value, not an empty string
 
     def _checked(self, converted: Sequence[str]) -> Sequence[str]:

@@ -12,13 +12,14 @@ import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
     Row,
+    Table,
     column,
     delete,
     func,
@@ -51,9 +52,9 @@ __all__ = [
 ]
 
 HOST = socket.gethostname()
-OBJECTS = DataObject.__table__
-REJECTS = Reject.__table__
-MODELS = DataModel.__table__
+OBJECTS = cast(Table, DataObject.__table__)
+REJECTS = cast(Table, Reject.__table__)
+MODELS = cast(Table, DataModel.__table__)
 # Objects no attempt is working on (a ``loading`` one belongs to a live attempt).
 _SETTLED = (ObjectStatus.LOADED, ObjectStatus.FAILED, ObjectStatus.CRASHED)
 

@@ -92,7 +92,8 @@ class Loader:
         # The object id is a hex uuid we made, so it is safe as a literal; binding it on
         # every row would cost as much as a whole column.
         one = f"({', '.join([mark] * len(fields))}, '{object_id}')"
-        head = f"INSERT INTO {quote(table.name)} ({', '.join(self.names)}) VALUES "
+        # Identifiers quoted by the dialect, values bound: no outside text reaches the SQL.
+        head = f"INSERT INTO {quote(table.name)} ({', '.join(self.names)}) VALUES "  # noqa: S608
         self.sql = head + one
         # SQLite: many rows per statement saves a statement step per row (limit: 999 params).
         self.per_statement = (
@@ -105,7 +106,7 @@ class Loader:
         postgres = bulk and (dialect.name, dialect.driver) == ("postgresql", "psycopg")
         self.copy = CopyWriter(conn, table, object_id) if postgres else None
 
-    def insert(self, columns: Sequence[Sequence[object]]) -> int:
+    def insert(self, columns: Sequence[Sequence[Any]]) -> int:
         """Insert one chunk (columns in field order); returns the rows written."""
         count = len(columns[0]) if columns else 0
         if not count:
@@ -121,7 +122,7 @@ class Loader:
         if whole:
             # Rows side by side in one flat list, filled a column at a time by slice
             # assignment: no tuple per row is ever built.
-            flat: list[object] = [None] * (whole * len(ready))
+            flat: list[Any] = [None] * (whole * len(ready))
             for offset, column in enumerate(ready):
                 flat[offset :: len(ready)] = column if len(column) == whole else column[:whole]
             width, params = per * len(ready), tuple(flat)
@@ -166,7 +167,8 @@ class Loader:
         # The server loads this chunk while we prepare the next one: the driver waits on the
         # socket without the GIL, so client and server work overlap.
         self.wait()
-        assert self._worker is not None
+        if self._worker is None:
+            raise RuntimeError("load_file() called before the loader was opened")
         self._pending = self._worker.submit(self._load_file, path)
         return count
 
@@ -197,7 +199,7 @@ def _processor(fld: Field, dialect: Dialect) -> _Processor | None:
     return fld.sql_type().dialect_impl(dialect).bind_processor(dialect)
 
 
-def _apply(processor: _Processor | None, column: Sequence[object]) -> Sequence[object]:
+def _apply(processor: _Processor | None, column: Sequence[Any]) -> Sequence[Any]:
     if processor is None:
         return column
     if processor is dt.date.isoformat and isinstance(column, TextBacked):

@@ -183,7 +183,7 @@ def _make_task(cls: type[IngestModel], options: dict[str, Any]) -> Task:
     # parameters those of this function.
     ingest_task.__signature__ = inspect.signature(ingest_task)  # type: ignore[attr-defined]
     ingest_task.__wrapped__ = cls  # type: ignore[attr-defined]
-    task = Task(name=cls.__model_name__, **options)(ingest_task)
+    task: Task = Task(name=cls.__model_name__, **options)(ingest_task)
     try:
         task.location = f"{inspect.getsourcefile(cls)}:{inspect.getsourcelines(cls)[1]}"
     except (OSError, TypeError):

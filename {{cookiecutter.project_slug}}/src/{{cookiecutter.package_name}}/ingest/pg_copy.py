@@ -45,7 +45,7 @@ class CopyWriter:
         self._open: tuple[ExitStack, Any] | None = None
         self._before = 0  # rows written before the open COPY began: its line 1 is the next
 
-    def write(self, columns: Sequence[Sequence[object]], count: int) -> None:
+    def write(self, columns: Sequence[Sequence[Any]], count: int) -> None:
         """Send one chunk; the server may refuse it later, when the COPY ends."""
         lines = text_lines(columns, self.object_id, count)
         try:

@@ -17,7 +17,7 @@ import json
 import os
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from .batches import Batch, ObjectProblem, Refused
 from .csv_blocks import (
@@ -269,7 +269,7 @@ class CsvSource(_FileSource):
 
 
 def _split_batch(
-    fields: list[str], raws: Sequence[object], record: int, line: int, width: int
+    fields: list[str], raws: Sequence[Any], record: int, line: int, width: int
 ) -> Batch:
     """A batch of one-line rows whose fields are side by side in ``fields``: each column is
     a slice of it."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .batches import Batch, Refused
 from .fields import Field, FieldError, Method
@@ -27,7 +27,7 @@ Problems = dict[int, list[tuple[str, str]]]
 class Transformed:
     """The good rows of a batch as columns (in field order) and every refused record."""
 
-    columns: list[Sequence[object]]
+    columns: list[Sequence[Any]]
     refused: list[Refused]
 
 
@@ -40,7 +40,7 @@ def transform_batch(
 ) -> Transformed:
     """Convert a batch; rows that fail any field go to ``refused`` with their reasons."""
     plain = [f for f in fields if not isinstance(f, Method)]
-    columns: dict[str, Sequence[object]] = {}
+    columns: dict[str, Sequence[Any]] = {}
     problems: Problems = {}
     for fld, raw_column in zip(plain, batch.columns):
         values, errors = fld.convert_column(raw_column, texts=batch.texts)
@@ -81,10 +81,10 @@ def _refused(
 def _by_rows(
     instance: IngestModel,
     fields: Sequence[Field],
-    columns: dict[str, Sequence[object]],
+    columns: dict[str, Sequence[Any]],
     computed: Sequence[Field],
     hooks: Sequence[Callable[..., object]],
-) -> tuple[dict[str, Sequence[object]], Problems]:
+) -> tuple[dict[str, Sequence[Any]], Problems]:
     """Computed fields and post-transform hooks, row by row as dicts."""
     names = list(columns)
     rows = [dict(zip(names, values)) for values in zip(*columns.values())] if names else []

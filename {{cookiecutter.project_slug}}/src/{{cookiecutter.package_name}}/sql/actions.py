@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import CursorResult, Engine, func, select
 from sqlalchemy.exc import CompileError, DBAPIError
-from sqlalchemy.sql import Select
 from sqlalchemy.sql.base import Executable
 
 from ..errors import SQLLayerError
+from ..sqltyping import AnySelect
 from ..system import first_line
 from .ddl import Explain
 from .rows import Row, format_table, iter_rows
@@ -23,7 +23,7 @@ __all__ = ["collect", "compile_sql", "count", "explain", "iter_batches", "render
 T = TypeVar("T")
 
 
-def compile_sql(stmt: Select, engine: Engine, *, literal: bool = True) -> str:
+def compile_sql(stmt: AnySelect, engine: Engine, *, literal: bool = True) -> str:
     """The statement as the engine's dialect would run it; literals inlined where possible."""
     if literal:
         try:
@@ -43,25 +43,27 @@ def _run(stmt: Executable, engine: Engine, fetch: Callable[[CursorResult[Any]], 
         raise SQLLayerError(f"the database refused the query: {first_line(exc)}") from exc
 
 
-def collect(stmt: Select, engine: Engine, names: Sequence[str]) -> list[Row]:
+def collect(stmt: AnySelect, engine: Engine, names: Sequence[str]) -> list[Row]:
     """All rows of ``stmt``."""
     return _run(stmt, engine, lambda result: list(iter_rows(names, iter(result.fetchall()))))
 
 
-def count(stmt: Select, engine: Engine) -> int:
+def count(stmt: AnySelect, engine: Engine) -> int:
     """``SELECT COUNT(*)`` over ``stmt``."""
     counted = select(func.count()).select_from(stmt.subquery())
     return int(_run(counted, engine, lambda result: result.scalar()) or 0)
 
 
-def render(stmt: Select, engine: Engine, names: Sequence[str], n: int, truncate: bool | int) -> str:
+def render(
+    stmt: AnySelect, engine: Engine, names: Sequence[str], n: int, truncate: bool | int
+) -> str:
     """Spark's ``show`` layout of ``stmt``, which is limited to ``n + 1`` rows by the caller."""
     rows = _run(stmt, engine, lambda result: result.fetchall())
     width = 20 if truncate is True else (0 if truncate is False else int(truncate))
     return format_table(names, rows, n, width)
 
 
-def to_pandas(stmt: Select, engine: Engine) -> pandas.DataFrame:
+def to_pandas(stmt: AnySelect, engine: Engine) -> pandas.DataFrame:
     """All rows as a pandas DataFrame (duplicate column names kept)."""
     import pandas as pd  # imported on use: the SQL layer itself does not need pandas
 
@@ -72,7 +74,7 @@ def to_pandas(stmt: Select, engine: Engine) -> pandas.DataFrame:
 
 
 def iter_batches(
-    stmt: Select, engine: Engine, names: Sequence[str], size: int
+    stmt: AnySelect, engine: Engine, names: Sequence[str], size: int
 ) -> Iterator[list[Row]]:
     """Stream rows in lists of at most ``size`` over a server-side cursor where available."""
     if not isinstance(size, int) or size < 1:
@@ -84,7 +86,7 @@ def iter_batches(
             yield [row_type(values) for values in part]
 
 
-def explain(stmt: Select, engine: Engine) -> str:
+def explain(stmt: AnySelect, engine: Engine) -> str:
     """The dialect's EXPLAIN output for ``stmt``, printed and returned."""
     prefix = "EXPLAIN QUERY PLAN" if engine.dialect.name == "sqlite" else "EXPLAIN"
     with engine.connect() as conn:

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.sql import Select
 
 from ..faults import crash_point
+from ..sqltyping import AnySelect
 from ..system import MYSQL_BACKENDS
 from .checks import Check, CheckOutcome
 from .ddl import REJECTED_SUFFIX, AlterRename, CreateView, RenameTables, max_identifier
@@ -58,7 +58,7 @@ class Audit:
         limit = max_identifier(engine)
         if len(name) <= limit:
             return name
-        digest = hashlib.sha1(str(self.table).encode()).hexdigest()[:8]
+        digest = hashlib.sha1(str(self.table).encode(), usedforsecurity=False).hexdigest()[:8]
         return f"{str(self.table)[: limit - len(REJECTED_SUFFIX) - 9]}_{digest}{REJECTED_SUFFIX}"
 
     def reject(self, conn: Connection, built: str) -> None:
@@ -72,7 +72,7 @@ class Audit:
             conn.execute(AlterRename(built, name, self.schema))
         self.rejected = name
 
-    def reject_view(self, conn: Connection, built: str, select: Select) -> None:
+    def reject_view(self, conn: Connection, built: str, select: AnySelect) -> None:
         """Keep a refused view definition (views cannot be renamed everywhere: recreate it)."""
         crash_point("materialize.before_reject")
         name = self.rejected_name(conn.engine)

@@ -15,9 +15,9 @@ from typing import ClassVar
 
 from sqlalchemy import Connection, Engine, MetaData, Table, and_, func, literal, or_, select
 from sqlalchemy.exc import DBAPIError, NoSuchTableError
-from sqlalchemy.sql import Select
 
 from ..errors import SQLLayerError
+from ..sqltyping import AnySelect
 from ..status import CHECK_FAILURES, CheckStatus, Severity
 from ..system import first_line
 
@@ -84,7 +84,7 @@ class Check:
     def _arguments(self) -> list[str]:
         return []
 
-    def failing(self, target: Table, conn: Connection) -> Select:
+    def failing(self, target: Table, conn: Connection) -> AnySelect:
         """The rows that break the check."""
         raise NotImplementedError
 
@@ -170,7 +170,7 @@ class _Unique(Check):
     def _arguments(self) -> list[str]:
         return list(self.columns)
 
-    def failing(self, target: Table, conn: Connection) -> Select:
+    def failing(self, target: Table, conn: Connection) -> AnySelect:
         cols = [target.c[c] for c in self.columns]
         return select(*cols, func.count().label("n")).group_by(*cols).having(func.count() > 1)
 
@@ -183,7 +183,7 @@ class _NotNull(Check):
     def _arguments(self) -> list[str]:
         return list(self.columns)
 
-    def failing(self, target: Table, conn: Connection) -> Select:
+    def failing(self, target: Table, conn: Connection) -> AnySelect:
         return select(target).where(or_(*(target.c[c].is_(None) for c in self.columns)))
 
 
@@ -200,7 +200,7 @@ class _AcceptedValues(Check):
     def _arguments(self) -> list[str]:
         return [self.column, repr(list(self.values))]
 
-    def failing(self, target: Table, conn: Connection) -> Select:
+    def failing(self, target: Table, conn: Connection) -> AnySelect:
         col = target.c[self.column]
         return select(target).where(and_(col.is_not(None), col.not_in(self.values)))
 
@@ -217,7 +217,7 @@ class _RowCount(Check):
     def _detail(self, failures: int, sample: list[dict[str, object]]) -> str:
         return _rows(sample[0]["rows"]) if sample else ""
 
-    def failing(self, target: Table, conn: Connection) -> Select:
+    def failing(self, target: Table, conn: Connection) -> AnySelect:
         n = select(func.count()).select_from(target).scalar_subquery()
         bounds = []
         if self.min is not None:
@@ -243,7 +243,7 @@ class _Relationships(Check):
     def _arguments(self) -> list[str]:
         return [self.column, f"{self.to}.{self.field}"]
 
-    def failing(self, target: Table, conn: Connection) -> Select:
+    def failing(self, target: Table, conn: Connection) -> AnySelect:
         parent = Table(self.to, MetaData(), schema=target.schema, autoload_with=conn)
         if self.field not in parent.c:
             raise SQLLayerError(f"{self.name}: table {self.to!r} has no column {self.field!r}")

@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from sqlalchemy import Engine
 from sqlalchemy import cast as sa_cast
 from sqlalchemy import text
-from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.selectable import CTE
 from sqlalchemy.types import TypeEngine
 
 from ..errors import SQLLayerError
+from ..sqltyping import AnySelect
 from . import actions
 from .audit import Audit
 from .columns import ColumnRef, Expr, name_of
@@ -73,7 +74,7 @@ class DataFrame:
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("a DataFrame is immutable; transformations return a new DataFrame")
 
-    def __reduce__(self) -> tuple[Callable[..., DataFrame], tuple[Select, str, frozenset[str]]]:
+    def __reduce__(self) -> tuple[Callable[..., DataFrame], tuple[AnySelect, str, frozenset[str]]]:
         url = self._state.engine.url.render_as_string(hide_password=False)
         return (_restore, (self._state.query, url, self._state.flags))
 
@@ -364,7 +365,7 @@ class DataFrame:
         return self.materialize(name, as_=modes[mode])
 
 
-def _restore(stmt: Select, url: str, flags: frozenset[str]) -> DataFrame:
+def _restore(stmt: AnySelect, url: str, flags: frozenset[str]) -> DataFrame:
     """Unpickle a DataFrame: the same select on a new engine for the same URL."""
     from ..db.engine import make_engine
 

@@ -11,12 +11,12 @@ from collections.abc import Sequence
 
 from sqlalchemy import Column, Engine, MetaData, Table
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql import Select
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.types import NullType, UserDefinedType
 
 from ..errors import SQLLayerError
+from ..sqltyping import AnySelect
 from ..system import MYSQL_BACKENDS
 
 __all__ = [
@@ -83,7 +83,7 @@ def index_name(engine: Engine, table: str, columns: Sequence[str]) -> str:
     name = f"ix_{table}_{'_'.join(columns)}"
     if len(name) <= max_identifier(engine):
         return name
-    return "ix_" + hashlib.sha1(name.encode()).hexdigest()[:20]
+    return "ix_" + hashlib.sha1(name.encode(), usedforsecurity=False).hexdigest()[:20]
 
 
 class _Untyped(UserDefinedType):
@@ -95,7 +95,7 @@ class _Untyped(UserDefinedType):
         return ""
 
 
-def typed_table(name: str, select: Select, schema: str | None = None) -> Table:
+def typed_table(name: str, select: AnySelect, schema: str | None = None) -> Table:
     """An empty Table shaped like the select's columns, keeping their SQLAlchemy types."""
     columns = []
     for col in select.selected_columns:
@@ -109,7 +109,7 @@ class CreateTableAs(Executable, ClauseElement):
 
     inherit_cache = False
 
-    def __init__(self, name: str, select: Select, schema: str | None = None):
+    def __init__(self, name: str, select: AnySelect, schema: str | None = None):
         self.table = table_ref(name, schema)
         self.select = select
 
@@ -119,7 +119,7 @@ class CreateView(Executable, ClauseElement):
 
     inherit_cache = False
 
-    def __init__(self, name: str, select: Select, schema: str | None = None, replace=False):
+    def __init__(self, name: str, select: AnySelect, schema: str | None = None, replace=False):
         self.table = table_ref(name, schema)
         self.select = select
         self.replace = replace
@@ -160,7 +160,7 @@ class Explain(Executable, ClauseElement):
 
     inherit_cache = False
 
-    def __init__(self, select: Select, prefix: str):
+    def __init__(self, select: AnySelect, prefix: str):
         self.select = select
         self.prefix = prefix
 

@@ -16,6 +16,7 @@ from sqlalchemy.sql.elements import Label, TextClause
 from sqlalchemy.sql.selectable import CompoundSelect, FromClause
 
 from ..errors import AmbiguousColumnError, ColumnNotFoundError, SQLLayerError
+from ..sqltyping import AnySelect
 from .columns import (
     ColumnRef,
     Expr,
@@ -51,7 +52,7 @@ class FrameState:
     so expressions written against an earlier frame still find their columns.
     """
 
-    query: Select
+    query: AnySelect
     engine: Engine
     lineage: Lineage
     flags: frozenset[str]
@@ -75,7 +76,7 @@ class FrameState:
 
     @classmethod
     def checked_new(
-        cls, stmt: Select, engine: Engine, flags: frozenset[str], froms: tuple[FromClause, ...]
+        cls, stmt: AnySelect, engine: Engine, flags: frozenset[str], froms: tuple[FromClause, ...]
     ) -> FrameState:
         """A state over ``stmt`` with no lineage, refused when it selects no column."""
         if not list(stmt.selected_columns):
@@ -84,7 +85,7 @@ class FrameState:
 
     def step(
         self,
-        stmt: Select,
+        stmt: AnySelect,
         flags: Iterable[str] = frozenset(),
         lineage: Lineage | None = None,
         froms: tuple[FromClause, ...] | None = None,
@@ -100,7 +101,7 @@ class FrameState:
         )
 
     def derive(
-        self, stmt: Select, lineage: Lineage, froms: tuple[FromClause, ...], plain: bool = False
+        self, stmt: AnySelect, lineage: Lineage, froms: tuple[FromClause, ...], plain: bool = False
     ) -> FrameState:
         """A state over fresh FROM items (joins, unions): new lineage, nothing pending."""
         return self.step(stmt, {"plain"} if plain else (), dict(lineage), froms)
@@ -168,7 +169,7 @@ class FrameState:
             return self.column(value)
         return adapt(to_expression(value), self.lineage, self.froms)
 
-    def checked(self, stmt: Select, what: str, exprs: Sequence[Expr]) -> Select:
+    def checked(self, stmt: AnySelect, what: str, exprs: Sequence[Expr]) -> AnySelect:
         """Refuse a step whose expressions reach for columns this frame does not have."""
         strangers = foreign_froms(exprs, self.froms)
         if strangers:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import ClassVar
 
 from sqlalchemy import Engine, MetaData, Table, func, select
@@ -86,7 +86,7 @@ def _as_utc(value: object) -> datetime | None:
     else:
         raise ValueError(f"the newest value {value!r} is not a date or a time")
     if moment is not None and moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import distinct, func
-from sqlalchemy.sql.elements import Label
+from sqlalchemy.sql.elements import ColumnElement, Label
 
 from ..errors import SQLLayerError
 from .columns import ColumnRef, Expr, is_plain, name_of, named
@@ -27,9 +28,11 @@ def _function(spec: object, column: Expr) -> Expr:
         name = _NAMED.get(spec.lower(), spec.lower())
         if name == "count_distinct":
             return func.count(distinct(column))
-        return getattr(func, name)(column)
+        named_aggregate: ColumnElement[Any] = getattr(func, name)(column)
+        return named_aggregate
     if callable(spec):
-        return spec(column)
+        aggregate: ColumnElement[Any] = spec(column)
+        return aggregate
     raise SQLLayerError(
         f"an aggregate must be a function such as func.sum or a name such as 'sum', got {spec!r}"
     )

@@ -12,10 +12,10 @@ from sqlalchemy import Connection, Engine, MetaData, Table, exists, insert
 from sqlalchemy import select as sa_select
 from sqlalchemy import true
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.sql import Select
 
 from ..errors import SQLLayerError
 from ..faults import crash_point
+from ..sqltyping import AnySelect
 from .audit import Audit
 from .ddl import TMP_SUFFIX
 from .shadow import build_into, drop, drop_quietly, failure, transactional, write_transaction
@@ -27,7 +27,7 @@ SAVEPOINT = "pl_audit"
 
 def merge_into(
     engine: Engine,
-    select: Select,
+    select: AnySelect,
     name: str,
     keys: list[str],
     schema: str | None,
@@ -59,7 +59,7 @@ def merge_into(
 
 def _merge_in_transaction(
     engine: Engine,
-    select: Select,
+    select: AnySelect,
     target: Table,
     names: list[str],
     keys: list[str],
@@ -84,7 +84,7 @@ def _merge_in_transaction(
 
 def _merge_then_commit(
     engine: Engine,
-    select: Select,
+    select: AnySelect,
     target: Table,
     names: list[str],
     keys: list[str],

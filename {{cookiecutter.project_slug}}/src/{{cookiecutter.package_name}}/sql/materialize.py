@@ -17,11 +17,11 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, Engine, Index, MetaData, Table
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.sql import Select
 
 from ..db.locks import check_run_lock
 from ..errors import SQLLayerError
 from ..faults import crash_point
+from ..sqltyping import AnySelect
 from .audit import Audit
 from .ddl import TMP_SUFFIX, AlterRename, CreateView, DropObject, check_name, index_name
 from .dependent_views import views_kept
@@ -55,7 +55,7 @@ KINDS: tuple[str, ...] = ("table", "view", "incremental")
 
 def materialize(
     engine: Engine,
-    select: Select,
+    select: AnySelect,
     name: str,
     *,
     as_: str = "table",
@@ -102,7 +102,7 @@ def _index(conn: Connection, target: str, on: str, indexes: Indexes, schema: str
 
 def materialize_table(
     engine: Engine,
-    select: Select,
+    select: AnySelect,
     name: str,
     *,
     schema: str | None = None,
@@ -122,7 +122,7 @@ def materialize_table(
 
 def _table_in_transaction(
     engine: Engine,
-    select: Select,
+    select: AnySelect,
     name: str,
     schema: str | None,
     indexes: Indexes,
@@ -149,7 +149,7 @@ def _table_in_transaction(
 
 def _table_by_rename(
     engine: Engine,
-    select: Select,
+    select: AnySelect,
     name: str,
     schema: str | None,
     indexes: Indexes,
@@ -180,7 +180,7 @@ def _table_by_rename(
 
 def materialize_view(
     engine: Engine,
-    select: Select,
+    select: AnySelect,
     name: str,
     *,
     schema: str | None = None,
@@ -212,7 +212,7 @@ def materialize_view(
 
 
 def _view_passes(
-    conn: Connection, select: Select, name: str, schema: str | None, audit: Audit
+    conn: Connection, select: AnySelect, name: str, schema: str | None, audit: Audit
 ) -> bool:
     """Create the new definition aside and check it (inside the caller's transaction)."""
     if not audit.checks:
@@ -227,7 +227,7 @@ def _view_passes(
 
 
 def _view_by_rename(
-    engine: Engine, select: Select, name: str, schema: str | None, audit: Audit | None
+    engine: Engine, select: AnySelect, name: str, schema: str | None, audit: Audit | None
 ) -> None:
     with engine.begin() as conn:
         replacing_table = kind_of(conn, name, schema) == "table"
@@ -257,7 +257,7 @@ def _view_by_rename(
 
 def materialize_incremental(
     engine: Engine,
-    select: Select,
+    select: AnySelect,
     name: str,
     *,
     unique_key: Sequence[str] = (),

@@ -70,10 +70,10 @@ def handle_output(
         )
         failed = any(o.failed for o in audit.outcomes)
         return OutputResult(rows, audit.outcomes, failed, audit.rejected)
-    rows = getattr(result, "rows_affected", None)  # e.g. an ingest result: the rows it loaded
+    loaded = getattr(result, "rows_affected", None)  # e.g. an ingest result: the rows it loaded
     outcomes = [
         check.run(session.engine, default_table=task_name, schema=session.schema) for check in every
     ]
     return OutputResult(
-        rows if isinstance(rows, int) else None, outcomes, any(o.failed for o in outcomes)
+        loaded if isinstance(loaded, int) else None, outcomes, any(o.failed for o in outcomes)
     )

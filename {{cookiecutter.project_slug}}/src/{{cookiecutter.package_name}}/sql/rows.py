@@ -8,7 +8,7 @@ from typing import Any
 __all__ = ["Row", "format_table"]
 
 
-class Row(tuple):
+class Row(tuple[Any, ...]):
     """One result row: a tuple whose values are also reachable by column name."""
 
     __slots__ = ()

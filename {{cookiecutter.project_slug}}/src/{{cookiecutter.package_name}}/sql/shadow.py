@@ -15,11 +15,11 @@ from contextlib import contextmanager
 from sqlalchemy import Connection, Engine, func, insert, inspect
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-from sqlalchemy.sql import Select
 
 from ..db.locks import check_run_lock
 from ..errors import MaterializeError
 from ..faults import crash_point
+from ..sqltyping import AnySelect
 from ..system import MYSQL_BACKENDS, first_line
 from .ddl import (
     OLD_SUFFIX,
@@ -99,7 +99,7 @@ def failure(name: str, kind: str, exc: SQLAlchemyError) -> MaterializeError:
     return MaterializeError(name, kind, first_line(exc))
 
 
-def build_into(conn: Connection, select: Select, shadow: str, schema: str | None) -> int:
+def build_into(conn: Connection, select: AnySelect, shadow: str, schema: str | None) -> int:
     """Fill ``shadow`` with the select's rows inside the database; returns the row count."""
     if conn.dialect.name == "sqlite":
         # SQLite's CREATE TABLE AS loses declared types (dates would read back as numbers)

@@ -7,6 +7,8 @@ only the right has. ``strict`` refuses differing columns instead, naming them.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import cast, null, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import NullType
@@ -47,7 +49,7 @@ def union_frames(
     return left.derive(select(*sub.c).select_from(sub), {}, (sub,), plain=True)
 
 
-def _null_like(column: Expr) -> ColumnElement[object]:
+def _null_like(column: Expr) -> ColumnElement[Any]:
     """NULL typed like ``column``, so that every database can match the union's column types."""
     if isinstance(column.type, NullType):
         return null()

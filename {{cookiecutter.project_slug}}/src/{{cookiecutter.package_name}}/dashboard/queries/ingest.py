@@ -6,12 +6,13 @@ A database migrated before the ingest ledger existed has none of its tables, so 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
 import pandas as pd
-from sqlalchemy import Connection, Select, func, inspect, select
+from sqlalchemy import Connection, Table, func, inspect, select
 
 from ...ingest.tables import DataObject, Reject
+from ...sqltyping import AnySelect
 
 __all__ = [
     "OBJECTS_TABLE",
@@ -24,8 +25,8 @@ __all__ = [
     "rejects_page",
 ]
 
-OBJECTS = DataObject.__table__
-REJECTS = Reject.__table__
+OBJECTS = cast(Table, DataObject.__table__)
+REJECTS = cast(Table, Reject.__table__)
 OBJECTS_TABLE = OBJECTS.name
 REJECTS_TABLE = REJECTS.name
 
@@ -36,7 +37,7 @@ def ingest_missing(conn: Connection) -> list[str]:
     return [name for name in (OBJECTS_TABLE, REJECTS_TABLE) if name not in present]
 
 
-def _frame(conn: Connection, query: Select[Any]) -> pd.DataFrame:
+def _frame(conn: Connection, query: AnySelect) -> pd.DataFrame:
     result = conn.execute(query)
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 

@@ -13,11 +13,12 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import Connection, Select, func, inspect, select
+from sqlalchemy import Connection, func, inspect, select
 
 from ...db import ledger_reads as reads
 from ...db.ledger_reads import RunFilter
 from ...db.models import CHECKS, LATEST, RUNS, TASKS
+from ...sqltyping import AnySelect
 from ...status import CHECK_FAILURES, TASK_FAILURES, TaskState
 from ..tracebacks import headline
 
@@ -78,7 +79,7 @@ def ledger_missing(conn: Connection) -> list[str]:
     return [name for name in LEDGER_TABLES if name not in present]
 
 
-def _frame(conn: Connection, query: Select) -> pd.DataFrame:
+def _frame(conn: Connection, query: AnySelect) -> pd.DataFrame:
     result = conn.execute(query)
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 

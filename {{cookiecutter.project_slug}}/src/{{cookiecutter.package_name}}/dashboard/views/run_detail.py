@@ -6,6 +6,7 @@ The run comes from the URL (``?run=<id>``), so a link to a failed run can be sha
 from __future__ import annotations
 
 import html
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -68,14 +69,14 @@ def _pick_run() -> str | None:
         run_id: f"{run_id} · {status} · {components.timestamp(started)}"
         for run_id, status, started in zip(recent["id"], recent["status"], recent["started_at"])
     }
-    chosen = st.selectbox(
+    chosen: str | None = st.selectbox(
         "Show another run",
         options,
         index=options.index(wanted) if wanted else 0,
         format_func=lambda run_id: labels.get(run_id, run_id),
         key="detail_run",
     )
-    if chosen != wanted:
+    if chosen is not None and chosen != wanted:
         st.query_params["run"] = chosen
     return chosen
 
@@ -89,7 +90,7 @@ def _final(attempts: pd.DataFrame) -> pd.DataFrame:
     return last.join(tries, on="task").sort_values(["started_at", "task"], na_position="last")
 
 
-def _header(run: dict, final: pd.DataFrame, checked: check_results.CheckCounts) -> None:
+def _header(run: dict[str, Any], final: pd.DataFrame, checked: check_results.CheckCounts) -> None:
     end = run["finished_at"]
     took = components.took(run["started_at"], end)
     facts = (
