@@ -17,7 +17,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # Hypothesis's caches (not only its example database) go to build/, with the other local state.
 export HYPOTHESIS_STORAGE_DIRECTORY := build/.hypothesis
 
-.PHONY: help venv test lint demo bench clean snapshot
+.PHONY: help venv test lint demo bench clean snapshot locks
 
 help: ## List the commands
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) \
@@ -54,6 +54,10 @@ demo: venv ## Bake the defaults into build/demo, install, migrate and run the ex
 
 bench: demo ## Run the demo project's benchmarks (each against its baseline)
 	$(MAKE) -C $(DEMO) bench
+
+locks: venv ## Resolve the generated project's lock files again (UPGRADE=1: newest releases)
+	$(BIN)/python -m pip install --quiet --group lock
+	$(BIN)/python tests/locks.py $(if $(UPGRADE),--upgrade)
 
 snapshot: venv ## Rewrite tests/snapshots/default from a fresh default bake; review its diff
 	PYTHONDONTWRITEBYTECODE=1 $(BIN)/python tests/test_snapshot.py

@@ -28,6 +28,9 @@ OPTIONAL_PARTS = {
     "include_github_actions": [".github"],
 }
 LICENSES_DIR = "licenses"
+# One pair of lock files per set of requirements the answers can give (see lock_variant).
+LOCKS_DIR = "locks"
+LOCK_FILES = ("requirements.txt", "requirements-dev.txt")
 EXECUTABLES = ["docker/mysql/initdb.sh", "docker/postgres/initdb.sh", "scripts/*.sh"]
 REMOTE_PREFIXES = ("gh:", "gl:", "bb:", "git@", "git+", "https://", "http://", "ssh://", "file://")
 ABBREVIATIONS = {
@@ -63,6 +66,21 @@ def install_license(root: Path) -> None:
     picked = licenses / f"{CONTEXT['license']}.txt"
     shutil.copyfile(picked, root / "LICENSE")
     shutil.rmtree(licenses)
+
+
+def lock_variant() -> str:
+    """Which locks fit: PostgreSQL adds a driver, the dashboard an extra. SQLite and MySQL bakes
+    declare the same requirements, and each lock is universal, so serves every Python offered."""
+    database = "postgresql" if CONTEXT["database"] == "postgresql" else "core"
+    return database + ("-dashboard" if chosen("include_dashboard") else "")
+
+
+def install_locks(root: Path) -> None:
+    """Keep the lock files resolved for these answers at the root and drop the others."""
+    locks = root / LOCKS_DIR
+    for name in LOCK_FILES:
+        shutil.copyfile(locks / lock_variant() / name, root / name)
+    shutil.rmtree(locks)
 
 
 def make_executable(root: Path) -> None:
@@ -164,6 +182,7 @@ def main() -> int:
     root = Path.cwd()
     remove_unselected(root)
     install_license(root)
+    install_locks(root)
     make_executable(root)
     write_python_version(root)
     write_answers(root)

@@ -20,7 +20,7 @@ ALWAYS = frozenset("""
     .cookiecutter.json .cruft.json .dockerignore .env.example .gitattributes .gitignore
     .pre-commit-config.yaml .python-version Dockerfile LICENSE Makefile README.md alembic.ini
     docker-compose.yml docker/mysql/init.sql docker/mysql/initdb.sh docker/postgres/init.sql
-    docker/postgres/initdb.sh migrations/env.py
+    docker/postgres/initdb.sh migrations/env.py requirements.txt requirements-dev.txt scripts/lock.py
     migrations/script.py.mako migrations/versions/0001_run_ledger.py pyproject.toml settings.yml
     src/{pkg}/__init__.py src/{pkg}/errors.py src/{pkg}/settings.py src/{pkg}/db/engine.py
     tests/conftest.py SECURITY.md CONTRIBUTING.md .devcontainer/devcontainer.json
@@ -30,8 +30,9 @@ ALWAYS = frozenset("""
     """.split())
 # Written by the post-generation hook.
 ADDED_BY_HOOK = frozenset({".cookiecutter.json", ".cruft.json", ".python-version", "LICENSE"})
-# Sources the hook turns into LICENSE, never shipped.
-DROPPED = ("licenses/*",)
+ADDED_BY_HOOK |= {"requirements.txt", "requirements-dev.txt"}
+# Sources the hook turns into LICENSE and the lock files, never shipped.
+DROPPED = ("licenses/*", "locks/*")
 # Paths (globs, {pkg} = package name) that exist only when their yes/no option is on.
 OPTIONAL = {
     "include_dashboard": (

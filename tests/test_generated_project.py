@@ -15,6 +15,7 @@ points its settings.yml at a throwaway database on the MYSQL_URL or POSTGRES_URL
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -25,8 +26,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from packaging.utils import canonicalize_name
 
 from conftest import BAKE_IDS, OPTION_SETS, bake, set_id
+from lockfile import for_environment
 from mysql_server import MySQLServer
 from postgres_server import PostgresServer
 from wheels import fill_wheelhouse, install_env
@@ -171,6 +174,31 @@ def test_install_makes_an_isolated_venv_with_the_project(installed, answers) -> 
     module = f"import {answers['package_name']}.settings"
     done = run([".venv/bin/python", "-c", module], root, timeout=120)
     assert done.stdout == ""
+
+
+# The environment markers of a venv's own Python (packaging is in every lock: pytest needs it).
+MARKER_ENVIRONMENT = (
+    "import json, packaging.markers as m; print(json.dumps(m.default_environment()))"
+)
+
+
+@pytest.mark.parametrize("answers", OPTION_SETS, ids=BAKE_IDS)
+def test_the_venv_holds_exactly_the_lock(installed, answers) -> None:
+    """`make install` put in exactly what requirements-dev.txt pins for this Python, no more."""
+    root = installed(answers)
+
+    def output(*args: str) -> str:  # stdout alone: pip may warn on stderr
+        command = [".venv/bin/python", *args]
+        return subprocess.run(
+            command, cwd=root, env=clean_env(), capture_output=True, text=True, check=True
+        ).stdout
+
+    environment = json.loads(output("-c", MARKER_ENVIRONMENT))
+    frozen = {}
+    for line in output("-m", "pip", "freeze", "--exclude-editable").splitlines():
+        name, _, version = line.partition("==")
+        frozen[canonicalize_name(name)] = version
+    assert frozen == for_environment(root / "requirements-dev.txt", environment)
 
 
 def suite_summary(output: str) -> str:

@@ -1,5 +1,6 @@
 """Baking needs no network: behind a proxy that answers nothing, inside a network namespace with
-no interfaces, and with every Python process of the bake (hooks included) audited for sockets."""
+no interfaces, and with every Python process of the bake (hooks included) audited for sockets.
+Nor does installing a bake's lock, given a wheelhouse of the files it pins (``wheels.py``)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from packaging.utils import canonicalize_name
 
 from conftest import OPTION_SETS, set_id
+from lockfile import for_environment
 from manifest import TEMPLATE
+from wheels import fill_wheelhouse
 
 DEFAULTS = OPTION_SETS[0]
 # Port 9 (discard) on loopback: nothing listens, every connection is refused at once.
@@ -140,6 +144,29 @@ def test_bakes_inside_a_network_namespace(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     cruft = json.loads((tmp_path / DEFAULTS["project_slug"] / ".cruft.json").read_text())
     assert cruft["commit"] == template_commit()
+
+
+@pytest.mark.slow
+def test_make_install_takes_the_lock_from_a_wheelhouse_inside_a_network_namespace(
+    tmp_path: Path,
+) -> None:
+    """No index, no route out: every pin of requirements-dev.txt comes from the local wheelhouse,
+    hash-checked, and the venv holds exactly the lock."""
+    prefix = namespace_prefix()
+    done = run([*prefix, *bake_command(tmp_path, DEFAULTS)])
+    assert done.returncode == 0, done.stdout + done.stderr
+    project = tmp_path / DEFAULTS["project_slug"]
+    wheelhouse = fill_wheelhouse(project)  # on the network, once per template checkout
+    env = {"PIP_FIND_LINKS": str(wheelhouse), "PYTHON": sys.executable}
+    done = run([*prefix, "make", "-C", str(project), "install"], **env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    python = str(project / ".venv" / "bin" / "python")
+    freeze = run([python, "-m", "pip", "freeze", "--exclude-editable"])
+    pairs = (line.split("==") for line in freeze.stdout.split())
+    frozen = {canonicalize_name(name): version for name, version in pairs}
+    probe = "import json, packaging.markers as m; print(json.dumps(m.default_environment()))"
+    environment = json.loads(run([python, "-c", probe]).stdout)
+    assert frozen == for_environment(project / "requirements-dev.txt", environment)
 
 
 @pytest.mark.parametrize(

@@ -1,56 +1,49 @@
 """One wheelhouse for the venvs of every bake, and the environment of a bake's `make install`.
 
-Each bake's venv is installed by its own `make install`, as a new user would; what they share is
-``build/wheelhouse``: every dependency of the generated project (all extras, and the build
-backend) is downloaded or built once per template checkout, then installed from there without
-asking an index. It is filled again when the generated pyproject's requirements change.
+Each bake's venv is installed by its own `make install`, as a new user would: exactly its lock
+file, hash-checked. What they share is ``build/wheelhouse``: every file the widest lock pins
+(PostgreSQL, the dashboard, every extra; the other locks pin the same versions, see
+``locks.py``) and the build backend, downloaded once per template checkout, then installed from
+there without asking an index. It is filled again when that lock changes.
 """
 
 from __future__ import annotations
 
 import fcntl
-import json
+import hashlib
 import shutil
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
-from typing import Any
 
+from locks import WIDEST
 from manifest import TEMPLATE
 
 WHEELHOUSE = TEMPLATE / "build" / "wheelhouse"
-STAMP = WHEELHOUSE / ".requirements.json"
+STAMP = WHEELHOUSE / ".requirements.sha256"
 HERE = f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
-def requirements(project: Path) -> dict[str, Any]:
-    """What a baked project installs: its build backend, dependencies and every extra."""
+def build_requirements(project: Path) -> list[str]:
+    """The bake's build backend: `make install` builds the project itself, editable."""
     pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
-    return {
-        "name": pyproject["project"]["name"],
-        "build": pyproject["build-system"]["requires"],
-        "dependencies": pyproject["project"]["dependencies"],
-        "extras": pyproject["project"].get("optional-dependencies", {}),
-        "python": HERE,
-    }
+    return pyproject["build-system"]["requires"]
 
 
 def fill_wheelhouse(project: Path) -> Path:
-    """Wheels for everything ``project`` (a bake) installs, for this Python; built by whichever
-    xdist worker asks first, while the others wait on the lock."""
+    """Wheels for every file the locks pin (for this Python) and ``project``'s build backend;
+    made by whichever xdist worker asks first, while the others wait on the lock."""
     WHEELHOUSE.mkdir(parents=True, exist_ok=True)
-    wanted = requirements(project)
-    stamp = json.dumps(wanted, sort_keys=True)
+    build = build_requirements(project)
+    stamp = hashlib.sha256(WIDEST.read_bytes() + repr((build, HERE)).encode()).hexdigest()
     with open(WHEELHOUSE / ".lock", "w", encoding="utf-8") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if STAMP.is_file() and STAMP.read_text(encoding="utf-8") == stamp:
             return WHEELHOUSE
         command = [sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", str(WHEELHOUSE)]
-        command += [f"{project}[{','.join(wanted['extras'])}]", *wanted["build"]]
-        subprocess.run(command, check=True, timeout=1800)
-        for own in WHEELHOUSE.glob(f"{wanted['name'].replace('-', '_')}-*.whl"):
-            own.unlink()  # the bake's own wheel: every bake installs its own source, editable
+        subprocess.run([*command, "--require-hashes", "-r", str(WIDEST)], check=True, timeout=1800)
+        subprocess.run([*command, *build], check=True, timeout=600)
         STAMP.write_text(stamp, encoding="utf-8")
     return WHEELHOUSE
 

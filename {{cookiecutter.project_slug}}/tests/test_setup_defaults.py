@@ -90,9 +90,14 @@ def test_the_pipeline_image_is_built_once_and_shared() -> None:
     assert users == [name for name in SERVICES if name != "db"]
 
 
-def test_the_image_can_serve_as_a_dask_worker() -> None:
+def test_the_image_installs_the_lock_with_dask_and_without_dev_tools() -> None:
     install = [line for line in DOCKERFILE.splitlines() if line.startswith("RUN pip install")]
-    assert len(install) == 1 and "dask" in install[0]
+    assert install[0] == "RUN pip install --require-hashes --requirement requirements.txt"
+    assert all("--no-deps" in line for line in install[1:])
+    lock = (PROJECT_ROOT / "requirements.txt").read_text(encoding="utf-8")
+    pinned = {line.split("==")[0] for line in lock.splitlines() if "==" in line[:60]}
+    assert {"dask", "distributed"} <= pinned  # the image serves as a Dask worker too
+    assert not pinned & {"pytest", "black", "isort", "hypothesis", "pre-commit", "playwright"}
 
 
 def test_the_code_in_the_image_is_not_writable_by_its_runtime_user() -> None:
