@@ -15,6 +15,7 @@ password are secrets: they are kept out of the settings' repr and out of every m
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -71,6 +72,14 @@ class NotifySettings(BaseModel):
     def _empty_is_none(cls, value: object) -> object:
         """``${PIPELINE_WEBHOOK_URL:-}`` left empty means no webhook."""
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _http_only(cls, value: str | None) -> str | None:
+        """Only http(s): urllib would open a ``file:`` URL too (the value, a secret, unshown)."""
+        if value is not None and urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
 
     @property
     def enabled(self) -> bool:

@@ -80,7 +80,9 @@ def _or_variable(node: dict[str, Any]) -> dict[str, Any]:
         for index, option in enumerate(node.get(key, [])):
             node[key][index] = _or_variable(option)
     if _needs_variable(node):
-        described = {k: node.pop(k) for k in ("title", "description", "default") if k in node}
+        described: dict[str, Any] = {
+            k: node.pop(k) for k in ("title", "description", "default") if k in node
+        }
         return {**described, "anyOf": [node, _VARIABLE]}
     return node
 

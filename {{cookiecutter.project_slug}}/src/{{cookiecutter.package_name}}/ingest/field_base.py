@@ -112,8 +112,8 @@ class Field:
             except (ValueError, TypeError, ArithmeticError, FieldError):
                 pass  # some value is bad: find which, one by one
             else:
-                if checked is not values and self._text_as_read(values):  # type: ignore[arg-type]
-                    return TextBacked(checked, values), {}  # type: ignore[arg-type]
+                if checked is not values and self._text_as_read(values):
+                    return TextBacked(checked, values), {}
                 return checked, {}
         out: list[object] = []
         errors: dict[int, str] = {}

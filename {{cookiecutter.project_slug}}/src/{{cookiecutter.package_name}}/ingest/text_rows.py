@@ -12,6 +12,7 @@ import datetime as dt
 import decimal
 from collections.abc import Sequence
 from itertools import repeat
+from typing import Any
 
 from .field_base import TextBacked
 
@@ -24,23 +25,23 @@ _SPECIAL = ("\\", "\t", "\n", "\r", "\0")
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\\0"})
 
 
-def text_lines(columns: Sequence[Sequence[object]], object_id: str, count: int) -> str:
+def text_lines(columns: Sequence[Sequence[Any]], object_id: str, count: int) -> str:
     """``count`` rows (columns in field order, then the object id), one line each."""
     texts = [_column_text(column) for column in columns]
     return "\n".join(map("\t".join, zip(*texts, repeat(object_id, count)))) + "\n"
 
 
-def _column_text(values: Sequence[object]) -> Sequence[str]:
+def _column_text(values: Sequence[Any]) -> Sequence[str]:
     if isinstance(values, TextBacked):
         return values.text
     kinds = set(map(type, values))
     if kinds == {str}:
-        joined = "".join(values)  # type: ignore[arg-type]
+        joined = "".join(values)
         if not any(special in joined for special in _SPECIAL):
-            return values  # type: ignore[return-value]
-        return [value.translate(_ESCAPES) for value in values]  # type: ignore[union-attr]
+            return values
+        return [value.translate(_ESCAPES) for value in values]
     if kinds == {dt.datetime}:
-        return [value.isoformat(" ") for value in values]  # type: ignore[attr-defined]
+        return [value.isoformat(" ") for value in values]
     if len(kinds) == 1 and kinds <= _AS_STR:
         return list(map(str, values))
     return [_one_text(value) for value in values]  # NULLs, booleans, mixed or other types

@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 from email.message import EmailMessage
+from functools import partial
 from urllib.parse import urlsplit
 
 from tenacity import (
@@ -49,20 +50,21 @@ def deliver(config: NotifySettings, alerts: Sequence[Alert]) -> None:
             url = config.webhook_url
             body = body_for(alert, config.format)
             where = f"webhook {redact_url(url)}"
-            _attempt(config, where, secrets, lambda: post_webhook(url, body, config.timeout))
+            _attempt(config, where, secrets, partial(post_webhook, url, body, config.timeout))
         if config.smtp is not None:
             smtp = config.smtp
             where = f"e-mail through {smtp.host}:{smtp.port}"
-            _attempt(config, where, secrets, lambda: send_email(smtp, alert, config.timeout))
+            _attempt(config, where, secrets, partial(send_email, smtp, alert, config.timeout))
 
 
 def post_webhook(url: str, body: dict[str, object], timeout: float) -> None:
     """POST ``body`` as JSON; an HTTP error status raises."""
     data = json.dumps(body).encode("utf-8")
-    request = urllib.request.Request(
+    # http(s) only: NotifySettings refuses any other scheme.
+    request = urllib.request.Request(  # noqa: S310
         url, data=data, method="POST", headers={"Content-Type": "application/json"}
     )
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (http(s))
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
         response.read()
 
 
