@@ -36,10 +36,10 @@ def fresh_database(server_url: str) -> Iterator[str]:
         yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
-            try:  # a plain DROP also ends autovacuum's work on it, which FORCE may not
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-            except DBAPIError:  # a session of ours still open
+            try:  # FORCE ends sessions left open, but may not end autovacuum's worker
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            except DBAPIError:  # a plain DROP does
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
 
 

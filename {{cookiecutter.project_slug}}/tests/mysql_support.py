@@ -94,15 +94,15 @@ def fresh_database(backend: str) -> Iterator[URL]:
 
 
 def _drop_postgres_database(conn: Connection, name: str) -> None:
-    """Drop it though autovacuum may be analysing what a test loaded (a plain DROP ends that
-    work, FORCE may not: the worker is the superuser's) and a killed child's session may be
-    closing still (FORCE ends it): each in turn, a few times."""
+    """Drop it, ending the sessions a test left open (FORCE), though autovacuum may be
+    analysing what the test loaded: FORCE may not end the superuser's worker, a plain DROP
+    does. Each in turn, a few times."""
     for attempt in Retrying(stop=stop_after_attempt(5), wait=wait_fixed(1), reraise=True):
         with attempt:
             try:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-            except DBAPIError:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            except DBAPIError:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
 
 
 def url_string(url: URL) -> str:
