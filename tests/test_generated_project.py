@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 from packaging.utils import canonicalize_name
 
-from conftest import BAKE_IDS, OPTION_SETS, bake, set_id
+from conftest import BAKE_IDS, DEFAULT_ID, OPTION_SETS, bake, set_id
 from lockfile import for_environment
 from mysql_server import MySQLServer
 from postgres_server import PostgresServer
@@ -153,7 +153,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> Ite
             database = f"test_bake_{uuid.uuid4().hex[:12]}"
             if server is not None:
                 (root / ".env").write_text(server.dotenv(root / ".env.example", database))
-            env = install_env(answers["python_version"], wheelhouse)
+            # The defaults install with pip, as a new user's do; the others may take uv.
+            env = install_env(answers["python_version"], wheelhouse, uv=key != DEFAULT_ID)
             run(["make", "install"], root, timeout=1800, **env)
             if server is not None:
                 server.create(root / ".venv" / "bin" / "python", database)
