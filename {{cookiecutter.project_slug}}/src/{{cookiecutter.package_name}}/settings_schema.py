@@ -15,7 +15,7 @@ import typer
 
 from .settings import Settings, find_settings
 
-__all__ = ["SCHEMA_FILE", "schema_command", "schema_text", "settings_schema"]
+__all__ = ["SCHEMA_FILE", "is_current", "schema_command", "schema_text", "settings_schema"]
 
 SCHEMA_FILE = "settings.schema.json"
 # Fields the loader fills in itself: never written in settings.yml.
@@ -43,6 +43,12 @@ def schema_text() -> str:
     return json.dumps(settings_schema(), indent=2, ensure_ascii=False) + "\n"
 
 
+def is_current(committed: str | None) -> bool:
+    """Whether the committed text says what the model generates: compared as JSON, since
+    pydantic releases spell the same bound differently (``0`` or ``0.0``)."""
+    return committed is not None and json.loads(committed) == settings_schema()
+
+
 def schema_command(
     check: Annotated[
         bool, typer.Option("--check", help="Only say whether the file is current (exit 1 if not).")
@@ -53,7 +59,7 @@ def schema_command(
     text = schema_text()
     current = target.read_text(encoding="utf-8") if target.is_file() else None
     if check:
-        if current != text:
+        if not is_current(current):
             typer.echo(f"{target} is stale: run `settings-schema` to write it again", err=True)
             raise typer.Exit(1)
         typer.echo(f"{target} is current")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import sys
 import time
 import traceback
 from collections.abc import Mapping
@@ -199,11 +200,13 @@ def _checks_failed(call: AttemptCall, handled: OutputResult) -> str:
 
 def _not_stored(result: object) -> str:
     kind = type(result)
-    shown = (
-        kind.__qualname__
-        if kind.__module__ == "builtins"
-        else f"{kind.__module__}.{kind.__qualname__}"
-    )
+    top = kind.__module__.partition(".")[0]
+    if kind.__module__ == "builtins":
+        shown = kind.__qualname__
+    elif getattr(sys.modules.get(top), kind.__qualname__, None) is kind:
+        shown = f"{top}.{kind.__qualname__}"  # as users import it: pandas.DataFrame
+    else:
+        shown = f"{kind.__module__}.{kind.__qualname__}"
     article = "an" if shown[:1].lower() in "aeiou" else "a"
     return (
         f"returned {article} {shown}, which is not stored (only the package's DataFrame is "
