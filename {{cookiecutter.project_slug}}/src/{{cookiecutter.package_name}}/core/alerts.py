@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine, select
 
 from ..db.models import CHECKS, TASKS
-from ..notify import Alert, FailedCheck, FailedTask, deliver
+from ..notify import Alert, FailedCheck, FailedTask
 from ..settings import Settings
 from ..status import CHECK_FAILURES, RUN_FAILURES, NotifyEvent, RunState, Severity, TaskState
 from .failures import error_headline
@@ -40,7 +40,10 @@ def notify_run(settings: Settings, ledger: Ledger, report: RunReport) -> None:
     except Exception as exc:  # an alert must never change the run's outcome
         log.warning("alerts not sent: reading the run failed (%s)", type(exc).__name__)
         return
-    deliver(settings.notify, alerts)
+    if alerts:
+        from ..notify.send import deliver  # only when an alert goes out (see notify/)
+
+        deliver(settings.notify, alerts)
 
 
 def notify_test(settings: Settings, report: TestReport) -> None:
@@ -54,6 +57,8 @@ def notify_test(settings: Settings, report: TestReport) -> None:
         if outcome.severity == Severity.ERROR
     )
     if checks:
+        from ..notify.send import deliver  # only when an alert goes out (see notify/)
+
         event = (NotifyEvent.CHECK_FAILED,)
         deliver(settings.notify, [_alert(settings, report.run_id, RunState.FAILED, event, checks)])
 
