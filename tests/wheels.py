@@ -58,21 +58,20 @@ def install_env(python_version: str, wheelhouse: Path, *, uv: bool = False) -> d
     sets requires-python, black's target, the Dockerfile and CI), and a machine with one Python
     must still install and test every option set.
 
-    ``uv``: the Makefile's ``PIP`` is uv's pip interface, offline from the wheelhouse (the same
-    lock and hashes in seconds instead of a minute), for a bake of this machine's Python.
+    ``uv``: the Makefile's ``PIP`` is uv's pip interface (the same lock and hashes in seconds
+    instead of a minute): offline from the wheelhouse for this machine's Python, from the index
+    through uv's cache for another.
     """
     chosen = shutil.which(f"python{python_version}")
+    uv_pip = {"PIP": f"{Path(sys.executable).with_name('uv')} pip", "UV_PYTHON": ".venv/bin/python"}
     if chosen and python_version != HERE:
-        return {"PYTHON": chosen}  # wheels for that Python: from the index, via pip's own cache
+        # Wheels for that Python come from the index, through the installer's own cache.
+        return {"PYTHON": chosen, **(uv_pip if uv else {})}
     env = {"PYTHON": sys.executable, "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheelhouse)}
     if python_version != HERE:
         env["PIP_IGNORE_REQUIRES_PYTHON"] = "1"
     elif uv:
-        env.update(
-            PIP=f"{Path(sys.executable).with_name('uv')} pip",
-            UV_CONFIG_FILE=str(_uv_offline(wheelhouse)),
-            UV_PYTHON=".venv/bin/python",
-        )
+        env.update(uv_pip, UV_CONFIG_FILE=str(_uv_offline(wheelhouse)))
     return env
 
 
