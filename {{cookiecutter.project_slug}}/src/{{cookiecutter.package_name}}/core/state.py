@@ -82,8 +82,8 @@ def read_state(path: Path) -> Manifest:
         reason = str(exc)
     raise StateError(
         f"--state {path} cannot be read ({reason}). Give the manifest of the version to compare "
-        f"with, written by `manifest --out FILE` on that version (`make pr-diff BASE=main` "
-        f"builds one from a git branch)."
+        f"with, written by `manifest --out FILE` on that version (`make pr-diff BASE=main "
+        f"STATE=FILE` builds one from a git branch)."
     )
 
 
@@ -123,8 +123,8 @@ def state_match(dag: Dag, method: str) -> set[str]:
     if baseline is None:
         raise StateError(
             f"'state:{method}' compares the project with another version, so it needs "
-            f"--state FILE: the manifest of that version (`python -m <package> manifest --out "
-            f"FILE` run there, or `make pr-diff BASE=main`). Add --state FILE to the command."
+            f"--state FILE: the manifest of that version (`manifest --out FILE` run on it, or "
+            f"`make pr-diff BASE=main STATE=FILE`). Add --state FILE to the command."
         )
     comparison = baseline.seen.get(id(dag))
     if comparison is None:
