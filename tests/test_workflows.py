@@ -108,3 +108,31 @@ def test_zizmor_finds_nothing_from_medium_up(baked, answers) -> None:
         if finding["determinations"]["severity"] not in ACCEPTED_SEVERITIES
     ]
     assert findings == [], done.stderr
+
+
+@for_each_bake_with_actions
+def test_only_the_pipeline_diff_job_may_write_and_only_to_pull_requests(baked, answers) -> None:
+    workflow = load(baked(answers) / ".github" / "workflows" / "ci.yml")
+    assert workflow["permissions"] == {"contents": "read"}
+    writers = {
+        name: job["permissions"] for name, job in workflow["jobs"].items() if "permissions" in job
+    }
+    assert writers == {"pipeline-diff": {"contents": "read", "pull-requests": "write"}}
+
+
+@for_each_bake_with_actions
+def test_pipeline_diff_comments_once_and_builds_the_changed_tasks(baked, answers) -> None:
+    job = load(baked(answers) / ".github" / "workflows" / "ci.yml")["jobs"]["pipeline-diff"]
+    assert job["if"] == "github.event_name == 'pull_request'"
+    assert job["env"]["BASE_SHA"] == "${{ github.event.pull_request.base.sha }}"
+    steps = job["steps"]
+    assert steps[0]["with"]["fetch-depth"] == 0  # the base commit is in the history
+    commands = "\n".join(step.get("run", "") for step in steps)
+    assert 'make --no-print-directory pr-diff BASE="$BASE_SHA" STATE=base-manifest.json' in commands
+    assert "make pr-check STATE=base-manifest.json" in commands
+    [comment] = [step for step in steps if "actions/github-script@" in step.get("uses", "")]
+    assert comment["if"] == "${{ !github.event.pull_request.head.repo.fork }}"
+    script = comment["with"]["script"]
+    assert '"<!-- pipeline-diff -->"' in script and "updateComment" in script
+    order = [step.get("name", step.get("uses")) for step in steps]
+    assert order.index(comment["name"]) < len(order) - 1  # the comment goes out before the build

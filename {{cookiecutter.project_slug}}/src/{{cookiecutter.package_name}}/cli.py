@@ -27,6 +27,7 @@ from rich.table import Table
 from sqlalchemy.exc import DBAPIError
 from typer.core import TyperGroup
 
+from .core.state_command import StateOpt, diff_command, manifest_command, selected_dag
 from .db.diagnosis import checked_url, project_url, setup_error
 from .errors import PipelineError
 from .logs import configure_logging
@@ -139,6 +140,7 @@ def run(
     dry_run: DryRunOpt = False,
     executor: ExecutorOpt = None,
     strict: StrictOpt = False,
+    state: StateOpt = None,
 ) -> None:
     """Run the pipeline (the tasks under models/)."""
     from .console import observer_for
@@ -190,13 +192,17 @@ def list_tasks(
     lineage: Annotated[
         bool, typer.Option("--lineage", help="Add the tables each task read and wrote last.")
     ] = False,
+    select: SelectOpt = None,
+    exclude: ExcludeOpt = None,
+    state: StateOpt = None,
 ) -> None:
     """List the tasks: dependencies, schedule, ttl, retries, tags and last status."""
     from .core.runner import load_dag
     from .views import tasks_view
 
     settings = _settings()
-    tasks_view(settings, console, load_dag(settings), as_json=as_json, lineage=lineage)
+    dag = selected_dag(load_dag(settings), select, exclude)
+    tasks_view(settings, console, dag, as_json=as_json, lineage=lineage)
 
 
 @app.command("export-dag")
@@ -207,13 +213,16 @@ def export_dag(
     run_id: Annotated[
         str | None, typer.Option("--run", help="Colour nodes by this run (default: the last).")
     ] = None,
+    select: SelectOpt = None,
+    exclude: ExcludeOpt = None,
+    state: StateOpt = None,
 ) -> None:
     """Draw the DAG into dags/, nodes coloured by the last run's (or --run's) states."""
     from .core.runner import load_dag
     from .views import last_statuses
 
     settings = _settings()
-    dag = load_dag(settings)
+    dag = selected_dag(load_dag(settings), select, exclude)
     statuses = last_statuses(settings, run_id)
     folder = settings.path(settings.project.dags_dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -328,6 +337,8 @@ app.command("test")(test_command)
 from .settings_schema import schema_command  # noqa: E402
 
 app.command("settings-schema")(schema_command)
+app.command("manifest")(manifest_command)
+app.command("diff")(diff_command)
 
 
 def _expand_multi_value(argv: Sequence[str]) -> list[str]:

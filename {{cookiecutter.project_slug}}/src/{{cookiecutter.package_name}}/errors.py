@@ -8,6 +8,7 @@
     │   └── SchemaAheadError       the schema was migrated by a newer version of the project
     ├── DefinitionError        bad tasks or graph (ValueError too)
     │   └── CycleError
+    ├── StateError             a ``state:`` selector without a usable ``--state`` manifest
     ├── RunLockedError         another run holds the run lock
     ├── RunLockLostError       this run lost its run lock; it stops before publishing
     ├── SQLLayerError          bad DataFrame input (ValueError too)
@@ -115,6 +116,12 @@ class CycleError(DefinitionError):
     def __init__(self, cycle: Sequence[str]):
         self.cycle = list(cycle)
         super().__init__(["cycle: " + " -> ".join(self.cycle)])
+
+
+class StateError(PipelineError):
+    """A ``state:`` selector cannot be answered: no ``--state`` manifest, or an unreadable one."""
+
+    exit_code = 2
 
 
 class RunLockedError(PipelineError):

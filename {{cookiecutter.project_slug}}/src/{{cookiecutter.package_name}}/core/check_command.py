@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -11,6 +12,7 @@ from rich.markup import escape
 from ..db.diagnosis import checked_url
 from ..settings import load_settings
 from ..status import CheckStatus
+from .state import use_state
 
 if TYPE_CHECKING:
     from .check_run import TestReport
@@ -34,6 +36,12 @@ def test_command(
     ] = None,
     exclude: Annotated[
         list[str] | None, typer.Option("--exclude", "-x", help="Tasks to leave out.")
+    ] = None,
+    state: Annotated[
+        Path | None,
+        typer.Option(
+            "--state", help="Manifest to compare state: selectors with.", callback=use_state
+        ),
     ] = None,
 ) -> None:
     """Run the data checks of the selected tasks (and of the sources they read) against the

@@ -1,7 +1,8 @@
 """``--select``/``--exclude`` in dbt's spelling: ``name``, ``stg_*``, ``tag:x``, ``a+``, ``+a``.
 
 ``a+`` adds every descendant of ``a``, ``+a`` every ancestor; a pattern with ``*``, ``?`` or
-``[`` matches task names like a shell glob.
+``[`` matches task names like a shell glob; ``state:modified`` and its kin compare with a
+``--state`` manifest (``state.py``) and may match nothing.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def _union(dag: Dag, selectors: list[str], option: str, problems: list[str]) -> 
     for selector in selectors:
         for word in selector.replace(",", " ").split():
             matched = _match(dag, word)
-            if not matched:
+            if not matched and not word.strip("+").startswith("state:"):
                 problems.append(_no_match(dag, word, option))
             names |= matched
     return names
@@ -45,6 +46,10 @@ def _match(dag: Dag, word: str) -> set[str]:
     if core.startswith("tag:"):
         tag = core[4:]
         base = {name for name, task in dag.tasks.items() if tag in task.tags}
+    elif core.startswith("state:"):
+        from .state import state_match  # reads manifests: only for state selectors
+
+        base = state_match(dag, core[6:])
     elif any(ch in core for ch in "*?["):
         base = {name for name in dag.names if fnmatchcase(name, core)}
     else:
