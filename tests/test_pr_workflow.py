@@ -51,7 +51,7 @@ def sh(root: Path, *args: str, check: bool = True, **env: str) -> subprocess.Com
 def branch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The default bake installed, committed on main, and a branch that edits task_two."""
     root = bake(tmp_path_factory.mktemp("pr-workflow"), **ANSWERS)
-    env = install_env(ANSWERS["python_version"], fill_wheelhouse(root))
+    env = install_env(ANSWERS["python_version"], fill_wheelhouse(root), uv=True)
     sh(root, "make", "install", **env)
     sh(root, "git", "init", "--quiet", "--initial-branch=main")
     sh(root, "git", "add", "--all")
