@@ -43,6 +43,10 @@ def problems_of(tmp_path: Path, *modules: tuple[str, str]) -> list[str]:
             r"depends on 'helper', which is not a task \(decorate it with @Task\(\)\)",
         ),
         ("@Task(depends_on=['load'])\ndef load(): pass\n", r"task 'load' .* depends on itself"),
+        (
+            "@Task()\ndef load(): pass\n@Task(load)\ndef report(): pass\n",
+            r"models/a.py:4: .*TypeError: depends_on takes a list of tasks or names",
+        ),
         ("@Task(retry=-1)\ndef load(): pass\n", r"retry must be a whole number >= 0, got -1"),
         ("@Task(ttl_minutes=0)\ndef load(): pass\n", r"ttl_minutes must be a number > 0, got 0"),
         ("@Task(runs_on='monthly')\ndef load(): pass\n", r"runs_on must be a schedule"),

@@ -172,6 +172,19 @@ def test_handle_output_fails_on_an_error_check(session):
     assert result.failed and result.checks[0].status == "fail"
 
 
+def test_a_task_freshness_check_reads_the_build_before_it_is_published(session):
+    result = handle_output(
+        session.table("orders"),
+        task_name="orders_fresh",
+        task_config={"checks": [{"freshness": {"column": "day", "error_after": "1d"}}]},
+        checks=[],
+        session=session,
+    )
+    (outcome,) = result.checks
+    assert (outcome.status, result.failed) == ("fail", True)  # its newest day is 2022-12-31
+    assert json.loads(outcome.sample)[0]["newest"].startswith("2022-12-31")
+
+
 def test_handle_output_without_a_dataframe_checks_a_named_table(session):
     result = handle_output(
         None, task_name="t", task_config={}, checks=[unique("id", table="orders")], session=session

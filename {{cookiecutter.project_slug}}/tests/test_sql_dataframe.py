@@ -308,6 +308,15 @@ def test_dataframe_over_a_cte_like_pydbt(shared_engine):
     assert_same(df.where(df.preds == "hw"), PREDICTIONS[PREDICTIONS.preds == "hw"])
 
 
+def test_dataframe_over_a_union_reads_its_rows(shared_engine):
+    from sqlalchemy import MetaData, Table, union
+
+    table = Table("predictions", MetaData(), autoload_with=shared_engine)
+    both = union(select(table).where(table.c.id <= 2), select(table).where(table.c.id >= 5))
+    df = DataFrame(both, shared_engine)
+    assert sorted(r.id for r in df.where(df.id != 1).collect()) == [2, 5, 6]
+
+
 def test_session_sql_builds_a_dataframe(session):
     df = session.sql("SELECT id, amount FROM orders WHERE status = :s", s="paid")
     assert df.columns == ["id", "amount"]

@@ -44,7 +44,8 @@ class _Interrupted(Exception):
 
 
 class _Commands(TyperGroup):
-    def invoke(self, ctx: typer.Context) -> object:
+    # typer hands its groups a typer.Context; TyperGroup's stubs name its base (click's Context)
+    def invoke(self, ctx: typer.Context) -> object:  # type: ignore[override]
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:

@@ -49,8 +49,9 @@ class _RunTag(logging.Filter):
     """Adds ``run_id`` (or None) and ``run_tag`` (``[<id>] `` or nothing) to each record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.run_id = getattr(record, "run_id", None) or _run_id
-        record.run_tag = f"[{record.run_id}] " if record.run_id else ""
+        run_id = getattr(record, "run_id", None) or _run_id
+        record.run_id = run_id
+        record.run_tag = f"[{run_id}] " if run_id else ""
         return True
 
 
@@ -87,6 +88,10 @@ def formatter_for(kind: str) -> logging.Formatter:
     return _JsonFormatter() if kind == "json" else _UtcFormatter(_PLAIN)
 
 
+# The name of the handler configure_logging installs (a later command replaces it).
+_HANDLER_NAME = "pipeline-cli"
+
+
 def configure_logging(console: Console | None = None, level: int = logging.INFO) -> None:
     """Log to stderr as ``LOG_FORMAT`` says, or through Rich on ``console`` (a terminal)."""
     kind = os.environ.get("LOG_FORMAT", "").strip().lower() or "plain"
@@ -98,9 +103,9 @@ def configure_logging(console: Console | None = None, level: int = logging.INFO)
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(formatter_for(kind))
     handler.addFilter(_RunTag())
-    handler.pipeline_cli = True  # type: ignore[attr-defined]
+    handler.set_name(_HANDLER_NAME)
     root = logging.getLogger()
-    for old in [h for h in root.handlers if getattr(h, "pipeline_cli", False)]:
+    for old in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
         root.removeHandler(old)  # ours, from an earlier command in this process
     root.addHandler(handler)
     root.setLevel(level)

@@ -201,7 +201,7 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
         raise SettingsError(shown, ["line 1: the file must be a mapping with a 'project' key"])
     env = {**_dotenv(file.parent), **os.environ}
     unset: list[tuple[YamlPath, str]] = []
-    data = _interpolate(raw, (), env, unset)
+    data = {key: _interpolate(value, (key,), env, unset) for key, value in raw.items()}
     if env.get(DATABASE_ENV):  # it replaces the connection block, so that block may be unset
         unset = [(path, name) for path, name in unset if path[:1] != ("connection",)]
     problems = _duplicate_keys(node, ())

@@ -31,6 +31,7 @@ from .lineage import undeclared_reads
 from .task import Task
 
 if TYPE_CHECKING:
+    from ..db.ledger_rows import CheckRow, TableRow
     from ..settings import Settings
     from ..sql.checks import CheckOutcome
     from ..sql.outputs import OutputResult
@@ -71,9 +72,9 @@ class AttemptOutcome:
     rows_affected: int | None = None
     output_fingerprint: str | None = None
     reused: bool = False
-    checks: list[dict[str, object]] = field(default_factory=list)
+    checks: list[CheckRow] = field(default_factory=list)
     warning: str | None = None  # e.g. the task returned a value that nothing stores
-    tables: list[dict[str, str]] = field(default_factory=list)  # lineage: tables read, written
+    tables: list[TableRow] = field(default_factory=list)  # lineage: tables read, written
 
 
 def run_attempt(call: AttemptCall) -> AttemptOutcome:
@@ -214,7 +215,7 @@ def _not_stored(result: object) -> str:
     )
 
 
-def _check_row(check: CheckOutcome) -> dict[str, object]:
+def _check_row(check: CheckOutcome) -> CheckRow:
     return {
         "name": str(check.name),
         "severity": str(check.severity),

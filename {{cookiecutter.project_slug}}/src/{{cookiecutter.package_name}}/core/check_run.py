@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, select
 
-from ..db.ledger import Ledger, selection_json
+from ..db.ledger import Ledger, RunRow, selection_json
 from ..db.locks import run_lock_for
 from ..db.models import CHECKS, TASKS
 from ..errors import SettingsError, SQLLayerError
@@ -93,8 +93,9 @@ def source_checks(settings: Settings, alias: str) -> list[Check]:
     checks = _configured(settings, f"sources.{alias}", source.checks)
     block = source.freshness
     if block is not None:
-        bounds = {"warn_after": block.warn_after, "error_after": block.error_after}
-        checks.append(freshness(block.column, **bounds))
+        checks.append(
+            freshness(block.column, warn_after=block.warn_after, error_after=block.error_after)
+        )
     return checks
 
 
@@ -211,7 +212,9 @@ def record_checked(engine: Engine, run_id: str, checked: Sequence[CheckedTable])
                 )
 
 
-def _check_row(outcome: CheckOutcome, task_run_id: int, item: CheckedTable) -> dict:
+def _check_row(
+    outcome: CheckOutcome, task_run_id: int | None, item: CheckedTable
+) -> dict[str, object]:
     return {
         "task_run_id": task_run_id,
         "name": outcome.name[:255],
@@ -257,7 +260,7 @@ def test_pipeline(
 
 def _run_row(
     run_id: str, names: Sequence[str], select_: Sequence[str], exclude: Sequence[str]
-) -> dict:
+) -> RunRow:
     """The ``pipeline_runs`` row of a test: its selection says ``"command": "test"``."""
     selection = selection_json(
         command="test", tasks=list(names), select=list(select_), exclude=list(exclude)

@@ -107,7 +107,7 @@ def _dependency_problem(task: Task, dep: object, by_name: Mapping[str, Task]) ->
         return f"depends on {label!r}, which is not a task{hint}"
     if name == task.name:
         return "depends on itself"
-    if name not in by_name:
+    if name is None or name not in by_name:
         close = difflib.get_close_matches(str(name), list(by_name), n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         return f"depends on '{name}', which is not a task{hint}"

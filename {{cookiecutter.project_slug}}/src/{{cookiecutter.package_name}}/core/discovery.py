@@ -61,9 +61,9 @@ def discover_path(root: Path, models_dir: str = "models") -> dict[str, Task]:
             sys.path.remove(str(root))
         sys.path.insert(0, str(root))
         start = defined_count()
-        problems = [_import(name, root, folder) for name in _module_names(folder, package)]
+        imported = [_import(name, root, folder) for name in _module_names(folder, package)]
         tasks = collect_defined(start)
-    problems = [p for p in problems if p]
+    problems = [p for p in imported if p]
     problems += _duplicates(tasks, root)
     if problems:
         raise DefinitionError(problems, where=f"{models_dir}/")
@@ -95,8 +95,8 @@ def _import(name: str, root: Path, folder: Path) -> str | None:
     except Exception as exc:  # user code: any error is a definition problem
         frames = traceback.extract_tb(exc.__traceback__)
         own = [f for f in frames if Path(f.filename).resolve().is_relative_to(folder)]
-        frame = (own or frames or [None])[-1]
-        where = f"{_relative(frame.filename, root)}:{frame.lineno}" if frame else name
+        trail = own or frames
+        where = f"{_relative(trail[-1].filename, root)}:{trail[-1].lineno}" if trail else name
         return f"{where}: importing {name} failed: {type(exc).__name__}: {exc}"
     return None
 

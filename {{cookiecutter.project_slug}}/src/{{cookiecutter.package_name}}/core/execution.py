@@ -14,7 +14,7 @@ from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Unpack
 
 from ..faults import crash_point
 from ..status import SATISFIED, RunState, TaskState
@@ -32,6 +32,7 @@ from .scheduler import ReadyQueue
 
 if TYPE_CHECKING:
     from ..db.ledger import LedgerWriter
+    from ..db.ledger_rows import AttemptFields, TaskRowFields, TaskRowState
     from .stages import StageDecision, StageRun
 
 __all__ = ["Execution"]
@@ -204,7 +205,7 @@ class Execution:
             self._blocked(name, f"'{name}' failed")
 
     def _succeeded(
-        self, name: str, attempt: int, outcome: AttemptOutcome, fields: dict[str, object]
+        self, name: str, attempt: int, outcome: AttemptOutcome, fields: AttemptFields
     ) -> None:
         reason = "query unchanged: kept the stored output" if outcome.reused else None
         if outcome.warning:  # it still succeeded, but the user is told
@@ -219,7 +220,7 @@ class Execution:
             self.produced.add(name)
         self._satisfied(name)
 
-    def _retry(self, name: str, attempt: int, error: str | None, fields: dict[str, object]) -> bool:
+    def _retry(self, name: str, attempt: int, error: str | None, fields: AttemptFields) -> bool:
         """Schedule the next attempt of a failed one if its task has retries left."""
         task = self.dag.tasks[name]
         if attempt > task.retry or self.stopping:
@@ -253,7 +254,7 @@ class Execution:
         self.ready.extend(self.queue.take_ready())
 
     def _stage_built(
-        self, name: str, attempt: int, reason: str | None, fields: dict[str, object]
+        self, name: str, attempt: int, reason: str | None, fields: AttemptFields
     ) -> None:
         """A staged task's table is built: it stays 'running' until its stage is published."""
         if self.stages is None:
@@ -261,7 +262,8 @@ class Execution:
         stage = self.stages.stage_of(name)
         waiting = f"built; waiting for stage '{stage}' to be published"
         self._record(name, attempt, TaskState.RUNNING, reason=waiting, **fields)
-        kept = {k: v for k, v in fields.items() if k != "checks"}  # check rows are written once
+        kept = fields.copy()
+        kept.pop("checks", None)  # check rows are written once
         self._decided(self.stages.built(name, attempt, kept, reason))
 
     def _decided(self, decisions: list[StageDecision]) -> None:
@@ -342,8 +344,10 @@ class Execution:
         due = min(times, default=math.inf) - time.monotonic()
         return max(0.0, min(due, SIGNAL_POLL_S))
 
-    def _record(self, name: str, attempt: int, state: TaskState, **fields: object) -> None:
-        row = {
+    def _record(
+        self, name: str, attempt: int, state: TaskState, **fields: Unpack[TaskRowFields]
+    ) -> None:
+        row: TaskRowState = {
             "task": name,
             "attempt": attempt,
             "status": state.value,
@@ -366,7 +370,7 @@ class Execution:
         return RunState.SUCCESS
 
 
-def _fields(outcome: AttemptOutcome) -> dict[str, object]:
+def _fields(outcome: AttemptOutcome) -> AttemptFields:
     """An attempt's columns of its ledger row."""
     return {
         "started_at": outcome.started_at,

@@ -20,17 +20,22 @@ if TYPE_CHECKING:
 __all__ = ["RunOptions", "RunPlan", "RunRequest"]
 
 
-class RunOptions(TypedDict, total=False):
-    """``run_pipeline``'s keyword options, named as the CLI's ``run`` flags."""
+class RunFlags(TypedDict, total=False):
+    """The options of a run besides its selection, named as the CLI's ``run`` flags."""
 
-    select: Iterable[str] | None
-    exclude: Iterable[str] | None
     workers: int | None
     full_refresh: bool
     resume: bool
     fail_fast: bool
     dry_run: bool
     strict: bool
+
+
+class RunOptions(RunFlags, total=False):
+    """``run_pipeline``'s keyword options, named as the CLI's ``run`` flags."""
+
+    select: Iterable[str] | None
+    exclude: Iterable[str] | None
 
 
 @dataclass(frozen=True)
@@ -48,10 +53,16 @@ class RunRequest:
     strict: bool = False  # a task reading a table it does not depend on fails
 
     @classmethod
-    def from_options(cls, executor: str | None = None, **options: Unpack[RunOptions]) -> RunRequest:
+    def from_options(
+        cls,
+        executor: str | None = None,
+        *,
+        select: Iterable[str] | None = None,
+        exclude: Iterable[str] | None = None,
+        **flags: Unpack[RunFlags],
+    ) -> RunRequest:
         """A request from ``run_pipeline``'s keywords (``select=None`` means every task)."""
-        select, exclude = options.pop("select", None), options.pop("exclude", None)
-        return cls(tuple(select or ()), tuple(exclude or ()), executor=executor, **options)
+        return cls(tuple(select or ()), tuple(exclude or ()), executor=executor, **flags)
 
     def selection(self) -> dict[str, object]:
         """The options the ledger keeps with the run (its ``selection`` column)."""

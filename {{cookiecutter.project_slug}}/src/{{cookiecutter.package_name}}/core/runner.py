@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Unpack
 from sqlalchemy import Engine, inspect
 
 from .. import __version__
-from ..db.ledger import Ledger, LedgerWriter, selection_json
+from ..db.ledger import Ledger, LedgerWriter, RunRow, selection_json
 from ..db.locks import RunLock, run_lock_for
 from ..faults import crash_point
 from ..logs import bind_run
@@ -199,7 +199,7 @@ def _execute(
     return report
 
 
-def _run_row(run_id: str, names: list[str], request: RunRequest, root: Path) -> dict[str, object]:
+def _run_row(run_id: str, names: list[str], request: RunRequest, root: Path) -> RunRow:
     return {
         "id": run_id,
         "started_at": utcnow(),

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..db.ledger_rows import AttemptFields
 from ..db.locks import RunLock
 from ..errors import DefinitionError, SQLLayerError
 from ..sql.ddl import check_name
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["StageDecision", "StageRun", "plan_stages", "shadow_name", "stage_members"]
 
 # A built task's ledger fields (timings, rows, output fingerprint), kept until its stage is decided.
-Fields = Mapping[str, object]
+Fields = AttemptFields
 
 
 class StageDecision(NamedTuple):

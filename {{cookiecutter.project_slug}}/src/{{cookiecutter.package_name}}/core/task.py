@@ -38,7 +38,7 @@ class Task:
 
     def __init__(
         self,
-        depends_on: Sequence[Task | str] | None = None,
+        depends_on: Sequence[Task | str] | Callable[..., object] | None = None,
         retry: int = 0,
         retry_delay: float = 1.0,
         ttl_minutes: float | None = None,
@@ -49,8 +49,11 @@ class Task:
         checks: Sequence[Check] = (),
         stage: str | None = None,
     ):
-        bare = callable(depends_on) and not isinstance(depends_on, (Task, list, tuple))
-        func, depends_on = (depends_on, None) if bare else (None, depends_on)
+        if isinstance(depends_on, Task):
+            raise TypeError("depends_on takes a list of tasks or names, e.g. depends_on=[load]")
+        func = None
+        if callable(depends_on) and not isinstance(depends_on, (list, tuple)):
+            func, depends_on = depends_on, None  # written `@Task` without parentheses
         self.depends_on: tuple[Task | str, ...] = tuple(depends_on or ())
         self.retry = retry
         self.retry_delay = retry_delay
@@ -62,7 +65,7 @@ class Task:
         self.stage = stage
         self._name = name
         self.problems = self._option_problems()
-        if func is not None:  # written `@Task` without parentheses
+        if func is not None:
             self._bind(func)
 
     def __call__(self, *args: object, **kwargs: object) -> Any:
@@ -100,11 +103,7 @@ class Task:
             problems.append(f"ttl_minutes must be a number > 0, got {self.ttl_minutes!r}")
         if self.timeout is not None and not _positive(self.timeout):
             problems.append(f"timeout must be seconds > 0, got {self.timeout!r}")
-        if not isinstance(self.runs_on, Schedule):
-            problems.append(
-                f"runs_on must be a schedule (Daily(), Weekly(n), Monthly(), Cron('...')), "
-                f"got {self.runs_on!r}"
-            )
+        problems += _schedule_problems(self.runs_on)
         if any(not isinstance(tag, str) for tag in self.tags):
             problems.append(f"tags must be strings, got {list(self.tags)!r}")
         return problems
@@ -122,6 +121,16 @@ class Task:
         # A task pickles as a reference, so that it can cross to another process that
         # imports the same models.
         return (import_task, (self.__module__, self.name))
+
+
+def _schedule_problems(runs_on: object) -> list[str]:
+    """``runs_on`` as the user's (unchecked) code passed it: a schedule, or a problem."""
+    if isinstance(runs_on, Schedule):
+        return []
+    return [
+        f"runs_on must be a schedule (Daily(), Weekly(n), Monthly(), Cron('...')), "
+        f"got {runs_on!r}"
+    ]
 
 
 def import_task(module: str, name: str) -> Task:

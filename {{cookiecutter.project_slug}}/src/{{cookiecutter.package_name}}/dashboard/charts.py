@@ -16,7 +16,7 @@ __all__ = ["duration_trend", "gantt", "outcomes_per_day", "status_scale", "time_
 def status_scale(statuses: Iterable[str]) -> alt.Scale:
     """A colour scale over the statuses present, in the palette's order and colours."""
     present = set(statuses)
-    domain = [s for s in palette.STATUS_ORDER if s in present]
+    domain: list[str] = [s for s in palette.STATUS_ORDER if s in present]
     domain += sorted(present - set(domain))
     return alt.Scale(domain=domain, range=[palette.colour(s) for s in domain])
 
@@ -31,10 +31,10 @@ def _status_colour(frame: pd.DataFrame, field: str = "status") -> alt.Color:
 
 def outcomes_per_day(daily: pd.DataFrame) -> alt.Chart:
     """Runs per day stacked by final status; the green share is the success rate."""
+    # altair leaves its mark_* methods unannotated: the chart is named here
+    bars: alt.Chart = alt.Chart(daily).mark_bar(stroke="#ffffff", strokeWidth=0.5)
     return (
-        alt.Chart(daily)
-        .mark_bar(stroke="#ffffff", strokeWidth=0.5)
-        .encode(
+        bars.encode(
             x=alt.X(
                 "yearmonthdate(day):O", title=None, axis=alt.Axis(format="%b %d", labelAngle=0)
             ),
@@ -52,7 +52,7 @@ def outcomes_per_day(daily: pd.DataFrame) -> alt.Chart:
     )
 
 
-def duration_trend(durations: pd.DataFrame) -> alt.Chart:
+def duration_trend(durations: pd.DataFrame) -> alt.LayerChart | alt.FacetChart:
     """Each recent run's wall time as a dot coloured by status, with a rolling median line."""
     frame = durations.assign(median=durations["seconds"].rolling(10, min_periods=1).median())
     base = alt.Chart(frame).encode(
@@ -63,7 +63,9 @@ def duration_trend(durations: pd.DataFrame) -> alt.Chart:
             scale=alt.Scale(type="utc"),  # the ledger's times are UTC, as on every page
         )
     )
-    dots = base.mark_circle(size=60, opacity=0.9, stroke="#374151", strokeWidth=0.5).encode(
+    dots: alt.Chart = base.mark_circle(
+        size=60, opacity=0.9, stroke="#374151", strokeWidth=0.5
+    ).encode(
         y=alt.Y("seconds:Q", title="seconds"),
         color=_status_colour(frame),
         tooltip=[
@@ -73,7 +75,7 @@ def duration_trend(durations: pd.DataFrame) -> alt.Chart:
             alt.Tooltip("started_at:T", format="%Y-%m-%d %H:%M:%S UTC", formatType="utc"),
         ],
     )
-    median = base.mark_line(color="#6b7280", strokeDash=[4, 3]).encode(y="median:Q")
+    median: alt.Chart = base.mark_line(color="#6b7280", strokeDash=[4, 3]).encode(y="median:Q")
     return (median + dots).properties(height=240)
 
 
@@ -125,25 +127,21 @@ def gantt(attempts: pd.DataFrame, now: datetime) -> alt.Chart:
     frame["finished_at"] = frame["finished_at"].fillna(pd.Timestamp(now))
     frame["label"] = frame["task"] + frame["attempt"].map(lambda a: f"  #{a}" if a > 1 else "")
     order = list(dict.fromkeys(frame.sort_values("started_at")["task"]))
-    return (
-        alt.Chart(frame)
-        .mark_bar(cornerRadius=3, stroke="#374151", strokeWidth=0.5)
-        .encode(
-            x=alt.X("started_at:T", title=None, axis=alt.Axis(format="%H:%M:%S")),
-            x2="finished_at:T",
-            y=alt.Y("task:N", sort=order, title=None),
-            color=_status_colour(frame),
-            tooltip=[
-                "task:N",
-                "attempt:Q",
-                "status:N",
-                alt.Tooltip("duration_ms:Q", title="ms"),
-                alt.Tooltip("started_at:T", format="%H:%M:%S.%L"),
-                alt.Tooltip("finished_at:T", format="%H:%M:%S.%L"),
-            ],
-        )
-        .properties(height=alt.Step(26))
-    )
+    bars: alt.Chart = alt.Chart(frame).mark_bar(cornerRadius=3, stroke="#374151", strokeWidth=0.5)
+    return bars.encode(
+        x=alt.X("started_at:T", title=None, axis=alt.Axis(format="%H:%M:%S")),
+        x2="finished_at:T",
+        y=alt.Y("task:N", sort=order, title=None),
+        color=_status_colour(frame),
+        tooltip=[
+            "task:N",
+            "attempt:Q",
+            "status:N",
+            alt.Tooltip("duration_ms:Q", title="ms"),
+            alt.Tooltip("started_at:T", format="%H:%M:%S.%L"),
+            alt.Tooltip("finished_at:T", format="%H:%M:%S.%L"),
+        ],
+    ).properties(height=alt.Step(26))
 
 
 def _rank_expression() -> str:

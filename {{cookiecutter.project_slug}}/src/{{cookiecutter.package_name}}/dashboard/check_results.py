@@ -124,7 +124,7 @@ def _summary(mine: CheckCounts) -> str:
     return ", ".join(parts) or f"all {mine.total} passed"
 
 
-def _outcome(name: str, status: str, failing: object, sample: object) -> None:
+def _outcome(name: str, status: str, failing: float | None, sample: object) -> None:
     """Under the table: what broke each check that did not pass."""
     if status == CheckStatus.PASS:
         return
@@ -135,7 +135,7 @@ def _outcome(name: str, status: str, failing: object, sample: object) -> None:
         st.code(message, language="text", wrap_lines=True)
         return
     rows = sample_frame(sample)
-    count = int(failing) if pd.notna(failing) else 0
+    count = int(failing) if failing is not None and pd.notna(failing) else 0
     shown = len(rows) if rows is not None else 0
     note = f", the first {shown}:" if 0 < shown < count else ":" if shown else ""
     st.markdown(f"{head} · {failing_rows(count)}{note}", unsafe_allow_html=True)

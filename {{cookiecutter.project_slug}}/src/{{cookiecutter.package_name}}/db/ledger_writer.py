@@ -14,8 +14,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
-from typing import Required, TypedDict, cast
+from typing import cast
 
 from sqlalchemy import Connection, Engine, Update, bindparam, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -23,46 +22,12 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from ..errors import DatabaseError
 from ..status import TaskState
 from ..system import utcnow
+from .ledger_rows import AttemptFields, CheckRow, TableRow, TaskRowState
 from .models import CHECKS, LATEST, RUNS, TABLES, TASKS
 
-__all__ = ["CheckRow", "LedgerWriter", "TableRow", "TaskRowState"]
+__all__ = ["AttemptFields", "CheckRow", "LedgerWriter", "TableRow", "TaskRowState"]
 
 _log = logging.getLogger("pipeline.ledger")
-
-
-class CheckRow(TypedDict, total=False):
-    """One data-check result of an attempt, as ``check_results`` stores it."""
-
-    name: Required[str]
-    severity: Required[str]
-    status: Required[str]
-    failing_rows: int
-    sample: str | None
-
-
-class TableRow(TypedDict):
-    """One table an attempt read or wrote, as ``task_tables`` stores it."""
-
-    table_name: str
-    access: str
-
-
-class TaskRowState(TypedDict, total=False):
-    """The state of one attempt as the run reports it; keys left out keep their stored value."""
-
-    task: Required[str]
-    attempt: Required[int]
-    status: Required[str]
-    reason: str | None
-    started_at: datetime | None
-    finished_at: datetime | None
-    duration_ms: int | None
-    error: str | None
-    fingerprint: str | None
-    output_fingerprint: str | None
-    rows_affected: int | None
-    checks: list[CheckRow]
-    tables: list[TableRow]
 
 
 class LedgerWriter:

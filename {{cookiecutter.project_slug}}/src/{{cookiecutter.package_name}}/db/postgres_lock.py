@@ -26,6 +26,7 @@ class PostgresRunLock(ServerRunLock):
     """``pg_try_advisory_lock(key)`` on a connection kept open for the whole run."""
 
     session_id_sql = "SELECT pg_backend_pid()"
+    key: int
 
     def __init__(self, engine: Engine, name: str = "pipeline", *, heartbeat_s: float = 5.0):
         super().__init__(engine, name, heartbeat_s=heartbeat_s)
@@ -37,7 +38,7 @@ class PostgresRunLock(ServerRunLock):
     def _owner(self, conn: Connection) -> int | None:
         """The backend pid holding the key in this database (a bigint key is split in two
         32-bit halves, ``classid`` and ``objid``, with ``objsubid`` 1)."""
-        return conn.scalar(
+        owner = conn.scalar(
             text(
                 "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
                 " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
@@ -45,6 +46,7 @@ class PostgresRunLock(ServerRunLock):
             ),
             {"high": self.key >> 32, "low": self.key & 0xFFFF_FFFF},
         )
+        return None if owner is None else int(owner)
 
     def _unlock(self, conn: Connection) -> None:
         conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})

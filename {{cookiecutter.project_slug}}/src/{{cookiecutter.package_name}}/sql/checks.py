@@ -8,7 +8,7 @@ A check with ``severity="error"`` fails its task; ``"warn"`` only records the ou
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import ClassVar
@@ -61,6 +61,13 @@ def _columns(columns: Sequence[str | Sequence[str]], what: str) -> tuple[str, ..
     return tuple(flat)
 
 
+def _severity(value: str) -> Severity:
+    """``value`` as a Severity; anything but ``error`` or ``warn`` is refused."""
+    if value not in SEVERITIES:
+        raise SQLLayerError(f"check severity must be one of {SEVERITIES}, got {value!r}")
+    return Severity(value)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Check:
     """A named SQL assertion; ``table`` overrides the task's own table as the target."""
@@ -70,11 +77,7 @@ class Check:
     kind: ClassVar[str] = "check"
 
     def __post_init__(self) -> None:
-        if self.severity not in SEVERITIES:
-            raise SQLLayerError(
-                f"check severity must be one of {SEVERITIES}, got {self.severity!r}"
-            )
-        object.__setattr__(self, "severity", Severity(self.severity))  # "warn" -> Severity.WARN
+        object.__setattr__(self, "severity", _severity(self.severity))  # "warn" -> Severity.WARN
 
     @property
     def name(self) -> str:
@@ -253,12 +256,14 @@ class _Relationships(Check):
 
 def unique(*columns: str, severity: str = Severity.ERROR, table: str | None = None) -> Check:
     """No two rows share the same value(s) of ``columns``."""
-    return _Unique(columns=_columns(columns, "unique"), severity=severity, table=table)
+    return _Unique(columns=_columns(columns, "unique"), severity=_severity(severity), table=table)
 
 
 def not_null(*columns: str, severity: str = Severity.ERROR, table: str | None = None) -> Check:
     """None of ``columns`` is NULL in any row."""
-    return _NotNull(columns=_columns(columns, "not_null"), severity=severity, table=table)
+    return _NotNull(
+        columns=_columns(columns, "not_null"), severity=_severity(severity), table=table
+    )
 
 
 def accepted_values(
@@ -272,7 +277,9 @@ def accepted_values(
     _columns([column], "accepted_values")
     if isinstance(values, str) or not list(values):
         raise SQLLayerError(f"accepted_values() needs a non-empty list of values, got {values!r}")
-    return _AcceptedValues(column=column, values=tuple(values), severity=severity, table=table)
+    return _AcceptedValues(
+        column=column, values=tuple(values), severity=_severity(severity), table=table
+    )
 
 
 def row_count(
@@ -287,7 +294,7 @@ def row_count(
         raise SQLLayerError("row_count() needs min=, max= or both")
     if min is not None and max is not None and min > max:
         raise SQLLayerError(f"row_count(min={min}, max={max}): min is above max")
-    return _RowCount(min=min, max=max, severity=severity, table=table)
+    return _RowCount(min=min, max=max, severity=_severity(severity), table=table)
 
 
 def relationships(
@@ -301,11 +308,12 @@ def relationships(
     """Every non-NULL ``column`` value exists in ``to.field`` (a foreign key, checked)."""
     _columns([column], "relationships")
     return _Relationships(
-        column=column, to=to, field=field or column, severity=severity, table=table
+        column=column, to=to, field=field or column, severity=_severity(severity), table=table
     )
 
 
-_FACTORIES = {
+# Each takes its own arguments, as settings.yml spells them.
+_FACTORIES: dict[str, Callable[..., Check]] = {
     "unique": unique,
     "not_null": not_null,
     "accepted_values": accepted_values,

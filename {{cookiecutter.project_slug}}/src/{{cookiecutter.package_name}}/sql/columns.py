@@ -9,7 +9,7 @@ by identity (the columns the earlier frame handed out), then by SQLAlchemy's lin
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import literal
 from sqlalchemy.sql import ColumnElement, visitors
@@ -23,6 +23,7 @@ from ..errors import SQLLayerError
 __all__ = [
     "ColumnRef",
     "Expr",
+    "HasClauseElement",
     "Lineage",
     "adapt",
     "foreign_froms",
@@ -37,6 +38,15 @@ __all__ = [
 Expr = ColumnElement[Any]
 # How a caller names a column: by its name, or by an expression (``df.amount``).
 ColumnRef = str | Expr
+
+
+@runtime_checkable
+class HasClauseElement(Protocol):
+    """An object that stands for a SQL expression, such as an ORM model's attribute."""
+
+    def __clause_element__(self) -> Expr: ...
+
+
 # id(earlier column) -> (that column, kept alive so the id stays unique; its current stand-in)
 Lineage = Mapping[int, tuple[Expr, Expr]]
 
@@ -74,7 +84,9 @@ def adapt(expr: Expr, lineage: Lineage, froms: Sequence[FromClause]) -> Expr:
 
 def foreign_froms(expressions: Iterable[Expr], froms: Sequence[FromClause]) -> list[FromClause]:
     """FROM items the expressions reference that are not (inside) ``froms``."""
-    allowed = {id(s) for from_ in froms for s in surface_selectables(from_)}
+    # SQLAlchemy leaves surface_selectables unannotated (it yields the FROM items in one)
+    inner = (surface_selectables(f) for f in froms)  # type: ignore[no-untyped-call]
+    allowed = {id(s) for surfaces in inner for s in surfaces}
     found: list[FromClause] = []
     for expr in expressions:
         for from_ in expr._from_objects:
@@ -87,9 +99,8 @@ def to_expression(value: object) -> Expr:
     """A SQL expression from a column, an expression or a plain Python value."""
     if isinstance(value, ColumnElement):
         return value
-    clause = getattr(value, "__clause_element__", None)
-    if clause is not None:
-        return clause()
+    if isinstance(value, HasClauseElement):
+        return value.__clause_element__()
     return literal(value)
 
 

@@ -21,7 +21,7 @@ from ..errors import SQLLayerError
 from ..sqltyping import AnySelect
 from . import actions
 from .audit import Audit
-from .columns import ColumnRef, Expr, name_of
+from .columns import ColumnRef, Expr, HasClauseElement, name_of
 from .frame_state import FrameState
 from .grouped import GroupedData
 from .grouping import AggSpec, aggregate
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 __all__ = ["DataFrame", "GroupedData"]
 
 # A column argument, or a list of them (``select(["a", "b"])``).
-Columns = ColumnRef | Sequence[ColumnRef]
+Columns = ColumnRef | list[ColumnRef] | tuple[ColumnRef, ...]
 
 
 def _flatten(items: Sequence[Columns]) -> list[ColumnRef]:
@@ -57,6 +57,8 @@ class DataFrame:
     """
 
     __slots__ = ("_state", "_session")
+    _state: FrameState
+    _session: Session | None
 
     def __init__(self, base: object, engine: Engine, *, session: Session | None = None):
         self._bind(FrameState.over(base, engine), session)
@@ -142,7 +144,7 @@ class DataFrame:
             raise SQLLayerError("select() needs at least one column; a DataFrame cannot be empty")
         return self._with(self._state.pick(items))
 
-    def where(self, condition: Expr | str) -> DataFrame:
+    def where(self, condition: Expr | HasClauseElement | str) -> DataFrame:
         """Keep the rows where ``condition`` holds: ``df.age > 30``, or SQL text ``"age > 30"``.
 
         SQL text names the frame's columns as they are called (computed ones included)."""

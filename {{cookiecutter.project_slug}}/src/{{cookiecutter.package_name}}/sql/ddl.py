@@ -86,7 +86,7 @@ def index_name(engine: Engine, table: str, columns: Sequence[str]) -> str:
     return "ix_" + hashlib.sha1(name.encode(), usedforsecurity=False).hexdigest()[:20]
 
 
-class _Untyped(UserDefinedType):
+class _Untyped(UserDefinedType[object]):
     """A column without a declared type (SQLite then stores each value as it comes)."""
 
     cache_ok = True
@@ -119,7 +119,9 @@ class CreateView(Executable, ClauseElement):
 
     inherit_cache = False
 
-    def __init__(self, name: str, select: AnySelect, schema: str | None = None, replace=False):
+    def __init__(
+        self, name: str, select: AnySelect, schema: str | None = None, replace: bool = False
+    ):
         self.table = table_ref(name, schema)
         self.select = select
         self.replace = replace
@@ -139,7 +141,7 @@ class DropObject(Executable, ClauseElement):
 
     inherit_cache = False
 
-    def __init__(self, name: str, kind: str, schema: str | None = None, if_exists=False):
+    def __init__(self, name: str, kind: str, schema: str | None = None, if_exists: bool = False):
         self.table = table_ref(name, schema)
         self.kind = "VIEW" if kind == "view" else "TABLE"
         self.if_exists = if_exists

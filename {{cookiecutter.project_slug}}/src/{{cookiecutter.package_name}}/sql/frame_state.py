@@ -63,9 +63,13 @@ class FrameState:
     @classmethod
     def over(cls, base: object, engine: Engine) -> FrameState:
         """The state of a new DataFrame over a table, CTE, subquery or select."""
+        stmt: AnySelect
+        froms: tuple[FromClause, ...]
+        if isinstance(base, CompoundSelect):  # a UNION: its rows, as a subquery
+            base = base.subquery()
         if isinstance(base, FromClause):
             stmt, flags, froms = select(*base.c).select_from(base), {"plain"}, (base,)
-        elif isinstance(base, (Select, CompoundSelect)):
+        elif isinstance(base, Select):
             stmt, flags, froms = base, {"opaque"}, tuple(base.get_final_froms())
         else:
             raise SQLLayerError(

@@ -8,18 +8,19 @@ are compared with the project's clock, as naive UTC, the way the ledgers store t
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import ClassVar
 
-from sqlalchemy import Engine, MetaData, Table, func, select
+from sqlalchemy import Connection, Engine, MetaData, Table, func, select
 from sqlalchemy.exc import DBAPIError, NoSuchTableError
 
 from ..errors import SQLLayerError
 from ..source_settings import format_duration, parse_duration
 from ..status import CheckStatus, Severity
 from ..system import first_line, utcnow
-from .checks import _FACTORIES, Check, CheckOutcome
+from .checks import _FACTORIES, Check, CheckOutcome, _connection
 
 __all__ = ["freshness"]
 
@@ -39,13 +40,23 @@ class _Freshness(Check):
         bounds = (("warn_after", self.warn_after), ("error_after", self.error_after))
         return [self.column, *(f"{k}={format_duration(v)}" for k, v in bounds if v is not None)]
 
-    def run(self, engine: Engine, *, default_table: str, schema: str | None = None) -> CheckOutcome:
-        """The age of the newest value against the bounds; problems become an error outcome."""
+    def run(
+        self,
+        bind: Engine | Connection,
+        *,
+        default_table: str,
+        schema: str | None = None,
+        reading: Mapping[str, str] | None = None,
+    ) -> CheckOutcome:
+        """The age of the newest value against the bounds; problems become an error outcome.
+
+        ``bind`` and ``reading`` as for every check (a build audited before it is published)."""
         target_name = self.table or default_table
+        physical = (reading or {}).get(target_name, target_name)
         try:
-            with engine.connect() as conn:
-                target = Table(target_name, MetaData(), schema=schema, autoload_with=conn)
-                self._require(target)
+            with _connection(bind) as conn:
+                target = Table(physical, MetaData(), schema=schema, autoload_with=conn)
+                self._require(target, name=target_name)
                 newest = _as_utc(conn.scalar(select(func.max(target.c[self.column]))))
         except NoSuchTableError:
             return self._error(f"table {target_name!r} does not exist")

@@ -12,11 +12,13 @@ from sqlalchemy import Connection, Engine, MetaData, Table, exists, insert
 from sqlalchemy import select as sa_select
 from sqlalchemy import true
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql import ColumnElement
 
 from ..errors import SQLLayerError
 from ..faults import crash_point
 from ..sqltyping import AnySelect
 from .audit import Audit
+from .columns import name_of
 from .ddl import TMP_SUFFIX
 from .shadow import build_into, drop, drop_quietly, failure, transactional, write_transaction
 
@@ -34,7 +36,7 @@ def merge_into(
     audit: Audit | None = None,
 ) -> int:
     """Merge the select's rows into the existing table ``name``; returns rows inserted."""
-    names = [c.key for c in select.selected_columns]
+    names = [name_of(c) for c in select.selected_columns]
     missing = [k for k in keys if k not in names]
     if missing:
         raise SQLLayerError(
@@ -117,7 +119,7 @@ def _merge_staged(
 ) -> int:
     staged = Table(shadow, MetaData(), schema=target.schema, autoload_with=conn)
     if keys:
-        match = true()
+        match: ColumnElement[bool] = true()
         for key in keys:
             match = match & (staged.c[key] == target.c[key])
         conn.execute(target.delete().where(exists(sa_select(staged.c[keys[0]]).where(match))))

@@ -147,7 +147,7 @@ def _outputs(
     """The result columns: keys once, then every other column, suffixed when asked."""
     lnames, rnames = {name_of(c) for c in left.c}, {name_of(c) for c in right.c}
     clash = (lnames & rnames) - keys
-    out = []
+    out: list[tuple[Expr, str]] = []
     for col in left.c:
         name = name_of(col)
         if name in keys:

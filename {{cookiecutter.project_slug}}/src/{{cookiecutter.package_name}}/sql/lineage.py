@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
+from ..db.ledger_rows import TableRow
 from ..db.models import TableAccess
 from .ddl import SHADOW_SUFFIXES
 
@@ -25,11 +26,11 @@ class TablesSeen:
     reads: set[str] = field(default_factory=set)
     writes: set[str] = field(default_factory=set)
 
-    def rows(self) -> list[dict[str, str]]:
+    def rows(self) -> list[TableRow]:
         """One ``task_tables`` row per table and access, sorted for a stable ledger."""
         return [
-            *({"table_name": t, "access": TableAccess.READ} for t in sorted(self.reads)),
-            *({"table_name": t, "access": TableAccess.WRITE} for t in sorted(self.writes)),
+            *(TableRow(table_name=t, access=TableAccess.READ) for t in sorted(self.reads)),
+            *(TableRow(table_name=t, access=TableAccess.WRITE) for t in sorted(self.writes)),
         ]
 
 

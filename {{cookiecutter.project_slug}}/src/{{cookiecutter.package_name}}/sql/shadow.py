@@ -9,8 +9,10 @@ created again in that transaction (``dependent_views``). Shadows a killed proces
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import cast
 
 from sqlalchemy import Connection, Engine, func, insert, inspect
 from sqlalchemy import select as sa_select
@@ -74,7 +76,8 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             yield conn
         return
     with engine.connect() as conn:
-        dbapi = conn.connection.dbapi_connection
+        # SQLAlchemy types the driver's connection as any DB-API one; on SQLite it is sqlite3's
+        dbapi = cast(sqlite3.Connection, conn.connection.dbapi_connection)
         previous = dbapi.isolation_level
         dbapi.isolation_level = None  # the driver would otherwise commit before each DDL
         try:
@@ -114,7 +117,7 @@ def build_into(conn: Connection, select: AnySelect, shadow: str, schema: str | N
     return int(conn.scalar(counted) or 0)
 
 
-def swap_in(engine: Engine, pairs: Sequence[tuple[str, str]], *, schema: str | None = None):
+def swap_in(engine: Engine, pairs: Sequence[tuple[str, str]], *, schema: str | None = None) -> None:
     """Publish built shadow tables: each ``(shadow, target)`` pair replaces its target at once.
 
     MySQL: one ``RENAME TABLE`` moving every target aside and every shadow in; the old copies

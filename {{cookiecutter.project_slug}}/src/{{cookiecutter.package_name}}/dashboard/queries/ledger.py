@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TypedDict
 
 import pandas as pd
 from sqlalchemy import Connection, func, inspect, select
@@ -24,7 +25,9 @@ from ..tracebacks import headline
 
 __all__ = [
     "LEDGER_TABLES",
+    "ActiveRun",
     "RunFilter",
+    "RunSummary",
     "active_run",
     "count_runs",
     "daily_outcomes",
@@ -84,10 +87,26 @@ def _frame(conn: Connection, query: AnySelect) -> pd.DataFrame:
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
-def run_summary(conn: Connection, since: datetime) -> dict[str, object]:
+class RunSummary(TypedDict):
+    """Runs in all and the last start; since a given time, the runs, successes and failures."""
+
+    runs: int
+    last_started: datetime | None
+    recent: int
+    ok: int
+    bad: int
+
+
+def run_summary(conn: Connection, since: datetime) -> RunSummary:
     """Run counts overall and since ``since``, and how many of the recent ones succeeded."""
     row = conn.execute(reads.run_summary_query(since)).one()._mapping
-    return {key: (row[key] or 0) if key != "last_started" else row[key] for key in row.keys()}
+    return RunSummary(
+        runs=int(row["runs"] or 0),
+        last_started=row["last_started"],
+        recent=int(row["recent"] or 0),
+        ok=int(row["ok"] or 0),
+        bad=int(row["bad"] or 0),
+    )
 
 
 def recent_run_ids(conn: Connection, limit: int) -> pd.DataFrame:
@@ -109,15 +128,29 @@ def recent_durations(conn: Connection, limit: int) -> pd.DataFrame:
     return frame
 
 
-def active_run(conn: Connection) -> dict[str, object] | None:
+class ActiveRun(TypedDict):
+    """The run in progress: its ledger row's times and size, and its tasks counted by state."""
+
+    id: str
+    started_at: datetime
+    heartbeat_at: datetime | None
+    tasks_total: int | None
+    counts: dict[str, int]
+
+
+def active_run(conn: Connection) -> ActiveRun | None:
     """The newest run still marked running, with its tasks counted by state, or None."""
     row = reads.running_run(conn)
     if row is None:
         return None
-    run: dict[str, object] = dict(row._mapping)
     counts = final_task_counts(conn, (row.id,))
-    run["counts"] = dict(zip(counts["status"], counts["tasks"])) if len(counts) else {}
-    return run
+    return ActiveRun(
+        id=row.id,
+        started_at=row.started_at,
+        heartbeat_at=row.heartbeat_at,
+        tasks_total=row.tasks_total,
+        counts=dict(zip(counts["status"], counts["tasks"])) if len(counts) else {},
+    )
 
 
 def final_task_counts(conn: Connection, run_ids: Sequence[str]) -> pd.DataFrame:

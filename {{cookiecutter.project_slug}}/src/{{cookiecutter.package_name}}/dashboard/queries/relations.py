@@ -7,10 +7,8 @@ table; previews are one page of rows.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import pandas as pd
-from sqlalchemy import Column, Connection, MetaData, Table, func, inspect, select, table
+from sqlalchemy import Column, Connection, MetaData, RowMapping, Table, func, inspect, select, table
 from sqlalchemy.types import JSON, LargeBinary, PickleType, TypeEngine
 
 from ...db.base import Base
@@ -125,9 +123,7 @@ def profile(conn: Connection, name: str) -> pd.DataFrame:
     )
 
 
-def _column_profile(
-    i: int, col: Column[object], row: Mapping[str, object], total: int
-) -> dict[str, object]:
+def _column_profile(i: int, col: Column[object], row: RowMapping, total: int) -> dict[str, object]:
     """One row of the profile, from the ``c{i}_*`` measures of column number ``i``."""
     nulls = total - int(row[f"c{i}_filled"])
     return {

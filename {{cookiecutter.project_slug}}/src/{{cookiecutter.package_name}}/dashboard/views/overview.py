@@ -53,10 +53,11 @@ def _now() -> datetime:
     return utcnow().replace(microsecond=0)
 
 
-def _headline(summary: dict, now: datetime) -> None:
+def _headline(summary: ledger.RunSummary, now: datetime) -> None:
     recent, ok, bad = summary["recent"], summary["ok"], summary["bad"]
     rate = f"{100 * ok / recent:.0f}%" if recent else "—"
-    since = components.duration((now - summary["last_started"]).total_seconds())
+    last = summary["last_started"]
+    since = components.duration((now - last).total_seconds()) if last is not None else "—"
     # The window is said once above the cards, so every label fits a card at 1280 px.
     st.caption(f"Last {WINDOW_DAYS} days")
     cols = st.columns(4)

@@ -56,7 +56,7 @@ def _filters() -> ledger.RunFilter:
     tasks = fetch(ledger.task_names)
     cols = st.columns([2, 2, 2])
     chosen = cols[0].multiselect("Status", statuses, placeholder="any status", key="runs_status")
-    days = cols[1].date_input("Started between", value=(), key="runs_dates", format="YYYY-MM-DD")
+    days = cols[1].date_input("Started between", value=[], key="runs_dates", format="YYYY-MM-DD")
     task = cols[2].selectbox(
         "Includes task", tasks, index=None, placeholder="any task", key="runs_task"
     )

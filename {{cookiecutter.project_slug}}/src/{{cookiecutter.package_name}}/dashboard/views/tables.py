@@ -77,11 +77,11 @@ def _pick(catalogue: pd.DataFrame) -> str:
             catalogue["name"], catalogue["kind"], catalogue["system"], catalogue["last build"]
         )
     }
-    chosen = st.selectbox(
+    chosen: str = st.selectbox(
         "Table",
         names,
         index=names.index(wanted) if wanted in names else 0,
-        format_func=labels.get,
+        format_func=labels.__getitem__,  # every option has its label
         key="table_name",
     )
     if chosen != wanted:
