@@ -6,7 +6,7 @@ instead: the object fails, and nothing read from it is loaded.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,14 +30,31 @@ class Refused:
 
 @dataclass
 class Batch:
-    """Up to ``chunk_size`` records: good ones as columns, refused ones aside."""
+    """Up to ``chunk_size`` records: good ones as columns, refused ones aside.
 
-    columns: list[Sequence[Any]]
+    ``plain`` is the CSV delimiter when the raws are the rows' lines as the file holds them,
+    unquoted, with exactly the model's columns in field order: a bulk loader may then send
+    the lines themselves (``plain_lines``). Their columns are split only when asked for."""
+
+    _columns: list[Sequence[Any]]
     records: Sequence[int]  # record number (1-based) of each good row
     lines: Sequence[int | None]  # line (or row index) of each good row in the raw object
-    raws: list[Any]  # each good row as read, rendered only if it is rejected later
+    raws: Sequence[Any]  # each good row as read, rendered only if it is rejected later
     refused: list[Refused] = field(default_factory=list)
     texts: bool = False  # every value is a string (CSV): fields need not check types
+    plain: str | None = None
+    split: Callable[[], list[Sequence[Any]]] | None = field(default=None, repr=False)
+
+    @property
+    def columns(self) -> list[Sequence[Any]]:
+        """The good rows' values, a sequence per column."""
+        if self.split is not None:
+            self._columns, self.split = self.split(), None
+        return self._columns
+
+    @columns.setter
+    def columns(self, value: list[Sequence[Any]]) -> None:
+        self._columns, self.split = value, None
 
     @property
     def read(self) -> int:

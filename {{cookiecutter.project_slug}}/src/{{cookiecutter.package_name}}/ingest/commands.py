@@ -28,7 +28,7 @@ __all__ = ["ingest_command"]
 
 console = Console()
 err_console = Console(stderr=True)
-_COLOURS = {
+_COLOURS: dict[str, str] = {  # ObjectStatus keys; the ledger reads back plain strings
     ObjectStatus.LOADED: "green",
     ObjectStatus.SKIPPED: "dim",
     ObjectStatus.FAILED: "red",
@@ -67,7 +67,7 @@ def ingest_command(
         raise DefinitionError(
             ["name the model to ingest: `ingest <model> [paths...]`"], where="ingest"
         )
-    from .runner import ingest
+    from .runner import IngestReport, ingest
 
     _require_matches(paths or ())
     previous = signal.signal(signal.SIGTERM, _interrupt)
@@ -80,7 +80,7 @@ def ingest_command(
             reprocess=reprocess,
         )
     except IngestError as exc:
-        if exc.report is not None:
+        if isinstance(exc.report, IngestReport):
             _print_report(exc.report, as_json)
         raise
     except KeyboardInterrupt:
@@ -163,14 +163,15 @@ def _status(settings: Settings, model: str | None, *, as_json: bool, limit: int)
         return
     table = Table("model", "v", "status", "input", *_COUNT_TITLES, "updated (UTC)", "error")
     for row in rows:
-        colour = _COLOURS.get(row["status"], "white")
+        colour = _COLOURS.get(str(row["status"]), "white")
+        error = row["error"]
         table.add_row(
-            row["model"],
+            str(row["model"]),
             str(row["model_version"]),
             f"[{colour}]{row['status']}[/{colour}]",
-            escape(row["source_uri"]),
+            escape(str(row["source_uri"])),
             *(str(row[key] if row[key] is not None else "") for key in _COUNTS),
             str(row["updated_at"])[:19],
-            escape(first_line(row["error"])[:80]),
+            escape(first_line(error if isinstance(error, str) else None)[:80]),
         )
     console.print(table if rows else "no data objects yet: run `ingest <model>`")

@@ -11,11 +11,12 @@ from __future__ import annotations
 import codecs
 import csv
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import Any, Protocol, overload
 
+from .batches import Batch
 from .long_lines import OVERSIZED
 
 __all__ = [
@@ -24,9 +25,20 @@ __all__ = [
     "decodes",
     "first_lines",
     "line_count",
+    "pick_columns",
+    "plain_batch",
     "row_problem",
+    "split_batch",
     "valid_text",
 ]
+
+
+class Text(Protocol):
+    """A text file as ``TextBlocks`` reads it (an open file, or ``long_lines.CappedText``)."""
+
+    def read(self, size: int, /) -> str: ...
+
+    def readline(self) -> str: ...
 
 
 class TextBlocks:
@@ -43,7 +55,7 @@ class TextBlocks:
 
     chars = 1 << 20  # how much text to read at a time
 
-    def __init__(self, handle: IO[str], delimiter: str, quote: str, width: int, size: int):
+    def __init__(self, handle: Text, delimiter: str, quote: str, width: int, size: int):
         self.handle, self.delimiter, self.quote = handle, delimiter, quote
         self.width, self.size = width, size
         self.limit = csv.field_size_limit()
@@ -115,7 +127,7 @@ class TextBlocks:
 
 
 @dataclass
-class Quoted:
+class Quoted(Sequence[str]):
     """Rows of a block whose every field was quoted: their fields, side by side in one list.
 
     ``block[i]`` is row i as the csv module's row would be rendered (its fields joined)."""
@@ -127,7 +139,17 @@ class Quoted:
     def __len__(self) -> int:
         return len(self.fields) // self.width
 
-    def __getitem__(self, index: int) -> str:
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if not 0 <= index < len(self):
+            raise IndexError(f"row {index} of {len(self)}")
         return self.delimiter.join(self.fields[index * self.width : (index + 1) * self.width])
 
 
@@ -198,3 +220,49 @@ def row_problem(row: list[str], width: int) -> str | None:
             byte = joined[exc.start].encode("utf-8", "surrogateescape")
             return f"encoding error: byte 0x{byte.hex()} is not valid text in this file's encoding"
     return None
+
+
+def split_batch(
+    fields: list[str], raws: Sequence[Any], record: int, line: int, width: int
+) -> Batch:
+    """A batch of one-line rows whose fields are side by side in ``fields``: each column is
+    a slice of it."""
+    count = len(raws)
+    return Batch(
+        [fields[i::width] for i in range(width)],
+        range(record + 1, record + count + 1),
+        range(line + 1, line + count + 1),
+        raws,
+        texts=True,
+    )
+
+
+def pick_columns(batch: Batch, picks: list[int | None], width: int) -> Batch:
+    """Fill ``batch.columns`` with the picked CSV columns, in the model's field order."""
+    if batch.columns:
+        by_index = batch.columns
+    else:
+        by_index = list(zip(*batch.raws)) if batch.raws else [()] * width
+    count = len(batch.records)
+    batch.columns = [by_index[i] if i is not None else (None,) * count for i in picks]
+    return batch
+
+
+def plain_batch(
+    block: list[str], record: int, line: int, width: int, picks: list[int | None], delimiter: str
+) -> Batch:
+    """A batch of plain lines (``TextBlocks``), split into columns only when first asked for:
+    a bulk loader that can send the lines as they are (``plain_lines``) never splits them."""
+    count = len(block)
+
+    def split() -> list[Sequence[Any]]:
+        fields = delimiter.join(block).split(delimiter)
+        return pick_columns(split_batch(fields, block, record, line, width), picks, width).columns
+
+    batch = Batch(
+        [], range(record + 1, record + count + 1), range(line + 1, line + count + 1), block
+    )
+    batch.texts, batch.split = True, split
+    if picks == list(range(width)):  # the file's columns are the model's, in its order
+        batch.plain = delimiter
+    return batch

@@ -16,7 +16,17 @@ from sqlalchemy.dialects import mysql
 from ..system import MYSQL_BACKENDS
 from .field_base import Field, FieldError, FieldOptions, SqlType, shown
 
-__all__ = ["Date", "DateTime"]
+__all__ = ["Date", "DateTime", "ISO_DATE"]
+
+# Exactly the dates ``date.fromisoformat`` takes as YYYY-MM-DD and ``isoformat`` writes back:
+# years 0001-9999, each month's days, 29 February in leap years only.
+_YEAR = "(?!0000)[0-9]{4}"
+_LEAP = "(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
+ISO_DATE = (
+    f"(?:{_YEAR}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])"
+    "|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)"
+    f"|{_LEAP}-02-29)"
+)
 
 
 class Date(Field):
@@ -37,6 +47,11 @@ class Date(Field):
 
     def _text_as_read(self, values: Sequence[str]) -> bool:
         return self.format == "%Y-%m-%d" and _canonical_dates(values)
+
+    def plain_pattern(self) -> str | None:
+        if type(self) is not Date or self.format != "%Y-%m-%d":
+            return None
+        return ISO_DATE
 
     def parse(self, value: object) -> dt.date:
         if isinstance(value, dt.datetime):

@@ -84,6 +84,13 @@ class Field:
         """The declaration beyond the common options (part of the model's version hash)."""
         return {}
 
+    def plain_pattern(self) -> str | None:
+        """A regular expression matching only non-blank texts that this field takes unchanged
+        and that every server reads back as the same value, so that a bulk loader may send
+        them as they are (``plain_lines``); None when there is none. It never matches a
+        delimiter, tab, line break, backslash or NUL."""
+        return None
+
     # -- shared ---------------------------------------------------------------------------
     def convert(self, value: object) -> object:
         """A raw value (None or '' is missing) to its typed form, or FieldError."""

@@ -10,7 +10,7 @@ time fields in ``date_fields``, their common base in ``field_base``; all are nam
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Unpack
+from typing import Any, ClassVar, Unpack
 
 import sqlalchemy as sa
 
@@ -42,7 +42,7 @@ _FALSE = frozenset({"false", "f", "no", "n", "0"})
 class String(Field):
     """Text, kept as given; ``length`` bounds it (longer values are rejected, never cut)."""
 
-    transform: Callable[[str], str] | None = None
+    transform: ClassVar[Callable[[str], str] | None] = None
 
     def __init__(self, *, length: int = 255, strip: bool = False, **options: Unpack[FieldOptions]):
         super().__init__(**options)
@@ -63,6 +63,13 @@ class String(Field):
     def _fast_allowed(self, values: Sequence[Any]) -> bool:
         return "" not in values  # blank text is a missing value, not an empty string
 
+    def plain_pattern(self) -> str | None:
+        if type(self) is not String or self.strip:
+            return None
+        # Not blank (a missing value), nothing the loaders escape, no cut-out line
+        # (long_lines), none of the delimiters plain_lines takes: the text as it is.
+        return rf"[^,;|\t\n\r\\\x00\ue000]{{1,{self.length}}}+"
+
     def _checked(self, converted: Sequence[str]) -> Sequence[str]:
         if converted and max(map(len, converted)) > self.length:
             raise FieldError("too long")
@@ -74,8 +81,9 @@ class String(Field):
         if not isinstance(value, str):
             raise FieldError(f"{shown(value)} is not text")
         text = value.strip() if self.strip else value
-        if type(self).transform is not None:
-            text = type(self).transform(text)
+        transform = type(self).transform
+        if transform is not None:
+            text = transform(text)
         if len(text) > self.length:
             raise FieldError(f"{len(text)} characters, more than the {self.length} allowed")
         if not text and self.required:

@@ -12,7 +12,7 @@ import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypedDict, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -39,6 +39,7 @@ from .load import OBJECT_ID_COLUMN
 from .tables import DataModel, DataObject, Reject
 
 __all__ = [
+    "Counts",
     "ObjectInfo",
     "add_rejects",
     "claim",
@@ -50,6 +51,15 @@ __all__ = [
     "register_version",
     "unfinished_objects",
 ]
+
+
+class Counts(TypedDict):
+    """An object's row counts, as its ledger row and its result name them."""
+
+    rows_read: int
+    rows_loaded: int
+    rows_rejected: int
+
 
 HOST = socket.gethostname()
 OBJECTS = cast(Table, DataObject.__table__)
@@ -197,7 +207,7 @@ def _same_claim(token: str | None) -> ColumnElement[bool]:
     return OBJECTS.c.claim.is_(None) if token is None else OBJECTS.c.claim == token
 
 
-def finish(conn: Connection, info: ObjectInfo, token: str, counts: dict[str, int]) -> bool:
+def finish(conn: Connection, info: ObjectInfo, token: str, counts: Counts) -> bool:
     """Inside the load transaction: mark the object loaded if this attempt still owns it."""
     now = utcnow()
     done = conn.execute(

@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection, Dialect, Engine, inspect
 
+from ..db.engine import make_engine
 from ..errors import IngestError
 from ..system import MYSQL_BACKENDS
 from .batches import ObjectProblem
@@ -27,7 +28,7 @@ from .fields import Boolean, Date, DateTime, Decimal, Field, Method
 from .pg_copy import CopyWriter
 from .text_rows import text_lines
 
-__all__ = ["Loader", "OBJECT_ID_COLUMN", "ensure_target", "target_table"]
+__all__ = ["Loader", "OBJECT_ID_COLUMN", "bulk_engine", "ensure_target", "target_table"]
 
 # The column of every target table naming the data object each row came from.
 OBJECT_ID_COLUMN = "etl_object_id"
@@ -44,6 +45,13 @@ def target_table(name: str, fields: Sequence[Field]) -> sa.Table:
     # index would slow every bulk load.
     columns.append(sa.Column(OBJECT_ID_COLUMN, sa.String(32), nullable=False))
     return sa.Table(name, sa.MetaData(), *columns)
+
+
+def bulk_engine(engine: Engine) -> Engine:
+    """MySQL: a twin engine whose connections may use LOAD DATA LOCAL INFILE."""
+    if engine.url.get_backend_name() not in MYSQL_BACKENDS or "local_infile" in engine.url.query:
+        return engine
+    return make_engine(engine.url.update_query_dict({"local_infile": "1"}))
 
 
 def ensure_target(engine: Engine, table: sa.Table) -> None:
@@ -115,7 +123,7 @@ class Loader:
             self.copy.write(columns, count)
             return count
         if self.local_infile:
-            return self._load_data(columns, count)
+            return self._load_data(text_lines(columns, self.object_id, count), count)
         ready = [_apply(p, c) for p, c in zip(self.processors, columns)]
         per = self.per_statement
         whole = count // per * per if per > 1 else 0
@@ -132,6 +140,18 @@ class Loader:
             rest = list(zip(*[c[whole:] for c in ready]))
             self.conn.exec_driver_sql(self.sql, rest)
         return count
+
+    @property
+    def takes_text(self) -> bool:
+        """Whether chunks may come as text lines (``insert_text``): COPY and LOAD DATA."""
+        return self.copy is not None or self.local_infile
+
+    def insert_text(self, lines: str, count: int) -> int:
+        """Insert ``count`` rows written as ``text_rows`` writes them (the object id last)."""
+        if self.copy is not None:
+            self.copy.write_text(lines, count)
+            return count
+        return self._load_data(lines, count)
 
     def wait(self) -> None:
         """Let the chunk loading in the background finish; its error, if any, is raised here."""
@@ -160,10 +180,10 @@ class Loader:
             if self.copy is not None:
                 self.copy.close()
 
-    def _load_data(self, columns: Sequence[Sequence[object]], count: int) -> int:
+    def _load_data(self, lines: str, count: int) -> int:
         fd, path = tempfile.mkstemp(prefix="ingest-", suffix=".tsv")
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            out.write(text_lines(columns, self.object_id, count))
+            out.write(lines)
         # The server loads this chunk while we prepare the next one: the driver waits on the
         # socket without the GIL, so client and server work overlap.
         self.wait()

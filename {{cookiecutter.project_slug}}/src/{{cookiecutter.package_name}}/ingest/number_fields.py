@@ -11,7 +11,7 @@ import decimal
 import math
 import re
 from collections.abc import Callable, Sequence
-from typing import Unpack
+from typing import SupportsFloat, SupportsIndex, SupportsInt, Unpack
 
 import sqlalchemy as sa
 
@@ -24,6 +24,31 @@ __all__ = ["Decimal", "Float", "Integer"]
 _PLAIN = re.compile(r"[0-9.+\-]*")
 # At most this long: a plain decimal that short never underflows to zero, which PostgreSQL refuses.
 _PLAIN_LENGTH = 300
+
+
+def _int(value: object) -> int:
+    """``int(value)`` of what int() takes; TypeError for anything else, as int() raises."""
+    if isinstance(value, (str, bytes, bytearray, SupportsInt, SupportsIndex)):
+        return int(value)
+    raise TypeError(f"int() cannot take {type(value).__name__}")
+
+
+def _float(value: object) -> float:
+    """``float(value)`` of what float() takes; TypeError for anything else."""
+    if isinstance(value, (str, bytes, bytearray, SupportsFloat, SupportsIndex)):
+        return float(value)
+    raise TypeError(f"float() cannot take {type(value).__name__}")
+
+
+def _decimal(value: object) -> decimal.Decimal:
+    """An exact decimal of text (stripped), a whole number or a decimal; TypeError else."""
+    if isinstance(value, str):
+        return decimal.Decimal(value.strip())
+    if isinstance(value, (int, decimal.Decimal)):
+        return decimal.Decimal(value)
+    if isinstance(value, tuple):  # (sign, digits, exponent), as Decimal.as_tuple() gives
+        return decimal.Decimal(value)
+    raise TypeError(f"Decimal() cannot take {type(value).__name__}")
 
 
 def _plain(values: Sequence[str]) -> bool:
@@ -49,6 +74,11 @@ class Integer(Field):
     def fast(self) -> Callable[[str], object] | None:
         return int
 
+    def plain_pattern(self) -> str | None:
+        if type(self) is not Integer:
+            return None  # a subclass may check more than the range
+        return "-?+[0-9]{1,18}+" if self.big else "-?+[0-9]{1,9}+"  # in range by length
+
     def _text_as_read(self, values: Sequence[str]) -> bool:
         return _plain(values)
 
@@ -66,7 +96,7 @@ class Integer(Field):
                 raise FieldError(f"{shown(value)} is not a whole number")
             value = int(value)
         try:
-            number = int(value)
+            number = _int(value)
         except (TypeError, ValueError):
             raise FieldError(f"{shown(value)} is not a whole number") from None
         limit = 2**63 if self.big else 2**31
@@ -86,6 +116,10 @@ class Float(Field):
     def fast(self) -> Callable[[str], object] | None:
         return float
 
+    def plain_pattern(self) -> str | None:
+        # Finite, and short enough not to underflow (see _PLAIN_LENGTH).
+        return r"-?+[0-9]{1,100}+(?:\.[0-9]{1,100}+)?+" if type(self) is Float else None
+
     def _text_as_read(self, values: Sequence[str]) -> bool:
         return _plain(values)
 
@@ -98,7 +132,7 @@ class Float(Field):
         if isinstance(value, bool):
             raise FieldError(f"{shown(value)} is a boolean, not a number")
         try:
-            number = float(value)
+            number = _float(value)
         except (TypeError, ValueError):
             raise FieldError(f"{shown(value)} is not a number") from None
         if not math.isfinite(number):
@@ -124,7 +158,7 @@ class Decimal(Field):
         if isinstance(value, (bool, float)):
             raise FieldError(f"{shown(value)} is not an exact decimal; give it as text")
         try:
-            number = decimal.Decimal(value.strip() if isinstance(value, str) else value)
+            number = _decimal(value)
         except (TypeError, ValueError, decimal.InvalidOperation):
             raise FieldError(f"{shown(value)} is not a decimal number") from None
         if not number.is_finite():

@@ -47,7 +47,10 @@ class CopyWriter:
 
     def write(self, columns: Sequence[Sequence[Any]], count: int) -> None:
         """Send one chunk; the server may refuse it later, when the COPY ends."""
-        lines = text_lines(columns, self.object_id, count)
+        self.write_text(text_lines(columns, self.object_id, count), count)
+
+    def write_text(self, lines: str, count: int) -> None:
+        """Send ``count`` rows already written as text lines (the object id last)."""
         try:
             self._copy().write(lines)
         except self._errors as exc:

@@ -20,21 +20,22 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, Engine, Table, delete, update
 
 from ..core.interrupts import signals_call
-from ..db.engine import engine_from_settings, make_engine
-from ..db.schema import require_head
+from ..core.schema_check import require_head_fast
+from ..db.engine import engine_from_settings
 from ..errors import IngestError
 from ..faults import crash_point
 from ..settings import Settings, load_settings
 from ..status import ObjectStatus
-from ..system import MYSQL_BACKENDS, first_line
+from ..system import first_line
 from . import ledger
 from .batches import ObjectProblem
 from .extract import Staged, day_folder, intact, place_raw, stage_input
 from .fields import Method, required_sources
 from .hooks import hook_methods
 from .ledger import ObjectInfo
-from .load import OBJECT_ID_COLUMN, Loader, ensure_target, target_table
-from .transform import transform_batch
+from .load import OBJECT_ID_COLUMN, Loader, bulk_engine, ensure_target, target_table
+from .plain_lines import PlainLines
+from .transform import Transformed, transform_batch
 from .versioning import stage_hashes
 
 if TYPE_CHECKING:
@@ -132,9 +133,9 @@ def ingest(
     settings = settings or load_settings()
     own_engine = engine is None
     engine = engine or engine_from_settings(settings)
-    load_engine = _load_engine(engine)
+    load_engine = bulk_engine(engine)
     try:
-        require_head(settings, engine)
+        require_head_fast(settings, engine)  # Alembic itself only when the history is unusual
         ctx = _context(
             model, settings, engine, load_engine, force=force, run_id=run_id, logger=logger or log
         )
@@ -152,13 +153,6 @@ def ingest(
     if failures:
         raise IngestError(model.__model_name__, failures, report)
     return report
-
-
-def _load_engine(engine: Engine) -> Engine:
-    """MySQL: a twin engine whose connections may use LOAD DATA LOCAL INFILE."""
-    if engine.url.get_backend_name() not in MYSQL_BACKENDS or "local_infile" in engine.url.query:
-        return engine
-    return make_engine(engine.url.update_query_dict({"local_infile": "1"}))
 
 
 def _context(
@@ -197,7 +191,9 @@ def _inputs(
         raise IngestError(ctx.model.__model_name__, {"<inputs>": str(exc)}, report) from None
     # Objects a dead or failed-mid-way run extracted but never loaded resume from their
     # raw copy first (their source may be gone, or a generator may now yield other data).
-    inputs = [(o.source_uri, partial(_restaged, o)) for o in _unfinished(ctx, set(uris))]
+    inputs: list[tuple[str, Callable[[], Staged]]] = [
+        (o.source_uri, partial(_restaged, o)) for o in _unfinished(ctx, set(uris))
+    ]
     inputs += [(uri, partial(stage_input, source, ctx.instance, uri, folder)) for uri in uris]
     if reprocess:
         inputs += [(info.source_uri, partial(_restaged, info)) for info in _earlier(ctx)]
@@ -279,14 +275,14 @@ def _skipped(ctx: _Context, staged: Staged, info: ObjectInfo | None) -> ObjectRe
 def _raw_copy(ctx: _Context, conn: Connection, staged: Staged) -> str:
     """The path of an intact raw copy of the input: one saved earlier, or one made now."""
     raw = staged.raw or ledger.known_raw_path(conn, ctx.model.__model_name__, staged.content_hash)
-    if not intact(raw, staged.content_hash):
-        if staged.raw is not None:
-            raise ObjectProblem(
-                f"its raw copy {raw} is missing or damaged (hash differs) and the "
-                "input is not at hand; ingest the input again"
-            )
-        raw = place_raw(ctx.model.__source__, staged, ctx.raw_folder)
-    return raw
+    if raw is not None and intact(raw, staged.content_hash):
+        return raw
+    if staged.raw is not None:
+        raise ObjectProblem(
+            f"its raw copy {raw} is missing or damaged (hash differs) and the "
+            "input is not at hand; ingest the input again"
+        )
+    return place_raw(ctx.model.__source__, staged, ctx.raw_folder)
 
 
 def _gone(object_id: str) -> ObjectInfo:
@@ -339,21 +335,27 @@ def _record_interrupt(ctx: _Context, info: ObjectInfo, token: str, reason: str) 
 
 def _transform_and_load(
     ctx: _Context, conn: Connection, info: ObjectInfo, had_rows: list[str]
-) -> dict[str, int]:
+) -> ledger.Counts:
     """Stream the raw object through the fields into the target; returns the row counts."""
     if had_rows:  # --force, a new version or an interrupted reload: earlier rows go
         conn.execute(delete(ctx.table).where(ctx.table.c[OBJECT_ID_COLUMN].in_(had_rows)))
     ledger.clear_rejects(conn, info.id)
     model, source = ctx.model, ctx.model.__source__
-    columns = [f.source for f in model.__fields__ if not isinstance(f, Method)]
+    columns = [f.source or f.name for f in model.__fields__ if not isinstance(f, Method)]
     hooks = hook_methods(ctx.instance, "post_transform")
     chunk_hooks = hook_methods(ctx.instance, "on_load_chunk")
     read = loaded = rejected = 0
     path, required = Path(info.raw_path or ""), required_sources(model.__fields__)
     with _gc_paused(), Loader(conn, ctx.table, model.__fields__, info.id) as loader:
+        plain = PlainLines.for_load(loader.takes_text, model.__fields__, hooks, info.id)
         for batch in source.read(path, columns, required, model.__chunk_size__):
-            out = transform_batch(ctx.instance, model.__fields__, batch, source.render, hooks)
-            loaded += loader.insert(out.columns)
+            lines = plain.text(batch) if plain is not None else None
+            if lines is not None:  # every row good, already as the loader's text
+                out = Transformed([], [])
+                loaded += loader.insert_text(lines, len(batch.records))
+            else:
+                out = transform_batch(ctx.instance, model.__fields__, batch, source.render, hooks)
+                loaded += loader.insert(out.columns)
             read += batch.read
             rejected += len(out.refused)
             if out.refused or chunk_hooks:

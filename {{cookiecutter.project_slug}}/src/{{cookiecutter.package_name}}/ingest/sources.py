@@ -26,7 +26,10 @@ from .csv_blocks import (
     decodes,
     first_lines,
     line_count,
+    pick_columns,
+    plain_batch,
     row_problem,
+    split_batch,
     valid_text,
 )
 from .long_lines import OVERSIZED, CappedText
@@ -152,10 +155,10 @@ class CsvSource(_FileSource):
                     )
                     continue
                 if isinstance(block, Quoted):
-                    fields: list[str] = block.fields
+                    batch = split_batch(block.fields, block, record, line, width)
+                    yield pick_columns(batch, picks, width)
                 else:
-                    fields = self.delimiter.join(block).split(self.delimiter)
-                yield self._columns(_split_batch(fields, block, record, line, width), picks, width)
+                    yield plain_batch(block, record, line, width, picks, self.delimiter)
                 record, line = record + len(block), line + len(block)
 
     def _csv_batches(
@@ -189,23 +192,12 @@ class CsvSource(_FileSource):
             checked = stop is not None and not text.replaced
             batch = self._batch(chunk, record, starts, width, checked)
             record += batch.read
-            yield self._columns(batch, picks, width)
+            yield pick_columns(batch, picks, width)
             if stop is not None and reader.line_num >= stop:
                 return record, line + reader.line_num
 
     def _reader(self, lines: Iterable[str]) -> _Rows:
         return csv.reader(lines, delimiter=self.delimiter, quotechar=self.quotechar, strict=True)
-
-    @staticmethod
-    def _columns(batch: Batch, picks: list[int | None], width: int) -> Batch:
-        """Fill ``batch.columns`` with the picked CSV columns, in the model's field order."""
-        if batch.columns:
-            by_index = batch.columns
-        else:
-            by_index = list(zip(*batch.raws)) if batch.raws else [()] * width
-        count = len(batch.records)
-        batch.columns = [by_index[i] if i is not None else (None,) * count for i in picks]
-        return batch
 
     def _batch(
         self, chunk: list[list[str]], record: int, starts: Sequence[int], width: int, checked: bool
@@ -214,9 +206,12 @@ class CsvSource(_FileSource):
 
         ``starts`` holds the line each row of the chunk starts on."""
         if set(map(len, chunk)) == {width} and (checked or valid_text(chunk)):
-            records = range(record + 1, record + len(chunk) + 1)
-            return Batch([], records, starts, chunk, texts=True)
-        batch = Batch([], [], [], [], texts=True)
+            numbers = range(record + 1, record + len(chunk) + 1)
+            return Batch([], numbers, starts, chunk, texts=True)
+        raws: list[list[str]] = []
+        records: list[int] = []
+        lines: list[int | None] = []
+        batch = Batch([], records, lines, raws, texts=True)
         for row, line in zip(chunk, starts):
             if not row:
                 continue  # a blank line holds no record
@@ -225,9 +220,9 @@ class CsvSource(_FileSource):
             if problem:
                 batch.refused.append(Refused(record, line, None, problem, self.render(row)))
                 continue
-            batch.raws.append(row)
-            batch.records.append(record)
-            batch.lines.append(line)
+            raws.append(row)
+            records.append(record)
+            lines.append(line)
         return batch
 
     def _header(self, reader: _Rows, path: Path) -> list[str]:
@@ -263,24 +258,9 @@ class CsvSource(_FileSource):
         return [header.index(name) if name in header else None for name in columns]
 
     def render(self, raw: object) -> str:
-        text = raw if isinstance(raw, str) else self.delimiter.join(raw)
+        text = self.delimiter.join(raw) if isinstance(raw, list) else str(raw)  # a row, or a line
         text = text.replace(OVERSIZED, "<over the size limit>") if OVERSIZED in text else text
         return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-
-
-def _split_batch(
-    fields: list[str], raws: Sequence[Any], record: int, line: int, width: int
-) -> Batch:
-    """A batch of one-line rows whose fields are side by side in ``fields``: each column is
-    a slice of it."""
-    count = len(raws)
-    return Batch(
-        [fields[i::width] for i in range(width)],
-        range(record + 1, record + count + 1),
-        range(line + 1, line + count + 1),
-        raws,  # type: ignore[arg-type]
-        texts=True,
-    )
 
 
 class JsonLinesSource(_FileSource):
@@ -295,7 +275,10 @@ class JsonLinesSource(_FileSource):
             numbered = ((n, line) for n, line in enumerate(handle, 1) if line.strip())
             record = 0
             while chunk := list(itertools.islice(numbered, size)):
-                batch = Batch([], [], [], [])
+                values: list[dict[str, object]] = []
+                records: list[int] = []
+                lines: list[int | None] = []
+                batch = Batch([], records, lines, values)
                 for line_no, line in chunk:
                     record += 1
                     value, problem = _json_record(line)
@@ -304,10 +287,10 @@ class JsonLinesSource(_FileSource):
                             Refused(record, line_no, None, problem, self.render(line))
                         )
                         continue
-                    batch.records.append(record)
-                    batch.lines.append(line_no)
-                    batch.raws.append(value)
-                batch.columns = [[row.get(name) for row in batch.raws] for name in columns]
+                    records.append(record)
+                    lines.append(line_no)
+                    values.append(value)
+                batch.columns = [[row.get(name) for row in values] for name in columns]
                 yield batch
 
     def render(self, raw: object) -> str:

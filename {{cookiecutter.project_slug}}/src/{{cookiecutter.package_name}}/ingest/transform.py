@@ -82,7 +82,7 @@ def _by_rows(
     instance: IngestModel,
     fields: Sequence[Field],
     columns: dict[str, Sequence[Any]],
-    computed: Sequence[Field],
+    computed: Sequence[Method],
     hooks: Sequence[Callable[..., object]],
 ) -> tuple[dict[str, Sequence[Any]], Problems]:
     """Computed fields and post-transform hooks, row by row as dicts."""
@@ -101,5 +101,5 @@ def _by_rows(
     good = [row for index, row in enumerate(rows) if index not in problems]
     for hook in hooks:
         hook(good)
-    out = {f.name: [row.get(f.name) for row in good] for f in fields}
+    out: dict[str, Sequence[Any]] = {f.name: [row.get(f.name) for row in good] for f in fields}
     return out, problems
