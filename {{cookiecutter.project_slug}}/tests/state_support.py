@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from engine_support import write_models
 
@@ -89,3 +90,13 @@ def base_state(settings: Settings, folder: Path) -> tuple[Settings, Path]:
     path = folder / "base.json"
     path.write_text(dump_manifest(manifest_of(base_version(settings))), encoding="utf-8")
     return head_version(settings), path
+
+
+def at_head(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Settings, Path]:
+    """The project at HEAD (its own settings.yml, no DATABASE_URL) and BASE's manifest."""
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    settings, state = base_state(load_settings(project / "settings.yml"), tmp_path)
+    monkeypatch.setenv("PIPELINE_SETTINGS", str(settings.root / "settings.yml"))
+    return settings, state

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 from engine_support import cli
-from state_support import base_state, manifest_of
+from state_support import at_head, manifest_of
 
 from {{ cookiecutter.package_name }}.core.diff import diff_manifests, to_markdown, to_mermaid
-from {{ cookiecutter.package_name }}.settings import Settings, load_settings
+from {{ cookiecutter.package_name }}.settings import Settings
 
 NODE = re.compile(r'^\s*(\w+)\["([^"]+)"\]:::(\w+)$')
 EDGE = re.compile(r"^\s*(\w+) --> (\w+)$")
@@ -45,10 +45,7 @@ def parse_mermaid(text: str) -> tuple[dict[str, str], set[tuple[str, str]]]:
 def changed(
     project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[Settings, Path]:
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    settings, state = base_state(load_settings(project / "settings.yml"), tmp_path)
-    monkeypatch.setenv("PIPELINE_SETTINGS", str(settings.root / "settings.yml"))
-    return settings, state
+    return at_head(project, tmp_path, monkeypatch)
 
 
 EXPECTED_NODES = {

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 from engine_support import cli, run, task_rows
-from state_support import base_state
+from state_support import at_head
 
 from {{ cookiecutter.package_name }}.core.runner import load_dag
 from {{ cookiecutter.package_name }}.core.state import comparing_to
 from {{ cookiecutter.package_name }}.db.schema import upgrade
 from {{ cookiecutter.package_name }}.errors import StateError
-from {{ cookiecutter.package_name }}.settings import Settings, load_settings
+from {{ cookiecutter.package_name }}.settings import Settings
 
 
 @pytest.fixture
@@ -23,9 +23,7 @@ def changed(
     project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[Settings, Path]:
     """The project at HEAD (SQLite, migrated) and BASE's manifest."""
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    settings, state = base_state(load_settings(project / "settings.yml"), tmp_path)
-    monkeypatch.setenv("PIPELINE_SETTINGS", str(settings.root / "settings.yml"))
+    settings, state = at_head(project, tmp_path, monkeypatch)
     upgrade(settings)
     return settings, state
 
