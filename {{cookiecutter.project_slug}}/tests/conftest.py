@@ -24,6 +24,8 @@ from sqlalchemy import Engine
 from {{ cookiecutter.package_name }}.db.engine import make_engine
 from {{ cookiecutter.package_name }}.settings import Settings, load_settings
 
+pytest_plugins = ["{{ cookiecutter.package_name }}.testing.plugin"]
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # The smoke set (``-m smoke``): the modules that read the project's own files (settings.yml,
 # compose, README, migrations) and run its example pipeline; a minute, not the whole suite.

@@ -31,6 +31,7 @@ LAYERS = {
     "console": 6,
     "cli": 7,
     "dashboard": 7,
+    "testing": 7,
     "__main__": 8,
 }
 STATUS_MODULE = "status"

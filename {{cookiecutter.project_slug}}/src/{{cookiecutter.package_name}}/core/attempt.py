@@ -129,7 +129,9 @@ def _injected(call: AttemptCall) -> dict[str, object]:
         values["session"] = _session(call)
     if "run" in wanted:
         logger = logging.getLogger(f"pipeline.task.{call.task.name}")
-        values["run"] = RunContext(call.run_id, call.task.name, call.attempt, logger)
+        values["run"] = RunContext(
+            call.run_id, call.task.name, call.attempt, logger, settings=call.settings
+        )
     if provided:  # pydwt's Provide[Container.config...] defaults, from the run's settings
         from .containers import resolve_provided
 

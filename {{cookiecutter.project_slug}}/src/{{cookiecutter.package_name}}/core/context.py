@@ -1,12 +1,16 @@
 """What a running task can see of its run: ``run.run_id``, ``run.task``, ``run.attempt``,
-``run.logger`` and ``run.should_stop()`` (true once the run is cancelled or the attempt timed
-out, so a long task can stop early)."""
+``run.logger``, ``run.settings`` and ``run.should_stop()`` (true once the run is cancelled or the
+attempt timed out, so a long task can stop early)."""
 
 from __future__ import annotations
 
 import logging
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..settings import Settings
 
 __all__ = ["RunContext", "request_stop", "stop_requested"]
 
@@ -22,6 +26,7 @@ class RunContext:
     task: str
     attempt: int
     logger: logging.Logger = field(repr=False)
+    settings: Settings | None = field(default=None, repr=False)  # the run's, as it loaded them
 
     def should_stop(self) -> bool:
         """True when the task should give up: the run was cancelled or this attempt timed out."""

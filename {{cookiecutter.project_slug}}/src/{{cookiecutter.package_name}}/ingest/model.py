@@ -173,7 +173,9 @@ def _make_task(cls: type[IngestModel], options: dict[str, Any]) -> Task:
     def ingest_task(engine: Engine, run: RunContext) -> IngestReport:
         from .runner import ingest
 
-        return ingest(cls, engine=engine, run_id=run.run_id, logger=run.logger)
+        return ingest(
+            cls, settings=run.settings, engine=engine, run_id=run.run_id, logger=run.logger
+        )
 
     ingest_task.__name__ = ingest_task.__qualname__ = cls.__model_name__
     ingest_task.__module__ = cls.__module__

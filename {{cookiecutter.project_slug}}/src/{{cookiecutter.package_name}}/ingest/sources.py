@@ -9,6 +9,7 @@ does not parse) are refused there with their line; a problem with the whole file
 
 from __future__ import annotations
 
+import copy
 import csv
 import glob
 import io
@@ -88,6 +89,11 @@ class Source:
         """A stable text of this source's settings, for the model's version hash."""
         return repr(self)
 
+    def reading(self, path: Path) -> Source | None:
+        """This source reading the file ``path`` instead of its own inputs (a task test's
+        given content); None for a source that does not read files."""
+        return None
+
 
 class _FileSource(Source):
     def __init__(self, pattern: str):
@@ -105,6 +111,11 @@ class _FileSource(Source):
         if missing:
             raise ObjectProblem(f"no such file: {', '.join(missing)}")
         return list(dict.fromkeys(found))
+
+    def reading(self, path: Path) -> Source | None:
+        source = copy.copy(self)
+        source.pattern = str(path)
+        return source
 
     def __repr__(self) -> str:
         options = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if k != "pattern")
@@ -363,6 +374,9 @@ class GeneratorSource(JsonLinesSource):
 
     def locate(self, root: Path, given: Sequence[str] = ()) -> list[str]:
         return [f"generator:{self.method}"]
+
+    def reading(self, path: Path) -> Source | None:
+        return None
 
     def fetch(self, model: IngestModel, uri: str, out: IO[bytes]) -> None:
         produce: Callable[[], Iterable[object]] = getattr(model, self.method)
