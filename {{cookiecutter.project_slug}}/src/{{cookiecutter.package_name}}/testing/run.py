@@ -111,14 +111,14 @@ def run_task(
     """Run task ``name`` alone on the ``given`` tables (an ingest model: its source file's
     content) with ``config`` as its settings.yml block, and return what it did."""
     given = dict(given or {})
-    settings = _configured(db.settings, name, config)
-    dag = load_dag(settings)
+    dag = load_dag(db.settings)
     if name not in dag:
         close = difflib.get_close_matches(name, list(dag.tasks), n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         raise TaskTestError(
             f"no task is named '{name}'{hint} (tasks: {', '.join(sorted(dag.tasks))})"
         )
+    settings = _configured(db.settings, name, config)
     model = _ingest_model(dag, name)
     if model is not None:
         _replace_source(model, given, db.workdir)
