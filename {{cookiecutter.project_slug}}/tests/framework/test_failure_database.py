@@ -22,7 +22,7 @@ from mysql_support import mysql_server_url, postgres_server_url
 from sqlalchemy.engine import make_url
 
 PACKAGE = "{{ cookiecutter.package_name }}"
-SRC = Path(__file__).resolve().parents[1] / "src"
+SRC = Path(__file__).resolve().parents[2] / "src"
 SECRET = "s3cret-Pw-42"
 UNKNOWN_REVISION = "f00dfeedbeef"
 

@@ -23,7 +23,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_shipped_settings_file_loads() -> None:
-    settings = load_settings(Path(__file__).resolve().parents[1] / "settings.yml")
+    settings = load_settings(Path(__file__).resolve().parents[2] / "settings.yml")
     assert settings.project.models_dir == "models"
 
 

@@ -20,7 +20,7 @@ from {{ cookiecutter.package_name }}.db.schema import upgrade
 from {{ cookiecutter.package_name }}.settings import Settings
 
 PACKAGE = "{{ cookiecutter.package_name }}"
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 LEDGER_PAGES = ["overview", "runs", "run-detail"]
 ALL_PAGES = ["overview", "runs", "run-detail", "dag", "tables", "ingest"]
 

@@ -23,7 +23,7 @@ from {{ cookiecutter.package_name }}.db.schema import upgrade
 from {{ cookiecutter.package_name }}.settings import Settings, load_settings
 from {{ cookiecutter.package_name }}.status import TaskState
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SRC = PROJECT_ROOT / "src"
 PACKAGE = RunReport.__module__.split(".")[0]
 

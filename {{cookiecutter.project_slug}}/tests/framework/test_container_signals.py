@@ -23,7 +23,7 @@ from engine_support import cli_env, run_rows, write_models
 from {{ cookiecutter.package_name }}.db.schema import upgrade
 from {{ cookiecutter.package_name }}.settings import Settings
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 SLOW = """
 import time

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 README = PROJECT_ROOT / "README.md"
 VENV_PYTHON = PROJECT_ROOT / ".venv" / "bin" / "python"
 # ``python`` or ``python3`` run as a command (a module or a script), not the venv's.

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 PACKAGE = "{{ cookiecutter.package_name }}"
-SRC = Path(__file__).resolve().parents[2] / "src"
+SRC = Path(__file__).resolve().parents[3] / "src"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",

@@ -18,7 +18,7 @@ from {{ cookiecutter.package_name }}.db.schema import upgrade
 from {{ cookiecutter.package_name }}.settings import Settings, load_settings
 
 PACKAGE = "{{ cookiecutter.package_name }}"
-SRC = Path(__file__).resolve().parents[2] / "src"
+SRC = Path(__file__).resolve().parents[3] / "src"
 
 
 def test_the_dashboard_connection_refuses_every_write(settings: Settings) -> None:

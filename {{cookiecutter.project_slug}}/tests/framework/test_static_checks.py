@@ -22,7 +22,7 @@ import pytest
 # A cold mypy cache: a minute alone, several on a loaded machine.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 # Not copied: the venv, VCS data, caches, local data and build output.
 NOT_COPIED = shutil.ignore_patterns(

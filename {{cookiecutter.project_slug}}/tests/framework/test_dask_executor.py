@@ -44,7 +44,7 @@ from {{ cookiecutter.package_name }}.core.dask_executor import (  # noqa: E402
 __all__ = ["migrated"]
 pytestmark = pytest.mark.slow
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 WHERE = """
     import os

@@ -23,7 +23,7 @@ from {{ cookiecutter.package_name }}.settings import Settings
 __all__ = ["migrated"]
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TABLES = ("predictions", "task_two", "task_three")
 TASKS = ("load_predictions", "task_one", "task_two", "task_three", "task_four")
 TRIALS = int(os.environ.get("FAULT_TRIALS", "5"))

@@ -70,7 +70,7 @@ def team_names(session):
     return session.table("team_scores").select("team")
 """
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 REJECTED = "team_report__rejected"
 # A table whose only build so far was refused: nothing is published under its name.
 NEVER_PUBLISHED = "league_table"

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SLUG = "{{ cookiecutter.project_slug }}"
 SERVICE = PROJECT_ROOT / "deploy" / "systemd" / f"{SLUG}.service"
 CRONJOB = PROJECT_ROOT / "deploy" / "kubernetes" / "cronjob.yaml"

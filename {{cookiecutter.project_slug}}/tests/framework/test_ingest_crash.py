@@ -21,7 +21,7 @@ from {{ cookiecutter.package_name }}.settings import Settings
 
 pytestmark = pytest.mark.faults
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+SRC = Path(__file__).resolve().parents[2] / "src"
 MODEL = """
 from {{ cookiecutter.package_name }}.ingest import CsvSource, IngestModel, fields
 

@@ -24,19 +24,29 @@ from sqlalchemy import Engine
 from {{ cookiecutter.package_name }}.db.engine import make_engine
 from {{ cookiecutter.package_name }}.settings import Settings, load_settings
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-# The smoke set (``-m smoke``): the modules that read the project's own files (settings.yml,
-# compose, README, migrations) and run its example pipeline; a minute, not the whole suite.
-SMOKE_MODULES = {
-    "test_deploy_commands.py",
-    "test_engine_example.py",
-    "test_migrations.py",
-    "test_package_structure.py",
-    "test_readme_commands.py",
-    "test_settings.py",
-    "test_settings_schema.py",
-    "test_setup_defaults.py",
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# The smoke set (``-m smoke``, part of `make test`): seconds that prove the bake is sound. Its
+# settings load and match their schema, the migrations reach head, the example pipeline runs
+# end to end, the README's commands work. Each module's chosen test functions (all their
+# parameters); None: the whole module.
+SMOKE: dict[str, frozenset[str] | None] = {
+    "test_engine_example.py": frozenset({"test_the_example_runs_and_materializes_its_tables"}),
+    "test_migrations.py": frozenset(
+        {"test_upgrade_creates_every_model_table", "test_models_and_migrations_do_not_drift"}
+    ),
+    "test_readme_commands.py": None,
+    "test_settings.py": frozenset({"test_the_shipped_settings_file_loads"}),
+    "test_settings_schema.py": frozenset(
+        {
+            "test_the_committed_schema_is_the_one_the_model_generates",
+            "test_the_shipped_settings_yml_validates",
+        }
+    ),
 }
+# `make test`'s selection: the project's own tests and the framework's smoke set. Under exactly
+# this ``-m``, the framework modules without a smoke test are not even imported.
+QUICK_SELECTION = "not framework or smoke"
+FRAMEWORK = Path(__file__).resolve().parent
 # What a SQLite project's settings.yml says; the ``settings`` fixture names the database instead.
 DEFAULT_CONNECTION = {"url": "${DATABASE_URL:-sqlite:///data/warehouse.db}"}
 
@@ -100,8 +110,31 @@ def engine(settings: Settings) -> Iterator[Engine]:
     engine.dispose()
 
 
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Under `make test`'s selection, skip the framework's folders and modules with no smoke
+    test: importing all of them takes longer than the smoke set runs."""
+    if config.option.markexpr != QUICK_SELECTION or collection_path == FRAMEWORK:
+        return None
+    if not collection_path.resolve().is_relative_to(FRAMEWORK):
+        return None
+    if collection_path.is_dir():
+        return True
+    if collection_path.name.startswith("test_") and collection_path.name not in SMOKE:
+        return True
+    return None
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark the tests of ``SMOKE_MODULES`` as ``smoke``."""
+    """Mark every test under tests/framework/ ``framework``, and the ``SMOKE`` ones ``smoke``.
+
+    The hook sees the whole session's tests: those outside this folder (the project's own) are
+    left as they are.
+    """
     for item in items:
-        if item.path.name in SMOKE_MODULES:
+        if not item.path.resolve().is_relative_to(FRAMEWORK):
+            continue
+        item.add_marker(pytest.mark.framework)
+        chosen = SMOKE.get(item.path.name, frozenset())
+        name = getattr(item, "originalname", item.name)
+        if chosen is None or name in chosen:
             item.add_marker(pytest.mark.smoke)

@@ -16,7 +16,7 @@ import yaml
 from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.settings_schema import SCHEMA_FILE, is_current, schema_text
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = PROJECT_ROOT / "settings.yml"
 
 

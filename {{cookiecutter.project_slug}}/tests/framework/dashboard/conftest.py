@@ -35,7 +35,7 @@ from {{ cookiecutter.package_name }}.db.schema import upgrade
 from {{ cookiecutter.package_name }}.settings import load_settings
 from {{ cookiecutter.package_name }}.status import RunState
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 PACKAGE = "{{ cookiecutter.package_name }}"
 APP_TIMEOUT_S = 60
 # Streamlit's script runner installs each app script as ``__main__`` and leaves it there.
