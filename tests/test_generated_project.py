@@ -249,8 +249,8 @@ def collected(root: Path, target: str, args: str = "") -> list[str]:
     """The test ids `make TARGET` collects in ``root`` (with ``args`` added to PYTEST_ARGS)."""
     pytest_args = f"PYTEST_ARGS=--collect-only -q -p no:cacheprovider {args}"
     done = run(["make", target, pytest_args], root, timeout=600, check=False)
-    # 5: nothing collected (a project with no tests of its own yet).
-    assert done.returncode in (0, 5), done.stdout[-4000:]
+    # Nothing collected (a project with no tests of its own yet) makes pytest, so make, fail.
+    assert done.returncode == 0 or "no tests collected" in done.stdout, done.stdout[-4000:]
     return [line for line in done.stdout.splitlines() if "::" in line]
 
 
