@@ -20,8 +20,8 @@ PACKAGE = CONTEXT["package_name"]
 OPTIONAL_PARTS = {
     "include_dashboard": [
         f"src/{PACKAGE}/dashboard",
-        "tests/dashboard",
-        "tests/test_dashboard*.py",
+        "tests/framework/dashboard",
+        "tests/framework/test_dashboard*.py",
         "benchmarks/bench_dashboard*.py",
         ".streamlit",
     ],

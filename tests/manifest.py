@@ -23,10 +23,10 @@ ALWAYS = frozenset("""
     docker/postgres/initdb.sh migrations/env.py requirements.txt requirements-dev.txt scripts/lock.py
     migrations/script.py.mako migrations/versions/0001_run_ledger.py pyproject.toml settings.yml
     src/{pkg}/__init__.py src/{pkg}/errors.py src/{pkg}/settings.py src/{pkg}/db/engine.py
-    tests/conftest.py SECURITY.md CONTRIBUTING.md .devcontainer/devcontainer.json
+    tests/framework/conftest.py SECURITY.md CONTRIBUTING.md .devcontainer/devcontainer.json
     .devcontainer/docker-compose.yml deploy/kubernetes/cronjob.yaml
     deploy/systemd/{slug}.service deploy/systemd/{slug}.timer
-    src/{pkg}/py.typed tests/test_static_checks.py
+    src/{pkg}/py.typed tests/framework/test_static_checks.py
     """.split())
 # Written by the post-generation hook.
 ADDED_BY_HOOK = frozenset({".cookiecutter.json", ".cruft.json", ".python-version", "LICENSE"})
@@ -37,8 +37,8 @@ DROPPED = ("licenses/*", "locks/*")
 OPTIONAL = {
     "include_dashboard": (
         "src/{pkg}/dashboard/*",
-        "tests/dashboard/*",
-        "tests/test_dashboard*.py",
+        "tests/framework/dashboard/*",
+        "tests/framework/test_dashboard*.py",
         "benchmarks/bench_dashboard*.py",
         ".streamlit/*",
     ),

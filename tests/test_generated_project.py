@@ -1,11 +1,12 @@
 """Every option set of the pairwise cover, installed for real in its own venv, passes its own suite.
 
-The default, the first MySQL and the first PostgreSQL option set run their whole suite between
-them, each the part its database owns: the default bake every test on SQLite, the MySQL bake the
-MySQL tests and the PostgreSQL bake the PostgreSQL ones (REQUIRE_MYSQL=1 / REQUIRE_POSTGRES=1
-turn a skip into a failure), both servers' bakes the smoke set too; then their example
-pipeline with `make run`, on threads and on Dask. Every other option set runs its smoke set
-(``QUICK``: the tests that read the bake's own files and run its example).
+The default, the first MySQL and the first PostgreSQL option set run their whole suite
+(`make test-all`) between them, each the part its database owns: the default bake every test on
+SQLite, the MySQL bake the MySQL tests and the PostgreSQL bake the PostgreSQL ones
+(REQUIRE_MYSQL=1 / REQUIRE_POSTGRES=1 turn a skip into a failure); then their example pipeline
+with `make run`, on threads and on Dask. Every other option set, and both servers' bakes, run
+``QUICK``: the framework's tests that read the bake's own files and run its example. The
+default bake's `make test` collects only the project's own tests and the framework's smoke set.
 Each suite's counts are printed at the end of the session.
 
 Slow: each bake gets its own virtualenv (no system site-packages) through its `make install`,
@@ -38,16 +39,30 @@ pytestmark = pytest.mark.slow
 # A sub-make must not inherit our make's command-line variables (PYTEST_ARGS=... and so on).
 MAKE_VARIABLES = ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES", "MAKE_TERMOUT")
 MAKE_VARIABLES += ("MAKE_TERMERR", "VIRTUAL_ENV", "PYTHONPATH", "PIP_REQUIRE_VIRTUALENV")
-# The tests of a bake whose whole suite other bakes already run: the smoke set (the tests that
-# read the bake's own files and run its example), about a minute. The framework's code is the
-# same in every bake; what differs is what the smoke set reads.
-QUICK = "smoke and not slow and not faults and not browser and not mysql and not postgresql"
-# The part of the suite each whole-suite bake runs: a test of one server runs in that server's
+# The framework's tests that read the bake's own files (settings, compose, Dockerfile, README,
+# deploy files, migrations) and run its example: what differs between option sets. Every bake
+# but the default runs them, a minute; the framework's code is the same in every bake.
+BAKE_FILE_TESTS = " ".join(
+    f"tests/framework/{module}"
+    for module in (
+        "test_deploy_commands.py",
+        "test_engine_example.py",
+        "test_migrations.py",
+        "test_package_structure.py",
+        "test_readme_commands.py",
+        "test_settings.py",
+        "test_settings_schema.py",
+        "test_setup_defaults.py",
+    )
+)
+QUICK_MARKS = "not slow and not faults and not browser and not mysql and not postgresql"
+QUICK = f'-m "{QUICK_MARKS}" {BAKE_FILE_TESTS}'
+# The `make test-all` runs of each whole-suite bake: a test of one server runs in that server's
 # bake (its settings, .env and compose name that server), everything else in the default bake.
 SUITE_PART = {
-    "sqlite": ' -m "not mysql and not postgresql"',
-    "mysql": f' -m "mysql or ({QUICK})"',
-    "postgresql": f' -m "postgresql or ({QUICK})"',
+    "sqlite": ['-m "not mysql and not postgresql"'],
+    "mysql": ["-m mysql", QUICK],
+    "postgresql": ["-m postgresql", QUICK],
 }
 # What each server's bake and tests need in the environment.
 SERVER_VARIABLES = {
@@ -75,7 +90,8 @@ def most_options_on(database: str) -> dict[str, Any]:
 
 # mypy takes a minute or more a bake: it checks one bake per server database, the one whose
 # package has the most modules; ruff, black and isort (seconds) check every bake. The default
-# bake's own suite runs its whole `make lint` (tests/test_static_checks.py), so not again here.
+# bake's own suite runs its whole `make lint` (tests/framework/test_static_checks.py), so not again
+# here.
 MYPY_IDS = {set_id(most_options_on(database)) for database in SUITE_PART if database != "sqlite"}
 QUICK_LINT = (["black", "--check", "."], ["isort", "--check-only", "."], ["ruff", "check", "."])
 
@@ -214,16 +230,45 @@ def suite_summary(output: str) -> str:
 def test_the_bakes_own_suite_passes(installed, answers, record_property) -> None:
     root = installed(answers)
     whole = set_id(answers) in WHOLE_IDS
-    marks = SUITE_PART[answers["database"]] if whole else f' -m "{QUICK}"'
-    args = "-q -p no:cacheprovider" + marks
     # With a server to test against, a skipped server test must fail rather than pass quietly.
     servers = required(answers) if whole else {}
-    done = run(["make", "test", f"PYTEST_ARGS={args}"], root, timeout=2700, check=False, **servers)
-    summary = suite_summary(done.stdout)
-    record_property("suite", f"{set_id(answers)} ({'whole' if whole else 'quick'}): {summary}")
-    failed = [line for line in done.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
-    assert done.returncode == 0, "\n".join([summary, *failed[:40], done.stdout[-4000:]])
-    assert " passed" in summary and "failed" not in summary and "error" not in summary
+    summaries = []
+    for part in SUITE_PART[answers["database"]] if whole else [QUICK]:
+        args = f"PYTEST_ARGS=-q -p no:cacheprovider {part}"
+        done = run(["make", "test-all", args], root, timeout=2700, check=False, **servers)
+        summary = suite_summary(done.stdout)
+        summaries.append(summary)
+        failed = [line for line in done.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
+        assert done.returncode == 0, "\n".join([summary, *failed[:40], done.stdout[-4000:]])
+        assert " passed" in summary and "failed" not in summary and "error" not in summary
+    kind = "whole" if whole else "quick"
+    record_property("suite", f"{set_id(answers)} ({kind}): {'; '.join(summaries)}")
+
+
+def collected(root: Path, target: str, args: str = "") -> list[str]:
+    """The test ids `make TARGET` collects in ``root`` (with ``args`` added to PYTEST_ARGS)."""
+    pytest_args = f"PYTEST_ARGS=--collect-only -q -p no:cacheprovider {args}"
+    done = run(["make", target, pytest_args], root, timeout=600, check=False)
+    # Nothing collected (a project with no tests of its own yet) makes pytest, so make, fail.
+    assert done.returncode == 0 or "no tests collected" in done.stdout, done.stdout[-4000:]
+    return [line for line in done.stdout.splitlines() if "::" in line]
+
+
+@pytest.mark.parametrize("answers", [OPTION_SETS[0]], ids=[DEFAULT_ID])
+def test_make_test_runs_the_users_tests_and_the_framework_smoke_only(installed, answers) -> None:
+    """`make test` is the project's own tests (outside tests/framework/) and the framework's smoke
+    set; `make test-all` collects every test, as pytest on tests/ does."""
+    root = installed(answers)
+    everything = collected(root, "test-all")
+    smoke = collected(root, "test-all", "-m smoke")
+    own = collected(root, "test-all", '-m "not framework"')
+    quick = collected(root, "test")
+    direct = run([".venv/bin/python", "-m", "pytest", "--collect-only", "-q", "tests"], root, 600)
+    assert everything == [line for line in direct.stdout.splitlines() if "::" in line]
+    assert smoke and all(test.startswith("tests/framework/") for test in smoke)
+    assert not any(test.startswith("tests/framework/") for test in own)
+    assert sorted(quick) == sorted(smoke + own)
+    assert len(quick) * 10 < len(everything), f"{len(quick)} of {len(everything)} in make test"
 
 
 @pytest.mark.parametrize("answers", WHOLE_SUITE, ids=[set_id(a) for a in WHOLE_SUITE])

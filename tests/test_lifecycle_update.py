@@ -234,7 +234,7 @@ def test_the_projects_fast_tests_still_pass(updated: Updated) -> None:
     done = run_in_project(
         updated.root,
         *("-m", "pytest", "-q", "-p", "no:cacheprovider"),
-        *("tests/test_settings.py", "tests/test_migrations.py"),
+        *("tests/framework/test_settings.py", "tests/framework/test_migrations.py"),
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
