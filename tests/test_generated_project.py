@@ -56,7 +56,9 @@ BAKE_FILE_TESTS = " ".join(
     )
 )
 QUICK_MARKS = "not slow and not faults and not browser and not mysql and not postgresql"
-QUICK = f'-m "{QUICK_MARKS}" {BAKE_FILE_TESTS}'
+# With them, the project's own tests (tests/models/: the example's task tests), which run on the
+# bake's server when its URL is set.
+QUICK = f'-m "{QUICK_MARKS}" {BAKE_FILE_TESTS} tests/models'
 # The `make test-all` runs of each whole-suite bake: a test of one server runs in that server's
 # bake (its settings, .env and compose name that server), everything else in the default bake.
 SUITE_PART = {
