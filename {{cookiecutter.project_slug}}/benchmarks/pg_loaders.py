@@ -12,14 +12,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+
+from {{ cookiecutter.package_name }}.testing.database import fresh_server_database
 
 PACKAGE = "{{ cookiecutter.package_name }}"
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -27,20 +27,9 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 @contextmanager
 def fresh_database(server_url: str) -> Iterator[str]:
-    """A scratch ``test_bench_*`` database on the server (its URL), dropped afterwards."""
-    name = f"test_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            try:  # FORCE ends sessions left open, but may not end autovacuum's worker
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            except DBAPIError:  # a plain DROP does
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    """A scratch ``test_*`` database on the server (its URL, with the password), dropped after."""
+    with fresh_server_database(server_url) as url:
+        yield url.render_as_string(hide_password=False)
 
 
 def ingest_command(csv_path: Path, url: str, root: Path, model: str) -> dict[str, float]:

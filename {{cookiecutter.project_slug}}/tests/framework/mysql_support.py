@@ -8,15 +8,13 @@ Without the URL a test skips; with the REQUIRE variable it fails instead.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import Connection, create_engine, text
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError
-from tenacity import Retrying, stop_after_attempt, wait_fixed
+from sqlalchemy.engine import URL
+
+from {{ cookiecutter.package_name }}.testing.database import fresh_server_database
 
 SERVER_BACKENDS = ("mysql", "postgresql")
 BACKENDS = [
@@ -74,35 +72,8 @@ def fresh_database(backend: str) -> Iterator[URL]:
 
     The read-only user of docker/<server>/init.sql may read it (MySQL: ``test_*`` grants;
     PostgreSQL: ``pg_read_all_data``)."""
-    server = make_url(server_url(backend))
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if backend == "mysql":
-            conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
-        else:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name)
-    finally:
-        with admin.connect() as conn:
-            if backend == "mysql":
-                conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-            else:
-                _drop_postgres_database(conn, name)
-        admin.dispose()
-
-
-def _drop_postgres_database(conn: Connection, name: str) -> None:
-    """Drop it, ending the sessions a test left open (FORCE), though autovacuum may be
-    analysing what the test loaded: FORCE may not end the superuser's worker, a plain DROP
-    does. Each in turn, a few times."""
-    for attempt in Retrying(stop=stop_after_attempt(5), wait=wait_fixed(1), reraise=True):
-        with attempt:
-            try:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            except DBAPIError:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    with fresh_server_database(server_url(backend)) as url:
+        yield url
 
 
 def url_string(url: URL) -> str:

@@ -18,8 +18,10 @@ from typing import Any
 
 import yaml
 from alembic import command
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
+from tenacity import Retrying, stop_after_attempt, wait_fixed
 
 from ..db.engine import make_engine
 from ..db.schema import alembic_config
@@ -103,23 +105,38 @@ def _database(server: str | None, workdir: Path) -> Iterator[str]:
 
 
 @contextmanager
-def fresh_server_database(server: str) -> Iterator[URL]:
+def fresh_server_database(server: str | URL) -> Iterator[URL]:
     """A new, empty database on the MySQL or PostgreSQL server at ``server``, dropped after."""
     url = make_url(server)
     name = f"test_{uuid.uuid4().hex[:12]}"
     mysql = url.get_backend_name() == "mysql"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    quoted = f"`{name}`" if mysql else f'"{name}"'
-    charset = " CHARACTER SET utf8mb4" if mysql else ""
     try:
         with admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {quoted}{charset}"))
+            if mysql:
+                conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+            else:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
         yield url.set(database=name)
     finally:
         with admin.connect() as conn:
-            force = "" if mysql else " WITH (FORCE)"
-            conn.execute(text(f"DROP DATABASE IF EXISTS {quoted}{force}"))
+            if mysql:
+                conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+            else:
+                _drop_postgres_database(conn, name)
         admin.dispose()
+
+
+def _drop_postgres_database(conn: Connection, name: str) -> None:
+    """Drop it, ending the sessions a test left open (FORCE), though autovacuum may be
+    analysing what the test loaded: FORCE may not end the superuser's worker, a plain DROP
+    does. Each in turn, a few times."""
+    for attempt in Retrying(stop=stop_after_attempt(5), wait=wait_fixed(1), reraise=True):
+        with attempt:
+            try:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            except DBAPIError:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
 
 
 def _raw_settings(root: Path) -> dict[str, Any]:
