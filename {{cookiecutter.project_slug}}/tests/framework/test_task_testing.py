@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from engine_support import write_models
 from mysql_support import BACKENDS, server_url
 
+from {{ cookiecutter.package_name }}.errors import DatabaseSetupError
 from {{ cookiecutter.package_name }}.testing import TaskTestError, diff_rows, pipeline_database, run_task
 from {{ cookiecutter.package_name }}.testing.cases import CaseFileError, read_cases
 
@@ -134,6 +136,17 @@ def test_a_task_reads_only_the_given_tables(run_task):
         result.expect_rows(REVENUE)
 
 
+def test_a_server_that_refuses_is_told_in_one_paragraph_without_the_password(project, tmp_path):
+    server = "mysql+pymysql://pipeline:s3cret-word@127.0.0.1:9/"  # nothing listens on port 9
+
+    with pytest.raises(DatabaseSetupError) as failure:
+        with pipeline_database(project, tmp_path / "db", server=server):
+            pass
+
+    assert failure.value.exit_code == 2
+    assert "127.0.0.1" in str(failure.value) and "s3cret-word" not in str(failure.value)
+
+
 def test_an_unknown_task_is_named_with_the_closest_one(run_task):
     with pytest.raises(TaskTestError, match="no task is named 'region_revenu'; did you mean"):
         run_task("region_revenue"[:-1])
@@ -168,21 +181,26 @@ CASES = """
 """
 
 
-def test_a_case_file_is_a_test_that_prints_the_task_given_tables_and_diff(pipeline_project):
-    tests = pipeline_project / "tests"
-    tests.mkdir()
+def pytest_in(root: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """``pytest tests`` in the project at ``root``, its tests seeing the plugin, as a user runs it."""
+    tests = root / "tests"
+    tests.mkdir(exist_ok=True)
     (tests / "conftest.py").write_text('pytest_plugins = ["{{ cookiecutter.package_name }}.testing.plugin"]\n')
     (tests / "test_sales.yml").write_text(textwrap.dedent(CASES))
-    env = {k: v for k, v in os.environ.items() if k not in ("PIPELINE_SETTINGS", "DATABASE_URL")}
-
-    run = subprocess.run(
+    unset = ("PIPELINE_SETTINGS", "DATABASE_URL", "MYSQL_URL", "POSTGRES_URL")
+    environ = {k: v for k, v in os.environ.items() if k not in unset} | env
+    return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "tests"],
-        cwd=pipeline_project,
+        cwd=root,
         capture_output=True,
         text=True,
-        env=env,
+        env=environ,
         check=False,
     )
+
+
+def test_a_case_file_is_a_test_that_prints_the_task_given_tables_and_diff(pipeline_project):
+    run = pytest_in(pipeline_project)
 
     assert run.returncode == 1, run.stdout + run.stderr
     assert "test_sales.yml:2: task region_revenue: its table region_revenue differs" in run.stdout
@@ -190,6 +208,22 @@ def test_a_case_file_is_a_test_that_prints_the_task_given_tables_and_diff(pipeli
     assert "given customers:\n  id=1, region='north'\n  id=2, region='south'" in run.stdout
     assert "Traceback" not in run.stdout and "testing/run.py" not in run.stdout
     assert "1 failed" in run.stdout
+
+
+def test_a_test_server_that_is_down_fails_the_test_with_one_paragraph(pipeline_project):
+    settings = pipeline_project / "settings.yml"
+    data = yaml.safe_load(settings.read_text(encoding="utf-8"))
+    data["connection"] = {"url": "mysql+pymysql://pipeline@127.0.0.1:3306/sales"}  # a MySQL project
+    settings.write_text(yaml.safe_dump(data), encoding="utf-8")
+
+    run = pytest_in(pipeline_project, MYSQL_URL="mysql+pymysql://pipeline:s3cret@127.0.0.1:9/")
+
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "the test database, on the MYSQL_URL / POSTGRES_URL server: The database server" in (
+        run.stdout
+    )
+    assert "Traceback" not in run.stdout and "During handling" not in run.stdout
+    assert "s3cret" not in run.stdout
 
 
 def test_a_malformed_case_names_its_file_line_and_key(tmp_path):

@@ -23,6 +23,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from tenacity import Retrying, stop_after_attempt, wait_fixed
 
+from ..db.diagnosis import ensure_connects
 from ..db.engine import make_engine
 from ..db.schema import alembic_config
 from ..settings import SETTINGS_FILE, Settings, load_settings
@@ -111,6 +112,7 @@ def fresh_server_database(server: str | URL) -> Iterator[URL]:
     name = f"test_{uuid.uuid4().hex[:12]}"
     mysql = url.get_backend_name() == "mysql"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    ensure_connects(admin)  # a server down or refusing the login: one paragraph naming the fix
     try:
         with admin.connect() as conn:
             if mysql:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ..errors import DatabaseError
 from ..settings import SETTINGS_FILE
 from ..sql.session import Session
 from .cases import CaseFileError, TaskCase, read_cases
@@ -42,7 +43,7 @@ def pipeline_db(
     pipeline_project: Path, tmp_path: Path, request: pytest.FixtureRequest
 ) -> Iterator[PipelineDb]:
     """A throwaway database migrated to head, with the project's settings pointed at it."""
-    with _database(request.config, pipeline_project, tmp_path / "pipeline") as db:
+    with _set_up(), _database(request.config, pipeline_project, tmp_path / "pipeline") as db:
         yield db
 
 
@@ -95,7 +96,7 @@ class CaseItem(pytest.Item):
     def runtest(self) -> None:
         root = self.config.rootpath
         with tempfile.TemporaryDirectory(prefix="task-case-") as folder:
-            with _database(self.config, root, Path(folder)) as db:
+            with _set_up(), _database(self.config, root, Path(folder)) as db:
                 result = run_task_on(db, self.case.task, self.case.given, self.case.config)
                 result.expect_rows(self.case.expect, self.case.key)
                 _expect_checks(result, self.case.checks)
@@ -117,6 +118,17 @@ def _expect_checks(result: TaskResult, expected: Mapping[str, str]) -> None:
                 f"task {result.task}: check {name} expected {status}, got {found.status} "
                 f"({found.failing_rows} failing rows)"
             )
+
+
+@contextmanager
+def _set_up() -> Iterator[None]:
+    """A test database that cannot be made (a server down, a login refused) fails the test
+    with the paragraph that names the fix, not a traceback."""
+    try:
+        yield
+    except DatabaseError as exc:
+        message = f"the test database, on the MYSQL_URL / POSTGRES_URL server: {exc}"
+        raise pytest.fail.Exception(message, pytrace=False) from None
 
 
 def _database(
