@@ -7,6 +7,8 @@ database of its own, dropped afterwards.
 
 from __future__ import annotations
 
+import copy
+import functools
 import os
 import shutil
 import uuid
@@ -142,7 +144,14 @@ def _drop_postgres_database(conn: Connection, name: str) -> None:
 
 
 def _raw_settings(root: Path) -> dict[str, Any]:
-    data = yaml.safe_load((root / SETTINGS_FILE).read_text(encoding="utf-8"))
+    """settings.yml as parsed YAML, a copy of its one parse (every test database reads it)."""
+    path = root / SETTINGS_FILE
+    return copy.deepcopy(_parsed(path, path.stat().st_mtime_ns))
+
+
+@functools.cache
+def _parsed(path: Path, _mtime_ns: int) -> dict[str, Any]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
     return data if isinstance(data, dict) else {}
 
 

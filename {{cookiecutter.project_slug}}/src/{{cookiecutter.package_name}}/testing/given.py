@@ -30,8 +30,9 @@ from sqlalchemy.types import TypeEngine
 from ..db.base import Base
 from ..db.schema import import_models
 from ..errors import SQLLayerError
+from ..sql.dataframe import DataFrame
 
-__all__ = ["Rows", "column_type", "write_given"]
+__all__ = ["Rows", "column_type", "given_rows", "write_given"]
 
 Rows = Sequence[Mapping[str, Any]]
 _SHORT_TEXT = 255  # longer values make a TEXT column (MySQL needs a length for VARCHAR)
@@ -48,11 +49,12 @@ def write_given(engine: Engine, table: str, value: object) -> None:
         )
     if table in inspect(engine).get_table_names():
         Table(table, MetaData()).drop(engine)
-    if hasattr(value, "write") and hasattr(value, "columns"):  # the package's DataFrame
+    # The two DataFrames keep their own column types; rows get types from their values.
+    if isinstance(value, DataFrame):
         value.write(table)
         return
-    if hasattr(value, "to_sql"):  # a pandas DataFrame
-        value.to_sql(table, engine, index=False)
+    if _is_pandas(value):
+        value.to_sql(table, engine, index=False)  # type: ignore[attr-defined]
         return
     rows = _rows(table, value)
     columns = list(dict.fromkeys(name for row in rows for name in row))
@@ -90,6 +92,21 @@ def column_type(values: Sequence[object]) -> TypeEngine[Any]:
         return LargeBinary()
     longest = max(len(str(v)) for v in values if v is not None)
     return String(_SHORT_TEXT) if longest <= _SHORT_TEXT else Text()
+
+
+def given_rows(table: str, value: object) -> list[Mapping[str, Any]]:
+    """The rows of any given table as mappings: a list of rows as it is, a pandas DataFrame's
+    records, the package's DataFrame collected."""
+    if isinstance(value, DataFrame):
+        return [row._asdict() for row in value.collect()]
+    if _is_pandas(value):
+        return value.to_dict("records")  # type: ignore[attr-defined,no-any-return]
+    return _rows(table, value)
+
+
+def _is_pandas(value: object) -> bool:
+    """A pandas DataFrame, told without importing pandas (an optional dependency)."""
+    return type(value).__module__.split(".")[0] == "pandas" and hasattr(value, "to_sql")
 
 
 def _rows(table: str, value: object) -> list[Mapping[str, Any]]:

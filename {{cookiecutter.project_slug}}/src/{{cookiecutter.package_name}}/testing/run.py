@@ -27,7 +27,7 @@ from ..ingest.model import IngestModel
 from ..settings import Settings, TaskSettings
 from ..status import TaskState
 from .database import PipelineDb
-from .given import write_given
+from .given import given_rows, write_given
 from .rows import diff_rows, format_rows
 
 __all__ = ["CheckResult", "TaskResult", "TaskTestError", "run_task"]
@@ -97,7 +97,7 @@ class TaskResult:
 
     def _report(self, what: str) -> str:
         given = "\n".join(
-            f"given {name}:\n{_shown_given(value)}" for name, value in self.given.items()
+            f"given {name}:\n{_shown_given(name, value)}" for name, value in self.given.items()
         )
         return f"task {self.task}: {what}\n{given}".rstrip()
 
@@ -223,11 +223,7 @@ def table_rows(
         return [dict(row._mapping) for row in conn.execute(select(*picked).order_by(*picked))]
 
 
-def _shown_given(value: object) -> str:
-    if isinstance(value, str):
+def _shown_given(name: str, value: object) -> str:
+    if isinstance(value, str):  # an ingest model's source text
         return "\n".join(f"  {line}" for line in value.splitlines())
-    if hasattr(value, "to_dict"):
-        value = value.to_dict("records")
-    elif hasattr(value, "collect"):
-        value = [row._asdict() for row in value.collect()]
-    return format_rows(list(value))  # type: ignore[call-overload]
+    return format_rows(given_rows(name, value))
