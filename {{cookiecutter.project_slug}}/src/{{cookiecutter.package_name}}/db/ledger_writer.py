@@ -60,6 +60,7 @@ class LedgerWriter:
         self._closing = False
         self._pending: deque[TaskRowState | threading.Event | object] = deque()
         self._wake = threading.Event()
+        self._closed = threading.Event()
         self._inserted: set[tuple[str, int]] = set()
         self._lineage: set[tuple[str, int]] = set()  # attempts whose tables are written
         self._error: BaseException | None = None
@@ -87,6 +88,7 @@ class LedgerWriter:
         self._closing = True
         self._pending.append(self._STOP)
         self._wake.set()
+        self._closed.set()
         self._thread.join()
         self._raise()
 
@@ -99,7 +101,9 @@ class LedgerWriter:
         stopping = False
         while not stopping:
             if self._wake.wait(self.interval_s) and self.linger_s and not self._closing:
-                time.sleep(self.linger_s)  # let a burst of small tasks join this batch
+                # Let a burst of small tasks join this batch; close() cuts it short, so the
+                # end of a run never waits for a linger.
+                self._closed.wait(self.linger_s)
             self._wake.clear()
             batch = []
             while self._pending:
