@@ -1,13 +1,35 @@
 """Engine benchmarks, each side by side with its baseline in one run:
 
-1. Overhead per no-op task on 1,000-task chain, wide and random DAGs (run history recorded on
-   SQLite) vs ``dask.threaded.get`` (records nothing) and a plain loop. Goal: within 3x of dask.
+1. Overhead per no-op task on chain, wide and random DAGs of 1,000 tasks (run history recorded
+   on SQLite) vs ``dask.threaded.get`` (records nothing). Goal: at most 1.0x dask. Then the same
+   at 20,000 tasks: the engine's per-task overhead must stay flat (goal: within 1.2x of its
+   1,000-task figure; dask's own growth is printed beside it).
 2. A 60-task I/O-bound DAG (sleeps of 10-100 ms, uneven levels, 8 workers) vs a level-by-level
-   barrier executor (pydwt's approach) and the critical path. Goal: within 1.05x of the path.
+   barrier executor (pydwt's approach) and the critical path. Goal: within 1.02x of the path.
 3. A no-op re-run of a 200-task cached project: the whole ``run`` command, process start
    included. Goal: under 2 s.
 
-    python benchmarks/bench_engine.py
+    python benchmarks/bench_engine.py        # every part
+    python benchmarks/bench_engine.py 1 2    # only parts 1 and 2
+
+Measured on a shared 2-core machine under a load average of 10-12 (so wall times are inflated
+and noisy; CPU time per task, all threads, is the steadier figure), 4 workers, before -> after
+the engine's scheduling and recording work:
+
+    per no-op task, 1,000 tasks   wall (µs)      CPU (µs)      dask wall / CPU (µs)
+    chain                         716 -> 318     273 -> 133    151-271 / 50-75
+    wide                          410 -> 143     113 -> 94     63-344 / 52-98
+    random                        462 -> 351     171 -> 109    159-205 / 55
+    chain at 5,000 tasks          2616 -> 270    1027 -> 138   (was quadratic: every start
+                                                               walked the task's ancestors)
+    chain at 20,000 tasks         (minutes) -> 363   -> 133
+
+Where a task's CPU goes now (chain, 1,000): ledger writer thread 39 µs (of which SQLite's own
+executemany is most), run loop 41 µs, worker 29 µs, the rest per run (fingerprints, plan).
+Part 1 of this script in the same conditions: engine/dask 1.97x chain, 2.90x wide, 0.82x random
+(NOT MET); growth 20k/1k 1.29x chain, 1.22x wide, 2.06x random (dask: 2.24x, 2.38x, 1.29x).
+Part 2: 1.42x the critical path, with the level barrier at 1.20x (sleeps themselves overshoot
+under that load): not a figure to judge the 1.02x goal by.
 """
 
 from __future__ import annotations
@@ -36,6 +58,10 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = Task.__module__.split(".")[0]
 SEED = 7
 WORKERS = 4
+LARGE = 20_000  # tasks in the flatness measurement
+RATIO_GOAL = 1.0  # engine per-task overhead / dask.threaded.get's, at 1,000 tasks
+GROWTH_GOAL = 1.2  # per-task overhead at LARGE tasks / at 1,000 tasks
+PATH_GOAL = 1.02  # the I/O DAG's wall time / its critical path
 
 
 def noop(*_: object) -> None:
@@ -68,11 +94,17 @@ def shapes(size: int) -> dict[str, list[list[int]]]:
     }
 
 
+def name_of(index: int, size: int) -> str:
+    """t0000..t0999 for 1,000 tasks, t00000..t19999 for 20,000: names sort in index order."""
+    return f"t{index:0{len(str(size - 1))}d}"
+
+
 def build_dag(parents: list[list[int]], func: Callable[..., object]) -> Dag:
     tasks: dict[str, Task] = {}
+    size = len(parents)
     for i, ups in enumerate(parents):
-        name = f"t{i:04d}"
-        tasks[name] = Task(name=name, depends_on=[tasks[f"t{p:04d}"] for p in ups])(func)
+        name = name_of(i, size)
+        tasks[name] = Task(name=name, depends_on=[tasks[name_of(p, size)] for p in ups])(func)
     return Dag.from_tasks(tasks)
 
 
@@ -96,13 +128,15 @@ def interleaved(runs: int, **actions: Callable[[], object]) -> dict[str, float]:
     return best
 
 
-def overhead(settings: Settings) -> bool:
-    print(f"1. overhead per no-op task, 1,000 tasks, {WORKERS} workers (best of 5)")
-    print(f"   {'shape':8} {'engine':>10} {'dask':>10} {'loop':>10} {'engine/dask':>12}")
-    ok = True
-    for shape, parents in shapes(1000).items():
+def per_task(settings: Settings, size: int, runs: int) -> dict[str, tuple[float, float]]:
+    """Seconds per no-op task of the engine and of dask on each shape of ``size`` tasks."""
+    figures = {}
+    for shape, parents in shapes(size).items():
         dag = build_dag(parents, noop)
-        graph = {f"t{i:04d}": (noop, *[f"t{p:04d}" for p in ups]) for i, ups in enumerate(parents)}
+        graph = {
+            name_of(i, size): (noop, *[name_of(p, size) for p in ups])
+            for i, ups in enumerate(parents)
+        }
         order = dag.names
 
         # Each closure runs within this iteration: defaults bind this shape's values.
@@ -112,27 +146,42 @@ def overhead(settings: Settings) -> bool:
             )
             assert report.status == "success", report.status
 
-        def loop(order: list[str] = order) -> None:
-            for _ in order:
-                noop()
+        def theirs(graph: dict[str, tuple[object, ...]] = graph, order: list[str] = order) -> None:
+            dask.threaded.get(graph, order, num_workers=WORKERS)
 
-        best = interleaved(
-            5,
-            engine=ours,
-            dask=lambda graph=graph, order=order: dask.threaded.get(
-                graph, order, num_workers=WORKERS
-            ),
-            loop=loop,
-        )
-        engine, dask_time, plain = best["engine"], best["dask"], best["loop"]
-        ratio = engine / dask_time
-        ok &= ratio <= 3
-        print(
-            f"   {shape:8} {engine * 1000:8.0f}us {dask_time * 1000:8.0f}us "
-            f"{plain * 1e6 / 1000:8.2f}us {ratio:11.2f}x".replace("us", "µs")
-        )
-    print(f"   goal: engine within 3x of dask.threaded.get: {'MET' if ok else 'NOT MET'}")
-    return ok
+        best = interleaved(runs, engine=ours, dask=theirs)
+        figures[shape] = (best["engine"] / size, best["dask"] / size)
+    return figures
+
+
+def overhead(settings: Settings) -> bool:
+    """Part 1: per-task overhead at 1,000 tasks against dask, then its growth at 20,000."""
+    print(f"1. overhead per no-op task (run history recorded on SQLite), {WORKERS} workers")
+    small, large = per_task(settings, 1000, 5), per_task(settings, LARGE, 2)
+    print(f"   {'shape':8} {'tasks':>6} {'engine':>9} {'dask':>9} {'engine/dask':>12}")
+    ok_ratio = ok_flat = True
+    for shape in small:
+        for size, figures in ((1000, small), (LARGE, large)):
+            engine, theirs = figures[shape]
+            print(
+                f"   {shape:8} {size:>6} {engine * 1e6:7.0f}µs {theirs * 1e6:7.0f}µs "
+                f"{engine / theirs:11.2f}x"
+            )
+        ok_ratio &= small[shape][0] / small[shape][1] <= RATIO_GOAL
+    print(f"   {'shape':8} {'engine growth':>14} {'dask growth':>12}   (per task, 20k / 1k)")
+    for shape in small:
+        growth = large[shape][0] / small[shape][0]
+        ok_flat &= growth <= GROWTH_GOAL
+        print(f"   {shape:8} {growth:13.2f}x {large[shape][1] / small[shape][1]:11.2f}x")
+    print(
+        f"   goal: engine within {RATIO_GOAL:g}x of dask.threaded.get at 1,000 tasks: "
+        f"{'MET' if ok_ratio else 'NOT MET'}"
+    )
+    print(
+        f"   goal: per-task overhead at {LARGE:,} tasks within {GROWTH_GOAL:g}x of 1,000: "
+        f"{'MET' if ok_flat else 'NOT MET'}"
+    )
+    return ok_ratio and ok_flat
 
 
 def io_dag() -> tuple[list[list[int]], list[float]]:
@@ -171,7 +220,7 @@ def level_barrier(parents: list[list[int]], durations: list[float], workers: int
 def io_bound(settings: Settings) -> bool:
     print("2. 60-task I/O-bound DAG (sleeps 10-100 ms), 8 workers (best of 3)")
     parents, durations = io_dag()
-    sleeps = {f"t{i:04d}": seconds for i, seconds in enumerate(durations)}
+    sleeps = {name_of(i, len(durations)): seconds for i, seconds in enumerate(durations)}
 
     def sleeper(run) -> None:  # type: ignore[no-untyped-def]
         time.sleep(sleeps[run.task])
@@ -184,11 +233,13 @@ def io_bound(settings: Settings) -> bool:
 
     best = interleaved(3, engine=ours, barrier=lambda: level_barrier(parents, durations, 8))
     engine, barrier = best["engine"], best["barrier"]
-    ok = engine / path <= 1.05
+    ok = engine / path <= PATH_GOAL
     print(f"   critical path   {path * 1000:7.0f} ms")
     print(f"   engine          {engine * 1000:7.0f} ms  {engine / path:.3f}x the critical path")
     print(f"   level barrier   {barrier * 1000:7.0f} ms  {barrier / path:.3f}x the critical path")
-    print(f"   goal: engine within 1.05x of the critical path: {'MET' if ok else 'NOT MET'}")
+    print(
+        f"   goal: engine within {PATH_GOAL:g}x of the critical path: {'MET' if ok else 'NOT MET'}"
+    )
     return ok
 
 
@@ -239,13 +290,17 @@ def cached_rerun(folder: Path) -> bool:
     return ok
 
 
-def main() -> int:
+def main(parts: list[str]) -> int:
+    wanted = set(parts) or {"1", "2", "3"}
+    print(f"load average: {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as one, tempfile.TemporaryDirectory() as two:
         settings = make_project(Path(one))
-        results = [overhead(settings), io_bound(settings), cached_rerun(Path(two))]
+        results = [overhead(settings)] if "1" in wanted else []
+        results += [io_bound(settings)] if "2" in wanted else []
+        results += [cached_rerun(Path(two))] if "3" in wanted else []
     print("all goals met" if all(results) else "some goals NOT met")
     return 0 if all(results) else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

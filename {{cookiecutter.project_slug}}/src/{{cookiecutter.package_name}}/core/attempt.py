@@ -13,7 +13,7 @@ import logging
 import sys
 import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -54,7 +54,7 @@ class AttemptCall:
     reads: tuple[tuple[str, str], ...] = ()  # (table, shadow) its stage built so far in this run
     settings: Settings | None = None  # the run's settings, for sessions that read ``sources:``
     writers: Mapping[str, str] = field(default_factory=dict)  # table -> the task writing it
-    allowed: frozenset[str] = frozenset()  # the task and its ancestors: whose tables it may read
+    allowed: Collection[str] = frozenset()  # its ancestors: whose tables it may read
     strict: bool = False  # an undeclared read fails the attempt (``run --strict``)
 
 
@@ -105,8 +105,7 @@ def _after_call(
 ) -> None:
     """Reads of tables the task does not depend on warn (or, strict, fail before anything is
     published); then the output is stored and the table written noted."""
-    allowed = call.allowed | {call.task.name}
-    undeclared = undeclared_reads(call.task.name, seen.reads, call.writers, allowed)
+    undeclared = undeclared_reads(call.task.name, seen.reads, call.writers, call.allowed)
     if undeclared and call.strict:
         outcome.error = undeclared
         return

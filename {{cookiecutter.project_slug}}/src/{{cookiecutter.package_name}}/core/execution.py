@@ -24,6 +24,7 @@ from .context import request_stop
 from .executors import Executor
 from .failures import error_location
 from .interrupts import signals_call
+from .lineage import Ancestry
 from .plan import RunPlan
 from .planner import decide
 from .report import RunObserver, RunReport
@@ -166,7 +167,7 @@ class Execution:
             reads=self.stages.reads(name) if self.stages is not None else (),
             settings=self.plan.settings,
             writers=self.plan.writers,
-            allowed=frozenset(self.dag.ancestors(name)),
+            allowed=Ancestry(self.dag, name),
             strict=self.plan.strict,
         )
         crash_point("runner.before_attempt")

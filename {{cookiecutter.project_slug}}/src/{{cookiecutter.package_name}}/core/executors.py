@@ -46,41 +46,55 @@ _Call = tuple[Future[object], Callable[..., object], tuple[object, ...]]
 
 
 class ThreadExecutor(Executor):
-    """A fixed pool of daemon threads, so an interrupted run never hangs on a stuck task."""
+    """A pool of up to ``workers`` daemon threads, so an interrupted run never hangs on a stuck
+    task. A thread starts only when a call finds no idle one: a chain never starts more than
+    one, and a short run does not wait for threads it has no use for."""
 
     def __init__(self, workers: int | None = None):
         self.workers = workers or 4
         self._queue: queue.SimpleQueue[_Call | None]
         self._queue = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self._idle = 0  # threads waiting for a call
+        self._queued = 0  # calls no thread has taken yet
 
     def start(self, workers: int) -> None:
         self.workers = workers
-        for index in range(workers):
-            thread = threading.Thread(target=self._work, name=f"task-worker-{index}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
 
     def submit(self, fn: Callable[..., R], *args: object) -> Future[R]:
-        if not self._threads:
-            self.start(self.workers)
         future: Future[R] = Future()
+        thread = None
+        with self._lock:
+            self._queued += 1
+            if self._queued > self._idle and len(self._threads) < self.workers:
+                name = f"task-worker-{len(self._threads)}"
+                thread = threading.Thread(target=self._work, name=name, daemon=True)
+                self._threads.append(thread)
+        if thread is not None:
+            thread.start()
         self._queue.put((future, fn, args))  # type: ignore[arg-type]
         return future
 
     def shutdown(self, wait: bool = True) -> None:
-        for _ in self._threads:
+        with self._lock:
+            threads, self._threads = self._threads, []
+        for _ in threads:
             self._queue.put(None)
         if wait:
-            for thread in self._threads:
+            for thread in threads:
                 thread.join()
-        self._threads = []
 
     def _work(self) -> None:
         while True:
+            with self._lock:
+                self._idle += 1
             item = self._queue.get()
-            if item is None:
-                return
+            with self._lock:
+                self._idle -= 1
+                if item is None:
+                    return
+                self._queued -= 1
             future, fn, args = item
             if not future.set_running_or_notify_cancel():
                 continue

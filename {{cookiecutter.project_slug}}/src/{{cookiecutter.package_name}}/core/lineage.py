@@ -8,11 +8,42 @@ task wrote in its latest success (an ingest writes its model's table). The run w
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from typing import Any
 
 from .dag import Dag
 
-__all__ = ["undeclared_reads", "writers_of"]
+__all__ = ["Ancestry", "undeclared_reads", "writers_of"]
+
+
+class Ancestry(Collection[str]):
+    """The ancestors of one task, walked only when first asked: most attempts read no table
+    of another task, and walking every task's ancestors made a run quadratic (a 1,000-task
+    chain spent most of its time there). Pickled (for another process), it is the plain
+    ``frozenset``."""
+
+    __slots__ = ("_dag", "_name", "_names")
+
+    def __init__(self, dag: Dag, name: str):
+        self._dag, self._name = dag, name
+        self._names: frozenset[str] | None = None
+
+    def _walked(self) -> frozenset[str]:
+        if self._names is None:
+            self._names = frozenset(self._dag.ancestors(self._name))
+        return self._names
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._walked()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._walked())
+
+    def __len__(self) -> int:
+        return len(self._walked())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return frozenset, (tuple(self._walked()),)
 
 
 def writers_of(dag: Dag, recorded: Mapping[str, str]) -> dict[str, str]:
@@ -31,9 +62,14 @@ def writers_of(dag: Dag, recorded: Mapping[str, str]) -> dict[str, str]:
 def undeclared_reads(
     task: str, reads: Iterable[str], writers: Mapping[str, str], allowed: Collection[str]
 ) -> str | None:
-    """The warning for the tables ``task`` read that a task outside ``allowed`` (itself and
-    its ancestors) writes, or None."""
-    found = sorted((t, writers[t]) for t in set(reads) if writers.get(t, task) not in allowed)
+    """The warning for the tables ``task`` read that a task other than itself and outside
+    ``allowed`` (its ancestors) writes, or None. ``allowed`` is only asked about tables that
+    another task writes, so a lazy ``Ancestry`` is walked only then."""
+    found = sorted(
+        (table, writer)
+        for table in set(reads)
+        if (writer := writers.get(table, task)) != task and writer not in allowed
+    )
     if not found:
         return None
     return "; ".join(

@@ -187,7 +187,8 @@ def _execute(
         execution = Execution(plan, executor=pool, writer=writer, observer=observer, stages=stages)
         report = execution.run()
         crash_point("runner.before_finish")
-        _clean_leftovers(ledger.engine, stages_only=True)  # abandoned stages' shadows
+        if stages is not None:  # abandoned stages' shadows (only a staged run makes them)
+            _clean_leftovers(ledger.engine, stages_only=True)
         status = report.status
     finally:
         pool.shutdown(wait=False)  # idle by now, or left with tasks told to stop

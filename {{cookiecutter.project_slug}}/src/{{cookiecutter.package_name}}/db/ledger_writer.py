@@ -16,12 +16,13 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import cast
 
-from sqlalchemy import Connection, Engine, Update, bindparam, select, update
+from sqlalchemy import Connection, Engine, Insert, Update, bindparam, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ..errors import DatabaseError
 from ..status import TaskState
 from ..system import utcnow
+from .ledger_batches import prepared
 from .ledger_rows import AttemptFields, CheckRow, TableRow, TaskRowState
 from .models import CHECKS, LATEST, RUNS, TABLES, TASKS
 
@@ -59,6 +60,7 @@ class LedgerWriter:
         self._closing = False
         self._pending: deque[TaskRowState | threading.Event | object] = deque()
         self._wake = threading.Event()
+        self._closed = threading.Event()
         self._inserted: set[tuple[str, int]] = set()
         self._lineage: set[tuple[str, int]] = set()  # attempts whose tables are written
         self._error: BaseException | None = None
@@ -86,6 +88,7 @@ class LedgerWriter:
         self._closing = True
         self._pending.append(self._STOP)
         self._wake.set()
+        self._closed.set()
         self._thread.join()
         self._raise()
 
@@ -98,7 +101,9 @@ class LedgerWriter:
         stopping = False
         while not stopping:
             if self._wake.wait(self.interval_s) and self.linger_s and not self._closing:
-                time.sleep(self.linger_s)  # let a burst of small tasks join this batch
+                # Let a burst of small tasks join this batch; close() cuts it short, so the
+                # end of a run never waits for a linger.
+                self._closed.wait(self.linger_s)
             self._wake.clear()
             batch = []
             while self._pending:
@@ -191,10 +196,8 @@ class LedgerWriter:
         inserts = [r for k, r in latest.items() if k not in self._inserted]
         updates = [r for k, r in latest.items() if k in self._inserted]
         with self.engine.begin() as conn:
-            if inserts:
-                conn.execute(TASKS.insert(), [_columns(r, self.run_id) for r in inserts])
-            if updates:
-                conn.execute(_UPDATE, [_update_params(r, self.run_id) for r in updates])
+            self._many(conn, _INSERT, [_columns(r, self.run_id) for r in inserts])
+            self._many(conn, _UPDATE, [_update_params(r, self.run_id) for r in updates])
             self._write_checks(conn, [r for r in latest.values() if r.get("checks")])
             lineage = {
                 k: r for k, r in latest.items() if r.get("tables") and k not in self._lineage
@@ -227,16 +230,21 @@ class LedgerWriter:
             self._known = set(conn.scalars(select(LATEST.c.task)))
         existing = self._known
         new = [c for task, c in changes.items() if task not in existing]
-        if new:
-            conn.execute(
-                LATEST.insert(), [{c.name: n.get(c.name) for c in LATEST.columns} for n in new]
-            )
+        self._many(conn, _LATEST_INSERT, new)
         old = [c for task, c in changes.items() if task in existing]
         for keys, group in _by_keys(old):
-            conn.execute(
+            self._many(
+                conn,
                 _latest_update(keys),
                 [{"b_task": c["task"], **{f"v_{k}": c[k] for k in keys}} for c in group],
             )
+
+    def _many(
+        self, conn: Connection, statement: Insert | Update, rows: list[dict[str, object]]
+    ) -> None:
+        """Run ``statement`` for ``rows`` as one executemany (compiled once per dialect)."""
+        if rows:
+            prepared(statement, conn.dialect, _INSERT_KEYS.get(statement)).run(conn, rows)
 
     def _task_run_id(self, conn: Connection, row: TaskRowState) -> int | None:
         return conn.scalar(
@@ -324,6 +332,13 @@ _FIELDS = (
     "output_fingerprint",
     "rows_affected",
 )
+_INSERT = TASKS.insert()
+_LATEST_INSERT = LATEST.insert()
+# The columns each insert sets (the others take their defaults: the id, the attempt's 1).
+_INSERT_KEYS: dict[Insert | Update, tuple[str, ...]] = {
+    _INSERT: ("run_id", "task", "attempt", *_FIELDS),
+    _LATEST_INSERT: tuple(column.name for column in LATEST.columns),
+}
 _UPDATE = (
     update(TASKS)
     .where(
