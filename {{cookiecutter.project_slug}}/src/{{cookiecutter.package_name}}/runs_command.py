@@ -80,4 +80,5 @@ def prune(
         f"{count.task_runs:,} task rows, {count.check_results:,} check results, "
         f"{count.task_tables:,} lineage rows",
         highlight=False,
+        soft_wrap=True,
     )
