@@ -15,10 +15,12 @@ from sqlalchemy import Engine, func, select, text
 
 from {{ cookiecutter.package_name }}.db.engine import make_engine
 from {{ cookiecutter.package_name }}.db.models import CHECKS, RUNS, TABLES, TASKS
-from {{ cookiecutter.package_name }}.db.retention import BadAgeError, parse_age
-from {{ cookiecutter.package_name }}.faults import CRASH_AT_ENV
+from {{ cookiecutter.package_name }}.db.retention import BadAgeError, parse_age, prune_runs
+from {{ cookiecutter.package_name }}.errors import InjectedCrash
+from {{ cookiecutter.package_name }}.faults import CRASH_ACTION_ENV, CRASH_AT_ENV
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.status import CheckStatus, RunState, TaskState
+from {{ cookiecutter.package_name }}.system import utcnow
 
 MODELS = """
 from {{ cookiecutter.package_name }}.core.task import Task
@@ -204,6 +206,23 @@ def _cli_with(settings: Settings, extra: dict[str, str], *args: str):  # type: i
         text=True,
         timeout=60,
     )
+
+
+def test_each_batch_commits_on_its_own(migrated: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = history(migrated)
+    engine = ledger(migrated)
+    cutoff = utcnow() - timedelta(days=90)
+    try:
+        monkeypatch.setenv(CRASH_AT_ENV, "prune.batch_committed")
+        monkeypatch.setenv(CRASH_ACTION_ENV, "raise")
+        with pytest.raises(InjectedCrash):
+            prune_runs(engine, cutoff, batch=1)
+        assert run_ids(engine) == {ids[1], ids[2], ids[3]} and orphans(engine) == 0
+        monkeypatch.delenv(CRASH_AT_ENV)
+        assert prune_runs(engine, cutoff, batch=1).runs == 1
+        assert run_ids(engine) == {ids[1], ids[3]} and orphans(engine) == 0
+    finally:
+        engine.dispose()
 
 
 @given(st.integers(min_value=1, max_value=10_000), st.sampled_from("mhdw"))
