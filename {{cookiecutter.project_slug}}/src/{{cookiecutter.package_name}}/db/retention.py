@@ -26,6 +26,7 @@ __all__ = ["BadAgeError", "PruneCount", "parse_age", "prunable_runs", "prune_run
 
 _AGE = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_IN_CHUNK = 900  # ids per IN list: under SQLite's oldest limit of 999 bound parameters
 
 
 class BadAgeError(PipelineError):
@@ -92,26 +93,33 @@ def prunable_runs(conn: Connection, cutoff: datetime, limit: int | None = None) 
     return list(conn.scalars(query if limit is None else query.limit(limit)))
 
 
+def _attempts(conn: Connection, run_ids: list[str]) -> list[list[int]]:
+    """The ids of these runs' task rows, in chunks short enough for any driver's IN list.
+
+    Fetched first, so each delete below is a plain look-up on its ``task_run_id`` index:
+    ``IN (SELECT ...)`` inside a ``DELETE`` is not turned into a join on every server.
+    """
+    ids = list(conn.scalars(select(TASKS.c.id).where(TASKS.c.run_id.in_(run_ids))))
+    return [ids[start : start + _IN_CHUNK] for start in range(0, len(ids), _IN_CHUNK)]
+
+
 def _count(conn: Connection, run_ids: list[str]) -> PruneCount:
-    attempts = select(TASKS.c.id).where(TASKS.c.run_id.in_(run_ids))
     count = PruneCount(runs=len(run_ids))
-    count.task_runs = conn.scalar(select(func.count()).select_from(attempts.subquery())) or 0
-    for table, name in ((CHECKS, "check_results"), (TABLES, "task_tables")):
-        total = select(func.count()).where(table.c.task_run_id.in_(attempts))
-        setattr(count, name, conn.scalar(total) or 0)
+    for chunk in _attempts(conn, run_ids):
+        count.task_runs += len(chunk)
+        for table, name in ((CHECKS, "check_results"), (TABLES, "task_tables")):
+            total = select(func.count()).where(table.c.task_run_id.in_(chunk))
+            setattr(count, name, getattr(count, name) + (conn.scalar(total) or 0))
     return count
 
 
 def _delete(conn: Connection, run_ids: list[str]) -> PruneCount:
     """Delete these runs and everything under them, children first."""
-    attempts = select(TASKS.c.id).where(TASKS.c.run_id.in_(run_ids))
     count = PruneCount()
-    count.check_results = conn.execute(
-        CHECKS.delete().where(CHECKS.c.task_run_id.in_(attempts))
-    ).rowcount
-    count.task_tables = conn.execute(
-        TABLES.delete().where(TABLES.c.task_run_id.in_(attempts))
-    ).rowcount
+    for chunk in _attempts(conn, run_ids):
+        for table, name in ((CHECKS, "check_results"), (TABLES, "task_tables")):
+            deleted = conn.execute(table.delete().where(table.c.task_run_id.in_(chunk))).rowcount
+            setattr(count, name, getattr(count, name) + deleted)
     crash_point("prune.children_deleted")
     count.task_runs = conn.execute(TASKS.delete().where(TASKS.c.run_id.in_(run_ids))).rowcount
     count.runs = conn.execute(RUNS.delete().where(RUNS.c.id.in_(run_ids))).rowcount
