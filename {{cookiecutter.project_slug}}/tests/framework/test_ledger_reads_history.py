@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine
 
 from {{ cookiecutter.package_name }}.db.base import Base
 from {{ cookiecutter.package_name }}.db.ledger_reads import latest_states_query

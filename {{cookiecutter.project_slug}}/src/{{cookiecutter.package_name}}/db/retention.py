@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, Select, func, select, union
+from sqlalchemy import CompoundSelect, Connection, Engine, func, select, union
 
 from ..errors import PipelineError
 from ..faults import crash_point
@@ -66,7 +66,7 @@ class PruneCount:
             setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
 
 
-def _kept_runs() -> Select[tuple[str]]:
+def _kept_runs() -> CompoundSelect[tuple[str]]:
     """Runs that are never pruned: those ``task_latest`` points at, and the newest run."""
     newest = select(RUNS.c.id).order_by(RUNS.c.started_at.desc(), RUNS.c.id.desc()).limit(1)
     return union(
