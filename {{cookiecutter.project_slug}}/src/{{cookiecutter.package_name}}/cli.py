@@ -1,4 +1,4 @@
-"""The command line: ``run``, ``list``, ``export-dag``, ``runs``, ``show-run``, ``migrate``, and
+"""The command line: ``run``, ``list``, ``export-dag``, ``show-run``, ``migrate``, and ``runs``,
 ``ingest``, ``test``, ``settings-schema`` registered from their own modules.
 
 ``python -m <package>`` and the project's console script both call ``main()``. Errors the user
@@ -263,17 +263,6 @@ def _render(dot_source: str, target: Path) -> Path:
     return target
 
 
-@app.command()
-def runs(
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-    limit: Annotated[int, typer.Option(min=1, help="How many runs to show.")] = 20,
-) -> None:
-    """The most recent runs, newest first."""
-    from .views import runs_view
-
-    runs_view(_settings(), console, as_json=as_json, limit=limit)
-
-
 @app.command("show-run")
 def show_run(
     run_id: Annotated[str, typer.Argument(help="A run id from `runs`, or `last`.")],
@@ -332,6 +321,9 @@ def dashboard(
 from .ingest.commands import ingest_command  # noqa: E402 (registered beside the others)
 
 app.command("ingest")(ingest_command)
+from .runs_command import runs_app  # noqa: E402
+
+app.add_typer(runs_app, name="runs")
 from .core.check_command import test_command  # noqa: E402
 
 app.command("test")(test_command)

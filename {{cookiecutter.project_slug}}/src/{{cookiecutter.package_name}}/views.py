@@ -4,7 +4,7 @@ JSON."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -184,7 +184,7 @@ def tasks_view(
 ) -> None:
     """``list``: each task's dependencies, schedule, ttl, retries, tags and last status (and,
     with ``lineage``, the tables its last run read and wrote)."""
-    statuses = last_statuses(settings, per_task=True)
+    statuses = last_statuses(settings, per_task=True, tasks=dag.names)
     tables = last_lineage(settings) if lineage else {}
     rows = [_task_row(dag, name, statuses.get(name)) for name in dag.names]
     if lineage:
@@ -271,17 +271,20 @@ def _migrated(settings: Settings) -> Iterator[Connection | None]:
 
 
 def last_statuses(
-    settings: Settings, run_id: str | None = None, per_task: bool = False
+    settings: Settings,
+    run_id: str | None = None,
+    per_task: bool = False,
+    tasks: Sequence[str] | None = None,
 ) -> dict[str, str]:
     """Task states of one run (``run_id``, default the last run) or, with ``per_task``, each
-    task's latest state over all runs; empty when the database was never migrated (nothing has
+    task's latest state over all runs (of ``tasks`` only, when given); empty when the database was never migrated (nothing has
     run yet). A database that cannot be reached, or whose schema is behind or ahead of the
     code, raises: "never run" would be a wrong answer."""
     with _migrated(settings) as conn:
         if conn is None:
             return {}
         if per_task:
-            return reads.latest_states(conn)
+            return reads.latest_states(conn, tasks)
         run = reads.run_row(conn, run_id) if run_id else reads.newest_run(conn)
         if run is None and run_id:
             raise PipelineError(f"no run {run_id!r} in the ledger; `runs` lists the recent ones")

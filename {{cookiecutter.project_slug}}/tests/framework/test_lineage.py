@@ -170,7 +170,7 @@ def test_a_table_written_in_an_earlier_run_is_known_by_its_writer(migrated: Sett
 
 
 def test_migration_0004_adds_task_tables_and_downgrades_cleanly(settings: Settings, engine) -> None:
-    upgrade(settings)
+    upgrade(settings, "0004")
     assert current_revision(engine) == "0004"
     assert "task_tables" in inspect(engine).get_table_names()
     downgrade(settings, "0003")

@@ -30,6 +30,7 @@ LAYERS = {
     "views": 6,
     "console": 6,
     "cli": 7,
+    "runs_command": 7,
     "dashboard": 7,
     "testing": 7,
     "__main__": 8,

@@ -252,19 +252,25 @@ def failed_tasks_query(run_id: str) -> AnySelect:
 
 def latest_states_query(tasks: Sequence[str] | None = None) -> AnySelect:
     """Each task's latest state and when that row finished (columns task, status,
-    finished_at); only ``tasks`` when given."""
-    newest = select(func.max(TASKS.c.id).label("id")).group_by(TASKS.c.task)
+    finished_at); only ``tasks`` when given.
+
+    With ``tasks``, each one's newest row is one ``max(id)`` look-up on the ``(task, id)``
+    index, however long its history; without, a ``GROUP BY`` over every row finds them.
+    """
+    columns = (TASKS.c.task, TASKS.c.status, TASKS.c.finished_at)
     if tasks is not None:
-        newest = newest.where(TASKS.c.task.in_(tasks))
-    last = newest.subquery()
-    return select(TASKS.c.task, TASKS.c.status, TASKS.c.finished_at).join(
-        last, TASKS.c.id == last.c.id
-    )
+        newest = [
+            select(func.max(TASKS.c.id)).where(TASKS.c.task == name).scalar_subquery()
+            for name in dict.fromkeys(tasks)
+        ]
+        return select(*columns).where(TASKS.c.id.in_(newest))
+    last = select(func.max(TASKS.c.id).label("id")).group_by(TASKS.c.task).subquery()
+    return select(*columns).join(last, TASKS.c.id == last.c.id)
 
 
-def latest_states(conn: Connection) -> dict[str, str]:
-    """Each task's latest state over all runs."""
-    return {row.task: row.status for row in conn.execute(latest_states_query())}
+def latest_states(conn: Connection, tasks: Sequence[str] | None = None) -> dict[str, str]:
+    """Each task's latest state over all runs (of ``tasks`` only, when given: faster)."""
+    return {row.task: row.status for row in conn.execute(latest_states_query(tasks))}
 
 
 def task_history(conn: Connection) -> dict[str, TaskHistory]:

@@ -48,7 +48,8 @@ class PipelineRun(Base):
     task_runs: Mapped[list[TaskRun]] = relationship(back_populates="run")
 
     __table_args__ = (
-        Index("ix_pipeline_runs_started_at", "started_at"),
+        # newest first (``runs``, the dashboard) and oldest first (``runs prune``) on one index
+        Index("ix_pipeline_runs_started_at_id", "started_at", "id"),
         Index("ix_pipeline_runs_status_started_at", "status", "started_at"),
     )
 
