@@ -68,11 +68,15 @@ class AheadExecution(Execution):
 
     def _parents_held(self, behind: dict[str, Future[AttemptOutcome]], attempt: int) -> bool:
         """Whether the attempts a task was submitted behind are the ones that succeeded."""
-        return attempt == 1 and all(
-            self.report.tasks.get(parent) == TaskState.SUCCESS
-            and self._flight.get(parent) is future
-            for parent, future in behind.items()
+        return (
+            attempt == 1
+            and self._current(behind)
+            and all(self.report.tasks.get(parent) == TaskState.SUCCESS for parent in behind)
         )
+
+    def _current(self, behind: dict[str, Future[AttemptOutcome]]) -> bool:
+        """Whether each parent's attempt behind which a task waits is its latest one."""
+        return all(self._flight.get(parent) is future for parent, future in behind.items())
 
     def _stop_starting(self, reason: str) -> None:
         if self._ahead:  # nothing submitted ahead may start now
@@ -100,8 +104,13 @@ class AheadExecution(Execution):
             self.executor.withdraw(settled)  # type: ignore[attr-defined]
 
     def _submit_ahead(self, name: str) -> bool:
-        if name in self._ahead or name in self._flight or name in self.report.tasks:
-            return False
+        if name in self.report.attempts or name in self.report.tasks:
+            return False  # started by the engine, or settled without starting
+        if name in self._ahead:
+            if self._current(self._ahead[name]):
+                return False
+            del self._ahead[name]  # behind an attempt that is over: submit it again
+            self.executor.withdraw([name])  # type: ignore[attr-defined]
         behind: dict[str, Future[AttemptOutcome]] = {}
         for parent in self._parents[name]:
             state = self.report.tasks.get(parent)
