@@ -138,9 +138,7 @@ class DaskExecutor(Executor):
         plugin = ProjectOnWorker(self.project_root, self.models_dir)
         self.client.register_plugin(plugin, name=ProjectOnWorker.name)
         _send_promptly(self.client)
-        self._completed = distributed.as_completed(
-            loop=self.client.loop, with_results=True, raise_errors=False
-        )
+        self._completed = distributed.as_completed(loop=self.client.loop)
         self._halt.clear()
         self._threads = [
             threading.Thread(target=self._collect, name="dask-results", daemon=True),
@@ -225,7 +223,9 @@ class DaskExecutor(Executor):
             self.start(self.workers)
         if self.client is None or self._completed is None:
             raise RuntimeError("the Dask executor did not start")
-        key = f"{call.task.name if call else 'call'}-{uuid.uuid4().hex[:12]}"
+        # one key prefix for every attempt: the scheduler keeps one task group, not one per
+        # task name (it walks every group on each submit); the task's name ends the key
+        key = f"attempt-{uuid.uuid4().hex[:12]}-{call.task.name if call else 'call'}"
         future: Future[Any] = Future()
         remote = self.client.submit(fn, *args, key=key, pure=False, retries=0)
         with self._lock:
@@ -240,29 +240,44 @@ class DaskExecutor(Executor):
     def _collect(self) -> None:
         """Hand each finished Dask future's outcome to ours.
 
-        ``as_completed`` fetches results concurrently on the client's event loop, so one slow
-        transfer never holds up the others.
+        The results of every task that finished since the last look are fetched in one
+        request: one message to the cluster per batch, not one per task.
         """
         completed = self._completed
         while completed is not None and not self._halt.is_set():
             try:
-                remote, result = next(completed)
+                batch = completed.next_batch(block=True)
             except StopIteration:  # nothing in flight: sleep until the next submit
                 self._wake.wait(_STOP_POLL_S)
                 self._wake.clear()
                 continue
-            self._settle(remote, result)
+            statuses = [remote.status for remote in batch]
+            for remote, status, result in zip(batch, statuses, self._results(batch, statuses)):
+                self._settle(remote, status, result)
 
-    def _settle(self, remote: RemoteFuture[Any], result: object) -> None:
+    def _results(self, batch: list[RemoteFuture[Any]], statuses: list[str]) -> list[object]:
+        """What each future of ``batch`` holds: its value, or the error that stopped it."""
+        finished = [remote for remote, status in zip(batch, statuses) if status == "finished"]
+        client = self.client
+        try:
+            values = iter(client.gather(finished) if finished and client is not None else [])
+        except Exception:  # one of them was lost meanwhile: fetch them one by one
+            values = iter([_outcome_of(remote) for remote in finished])
+        return [
+            next(values) if status == "finished" else _outcome_of(remote)
+            for remote, status in zip(batch, statuses)
+        ]
+
+    def _settle(self, remote: RemoteFuture[Any], status: str, result: object) -> None:
         with self._lock:
             future = self._local.pop(remote.key, None)
             if future is not None:
                 self._futures.pop(future, None)
         if future is None or future.done():
             return
-        if remote.status == "finished":
+        if status == "finished":
             future.set_result(result)
-        elif remote.status == "error":  # KilledWorker, a lost connection: the attempt failed
+        elif status == "error":  # KilledWorker, a lost connection: the attempt failed
             error = result[1] if isinstance(result, tuple) else result
             future.set_exception(error if isinstance(error, BaseException) else RuntimeError(error))
         else:
@@ -323,6 +338,16 @@ class DaskExecutor(Executor):
             self.client.run(fn, *args)  # type: ignore[union-attr]
         except Exception as exc:  # a closing cluster: the workers are going away anyway
             _log.debug("could not reach the workers: %s", exc)
+
+
+def _outcome_of(remote: RemoteFuture[Any]) -> object:
+    """One future's value, else its error (None when it was cancelled)."""
+    if remote.status == "cancelled":
+        return None
+    try:
+        return remote.result()
+    except Exception as exc:  # handed to the engine as the attempt's failure
+        return exc
 
 
 def run_after(
