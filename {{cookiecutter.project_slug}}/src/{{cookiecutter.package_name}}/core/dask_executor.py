@@ -342,7 +342,7 @@ class DaskExecutor(Executor):
 
 def _outcome_of(remote: RemoteFuture[Any]) -> object:
     """One future's value, else its error (None when it was cancelled)."""
-    if remote.status == "cancelled":
+    if remote.cancelled():
         return None
     try:
         return remote.result()
