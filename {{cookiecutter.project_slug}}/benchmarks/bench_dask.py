@@ -3,10 +3,21 @@ LocalCluster of 2 worker processes (one thread each):
 
 1. Overhead per no-op task: the whole pipeline run on the Dask executor (ledger recorded on
    SQLite) vs raw ``client.submit`` of the same 200-task random DAG (records nothing).
-   Goal: within 1.5x.
+   Goal: within 1.1x. The executor submits each task ahead, behind its parents' futures, so
+   the scheduler starts it without a round trip through the engine; the run prints how many
+   of those submissions the engine adopted.
 2. A 40-task DAG of CPU-bound Python tasks (~200 ms each): the Dask executor with 2 worker
-   processes vs the thread executor with 2 threads (which the GIL serialises).
-   Goal: at least 1.7x faster on 2 cores.
+   processes vs the thread executor with 2 threads (which the GIL serialises), with raw
+   ``client.submit`` of the same graph beside it as the most the machine gives at that moment.
+   Goal: at least 1.85x faster on 2 cores.
+
+Measured on 2 shared cores busy with other work (load average 5-10, so both sides slow down
+and figures move by 15% from run to run): per added task 4.76 ms vs raw 3.20 ms (1.48x, whole
+runs 1.57x; at load 10, 8.12 vs 6.18 ms, 1.31x), where submitting each task only after the
+engine had seen its parents finish measured 5.73 vs 3.05 ms (1.88x). What is left is driver
+CPU shared with the scheduler: the ledger writer's SQLite commits (~0.7 ms a task) and
+loading the DAG (~0.3 ms a task). CPU-bound: 4.59 s on Dask vs 7.23 s on threads (1.57x)
+while raw client.submit of the same graph managed 4.06 s (1.78x) at that moment.
 
     python benchmarks/bench_dask.py [--tasks 200] [--cpu-tasks 40] [--repeat 3]
 """
@@ -34,8 +45,8 @@ from {{ cookiecutter.package_name }}.settings import Settings, load_settings
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = Task.__module__.split(".")[0]
 SEED = 7
-OVERHEAD_GOAL = 1.5
-SPEEDUP_GOAL = 1.7
+OVERHEAD_GOAL = 1.1
+SPEEDUP_GOAL = 1.85
 
 MODELS = """
     import random
@@ -192,9 +203,10 @@ def main() -> None:
                 f"   raw client.submit               : {raw:7.3f} s in all, "
                 f"{per_raw:6.2f} ms per added task"
             )
+            print(f"   tasks submitted ahead and adopted by the engine: {dask.adopted}")
             print(
-                f"   per-task ratio {ratio:.2f}x (goal <= {OVERHEAD_GOAL}x): "
-                f"{'met' if ratio <= OVERHEAD_GOAL else 'NOT met'}; whole runs {ours / raw:.2f}x"
+                f"   per-task ratio {ratio:.2f}x, whole runs {ours / raw:.2f}x; goal per-task "
+                f"<= {OVERHEAD_GOAL}x: {'MET' if ratio <= OVERHEAD_GOAL else 'NOT MET'}"
             )
 
             cpu_repeat = min(args.repeat, 3)
@@ -214,8 +226,8 @@ def main() -> None:
             f"the most this machine gives right now)"
         )
         print(
-            f"   speed-up {speedup:.2f}x (goal >= {SPEEDUP_GOAL}x): "
-            f"{'met' if speedup >= SPEEDUP_GOAL else 'NOT met'}"
+            f"   speed-up {speedup:.2f}x; goal >= {SPEEDUP_GOAL}x: "
+            f"{'MET' if speedup >= SPEEDUP_GOAL else 'NOT MET'}"
         )
 
 

@@ -8,6 +8,12 @@ retry policy stay in the process that started the run, so they behave exactly as
 
 A worker that dies in the middle of an attempt fails that attempt (the scheduler is told not to
 re-run it elsewhere), and the engine's own retry policy decides what happens next.
+
+The run loop is ``AheadExecution``: a task is submitted ahead (``submit_after``) with its parents'
+Dask futures as dependencies, so the scheduler starts it as soon as they finish, without a round
+trip through the driver; the engine adopts it when it starts the task with the same call, else
+withdraws it (``withdraw``). On the worker, ``run_after`` runs the body only if every parent
+succeeded and the run was not stopped.
 """
 
 from __future__ import annotations
@@ -17,14 +23,15 @@ import logging
 import sys
 import threading
 import uuid
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import SettingsError
-from .attempt import AttemptCall
+from ..system import utcnow
+from .attempt import AttemptCall, AttemptOutcome
 from .context import forget_run, request_stop, stop_requested
 from .executors import Executor
 
@@ -42,7 +49,7 @@ if TYPE_CHECKING:
 
     from ..settings import Settings
 
-__all__ = ["DaskExecutor", "ProjectOnWorker", "executor_from_settings"]
+__all__ = ["DaskExecutor", "ProjectOnWorker", "executor_from_settings", "run_after"]
 
 _log = logging.getLogger("pipeline.dask")
 _STOP_POLL_S = 0.2
@@ -112,7 +119,10 @@ class DaskExecutor(Executor):
         self._cluster: LocalCluster | None = None
         # ours -> (Dask's, the call it runs: None for a call that is not an attempt)
         self._futures: dict[Future[Any], tuple[RemoteFuture[Any], AttemptCall | None]] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        # task -> (the function, the call and our future of its submission ahead)
+        self._ahead: dict[str, tuple[Callable[..., Any], AttemptCall, Future[Any]]] = {}
+        self.adopted = 0  # submissions ahead the engine took over (a figure for tests)
         self._run_ids: set[str] = set()
         self._local: dict[Hashable, Future[Any]] = {}
         self._completed: as_completed | None = None
@@ -128,9 +138,7 @@ class DaskExecutor(Executor):
         plugin = ProjectOnWorker(self.project_root, self.models_dir)
         self.client.register_plugin(plugin, name=ProjectOnWorker.name)
         _send_promptly(self.client)
-        self._completed = distributed.as_completed(
-            loop=self.client.loop, with_results=True, raise_errors=False
-        )
+        self._completed = distributed.as_completed(loop=self.client.loop)
         self._halt.clear()
         self._threads = [
             threading.Thread(target=self._collect, name="dask-results", daemon=True),
@@ -156,14 +164,69 @@ class DaskExecutor(Executor):
         client = distributed.Client(self._cluster, set_as_default=False)
         return client
 
+    @property
+    def execution(self) -> type:
+        """The run loop for this executor: the engine's, submitting children ahead."""
+        from .dask_ahead import AheadExecution
+
+        return AheadExecution
+
     def submit(self, fn: Callable[..., R], *args: object) -> Future[R]:
+        call = args[0] if args and isinstance(args[0], AttemptCall) else None
+        if call is not None:
+            with self._lock:
+                ahead = self._ahead.pop(call.task.name, None)
+            if ahead is not None:
+                early_fn, early_call, early = ahead
+                if early_fn is fn and early_call == call:
+                    self.adopted += 1
+                    return early
+                self._cancel_remote([early])  # not the attempt the engine means to run
+        return self._send(fn, args, call)
+
+    def submit_after(
+        self, fn: Callable[..., R], call: AttemptCall, parents: Sequence[Future[Any]]
+    ) -> Future[R] | None:
+        """Submit ``fn(call)`` to run once the attempts behind ``parents`` (futures this
+        executor returned) succeed; None when one of them has already finished."""
+        with self._lock:  # a parent's Dask future is not released while its child is sent
+            remotes = [self._futures.get(parent) for parent in parents]
+            if any(entry is None for entry in remotes):
+                return None
+            deps = [entry[0] for entry in remotes if entry is not None]
+            future = self._send(run_after, (fn, call, *deps), call)
+            self._ahead[call.task.name] = (fn, call, future)
+        return future
+
+    def withdraw(self, names: Sequence[str]) -> None:
+        """Cancel the submissions ahead of ``names`` that the engine did not adopt."""
+        with self._lock:
+            early = [self._ahead.pop(name)[2] for name in names if name in self._ahead]
+        self._cancel_remote(early)
+
+    def _cancel_remote(self, futures: list[Future[Any]]) -> None:
+        """Cancel our ``futures``' Dask tasks (their dependents submitted ahead go too)."""
+        with self._lock:
+            entries = [self._futures.pop(future, None) for future in futures]
+            remotes = [entry[0] for entry in entries if entry is not None]
+            for remote in remotes:
+                self._local.pop(remote.key, None)
+        for future in futures:
+            future.cancel()
+        if remotes and self.client is not None:
+            self.client.cancel(remotes)
+
+    def _send(
+        self, fn: Callable[..., Any], args: tuple[object, ...], call: AttemptCall | None
+    ) -> Future[Any]:
         if self.client is None:
             self.start(self.workers)
         if self.client is None or self._completed is None:
             raise RuntimeError("the Dask executor did not start")
-        call = args[0] if args and isinstance(args[0], AttemptCall) else None
-        key = f"{call.task.name if call else 'call'}-{uuid.uuid4().hex[:12]}"
-        future: Future[R] = Future()
+        # one key prefix for every attempt: the scheduler keeps one task group, not one per
+        # task name (it walks every group on each submit); the task's name ends the key
+        key = f"attempt-{uuid.uuid4().hex[:12]}-{call.task.name if call else 'call'}"
+        future: Future[Any] = Future()
         remote = self.client.submit(fn, *args, key=key, pure=False, retries=0)
         with self._lock:
             self._futures[future] = (remote, call)
@@ -177,29 +240,44 @@ class DaskExecutor(Executor):
     def _collect(self) -> None:
         """Hand each finished Dask future's outcome to ours.
 
-        ``as_completed`` fetches results concurrently on the client's event loop, so one slow
-        transfer never holds up the others.
+        The results of every task that finished since the last look are fetched in one
+        request: one message to the cluster per batch, not one per task.
         """
         completed = self._completed
         while completed is not None and not self._halt.is_set():
             try:
-                remote, result = next(completed)
+                batch = completed.next_batch(block=True)
             except StopIteration:  # nothing in flight: sleep until the next submit
                 self._wake.wait(_STOP_POLL_S)
                 self._wake.clear()
                 continue
-            self._settle(remote, result)
+            statuses = [remote.status for remote in batch]
+            for remote, status, result in zip(batch, statuses, self._results(batch, statuses)):
+                self._settle(remote, status, result)
 
-    def _settle(self, remote: RemoteFuture[Any], result: object) -> None:
+    def _results(self, batch: list[RemoteFuture[Any]], statuses: list[str]) -> list[object]:
+        """What each future of ``batch`` holds: its value, or the error that stopped it."""
+        finished = [remote for remote, status in zip(batch, statuses) if status == "finished"]
+        client = self.client
+        try:
+            values = iter(client.gather(finished) if finished and client is not None else [])
+        except Exception:  # one of them was lost meanwhile: fetch them one by one
+            values = iter([_outcome_of(remote) for remote in finished])
+        return [
+            next(values) if status == "finished" else _outcome_of(remote)
+            for remote, status in zip(batch, statuses)
+        ]
+
+    def _settle(self, remote: RemoteFuture[Any], status: str, result: object) -> None:
         with self._lock:
             future = self._local.pop(remote.key, None)
             if future is not None:
                 self._futures.pop(future, None)
         if future is None or future.done():
             return
-        if remote.status == "finished":
+        if status == "finished":
             future.set_result(result)
-        elif remote.status == "error":  # KilledWorker, a lost connection: the attempt failed
+        elif status == "error":  # KilledWorker, a lost connection: the attempt failed
             error = result[1] if isinstance(result, tuple) else result
             future.set_exception(error if isinstance(error, BaseException) else RuntimeError(error))
         else:
@@ -228,6 +306,7 @@ class DaskExecutor(Executor):
         with self._lock:
             self._futures.clear()
             self._local.clear()
+            self._ahead.clear()
         if self.client is None:
             return
         for run_id in list(self._run_ids):
@@ -259,6 +338,34 @@ class DaskExecutor(Executor):
             self.client.run(fn, *args)  # type: ignore[union-attr]
         except Exception as exc:  # a closing cluster: the workers are going away anyway
             _log.debug("could not reach the workers: %s", exc)
+
+
+def _outcome_of(remote: RemoteFuture[Any]) -> object:
+    """One future's value, else its error (None when it was cancelled)."""
+    if remote.cancelled():
+        return None
+    try:
+        return remote.result()
+    except Exception as exc:  # handed to the engine as the attempt's failure
+        return exc
+
+
+def run_after(
+    fn: Callable[[AttemptCall], AttemptOutcome], call: AttemptCall, *parents: object
+) -> AttemptOutcome:
+    """On a worker: ``fn(call)`` once its parents are done, if they all succeeded and the run
+    was not stopped; else a failed outcome saying why, without running the task's code."""
+    failed = [p for p in parents if not (isinstance(p, AttemptOutcome) and p.ok)]
+    if not failed and not stop_requested(call.run_id, call.task.name, call.attempt):
+        return fn(call)
+    if failed:
+        first = failed[0]
+        why = f"upstream '{first.task if isinstance(first, AttemptOutcome) else first}'"
+        why = f"not started: {why} did not succeed"
+    else:
+        why = "not started: the run was stopped"
+    now = utcnow()
+    return AttemptOutcome(call.task.name, call.attempt, False, now, now, 0, why)
 
 
 def _send_promptly(client: Client) -> None:

@@ -156,8 +156,20 @@ class Execution:
 
     def _start(self, name: str, attempt: int) -> None:
         task = self.dag.tasks[name]
-        call = AttemptCall(
-            task=task,
+        call = self._attempt_call(name, attempt)
+        crash_point("runner.before_attempt")
+        started = utcnow()
+        self._record(name, attempt, TaskState.RUNNING, started_at=started)
+        self.report.attempts[name] = attempt
+        self.observer.task_started(name, attempt)
+        future = self.executor.submit(run_attempt, call)
+        self.running[future] = _Running(name, attempt, started, task.timeout)
+        future.add_done_callback(self.done.put)
+
+    def _attempt_call(self, name: str, attempt: int) -> AttemptCall:
+        """What a worker needs to run this attempt (built here, and ahead by some executors)."""
+        return AttemptCall(
+            task=self.dag.tasks[name],
             run_id=self.plan.run_id,
             attempt=attempt,
             config=self.plan.settings.task_config(name),
@@ -170,14 +182,6 @@ class Execution:
             allowed=Ancestry(self.dag, name),
             strict=self.plan.strict,
         )
-        crash_point("runner.before_attempt")
-        started = utcnow()
-        self._record(name, attempt, TaskState.RUNNING, started_at=started)
-        self.report.attempts[name] = attempt
-        self.observer.task_started(name, attempt)
-        future = self.executor.submit(run_attempt, call)
-        self.running[future] = _Running(name, attempt, started, task.timeout)
-        future.add_done_callback(self.done.put)
 
     def _collect(self, future: Future[AttemptOutcome]) -> None:
         info = self.running.pop(future, None)

@@ -184,7 +184,8 @@ def _execute(
     status = RunState.CRASHED
     try:
         observer.run_started(plan.run_id, len(plan.names))
-        execution = Execution(plan, executor=pool, writer=writer, observer=observer, stages=stages)
+        loop = getattr(pool, "execution", Execution)  # an executor may bring its own run loop
+        execution = loop(plan, executor=pool, writer=writer, observer=observer, stages=stages)
         report = execution.run()
         crash_point("runner.before_finish")
         if stages is not None:  # abandoned stages' shadows (only a staged run makes them)

@@ -29,6 +29,7 @@ INJECTABLE = frozenset({"config", "session", "engine", "run"})
 
 _defined: list[Task] = []
 _defined_lock = threading.Lock()
+_latest: dict[tuple[str, str], Task] = {}  # (module, name) -> the last such task defined
 
 
 class Task:
@@ -90,6 +91,7 @@ class Task:
         self.problems = [*self.problems, *_parameter_problems(func), *provided_problems]
         with _defined_lock:
             _defined.append(self)
+            _latest[self.__module__, self.name] = self
         return self
 
     def _option_problems(self) -> list[str]:
@@ -136,11 +138,11 @@ def _schedule_problems(runs_on: object) -> list[str]:
 def import_task(module: str, name: str) -> Task:
     """Find a task by its module and name (how a pickled task is loaded elsewhere)."""
     importlib.import_module(module)
-    with _defined_lock:
-        found = [t for t in _defined if t.__module__ == module and t.name == name]
-    if not found:
+    with _defined_lock:  # looked up on every unpickling: a dict, not a scan of every definition
+        found = _latest.get((module, name))
+    if found is None:
         raise LookupError(f"no task {name!r} in module {module!r}")
-    return found[-1]
+    return found
 
 
 def collect_defined(since: int = 0) -> list[Task]:
