@@ -63,3 +63,15 @@ def test_ancestry_walks_nothing_until_asked() -> None:
     assert undeclared_reads("t2", ["t2", "other_table"], {"t2": "t2"}, lazy) is None
     assert walks == []  # no table of another task was read
     assert "t0" in lazy and walks == ["t2"]
+
+
+@given(dags(), st.data())
+def test_the_ancestry_of_one_task_equals_itself_and_its_set(dag: Dag, data: st.DataObject) -> None:
+    """The Dask executor adopts a call submitted ahead only if it equals the engine's own."""
+    name = data.draw(st.sampled_from(dag.names))
+    first, again = Ancestry(dag, name), Ancestry(dag, name)
+    assert first == again and hash(first) == hash(again)
+    assert first == frozenset(dag.ancestors(name)) and frozenset(dag.ancestors(name)) == first
+    others = [other for other in dag.names if dag.ancestors(other) != dag.ancestors(name)]
+    if others:
+        assert first != Ancestry(dag, others[0])
