@@ -7,6 +7,7 @@ group built for one named command behaves like the whole app: same help, same er
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 
@@ -154,3 +155,22 @@ def test_the_ingest_package_gives_its_names_on_first_use() -> None:
     assert set(ingest.__all__) <= set(dir(ingest))
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         ingest.nope  # noqa: B018 (the lookup is the test)
+
+
+def test_the_process_entry_runs_the_cli_with_the_collector_on_and_freezes_at_exit(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from {{ cookiecutter.package_name }}.__main__ import entry
+
+    monkeypatch.setattr(sys, "argv", ["pipeline", "run", "--help"])
+    seen = []
+    monkeypatch.setattr(
+        "{{ cookiecutter.package_name }}.cli.main", lambda: seen.append(gc.isenabled())
+    )
+    gc.unfreeze()
+    try:
+        entry()
+        assert seen == [True]  # collections are off only while the libraries import
+        assert gc.isenabled() and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()  # this test process lives on: let the collector see everything again
