@@ -164,9 +164,7 @@ def test_the_process_entry_runs_the_cli_with_the_collector_on_and_freezes_at_exi
 
     monkeypatch.setattr(sys, "argv", ["pipeline", "run", "--help"])
     seen = []
-    monkeypatch.setattr(
-        "{{ cookiecutter.package_name }}.cli.main", lambda: seen.append(gc.isenabled())
-    )
+    monkeypatch.setattr(f"{PACKAGE}.cli.main", lambda: seen.append(gc.isenabled()))
     gc.unfreeze()
     try:
         entry()
