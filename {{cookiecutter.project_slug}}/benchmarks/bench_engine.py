@@ -7,7 +7,12 @@
 2. A 60-task I/O-bound DAG (sleeps of 10-100 ms, uneven levels, 8 workers) vs a level-by-level
    barrier executor (pydwt's approach) and the critical path. Goal: within 1.02x of the path.
 3. A no-op re-run of a 200-task cached project: the whole ``run`` command, process start
-   included. Goal: under 2 s.
+   included, imports from the bytecode cache as in everyday use. Goal: under 0.5 s.
+   Measured side by side with the start-up work undone (best of 9, 2 shared cores at load 6):
+   1.02 s -> 0.73 s wall, 0.70 s -> 0.51 s CPU. On an idle machine the command took 0.79 s
+   before (bytecode not cached), 0.64 s with the cache. Most of what remains is importing
+   SQLAlchemy, pydantic, typer and rich; "import the engine" below still pays the interpreter's
+   full clean-up at exit, which the command skips.
 
     python benchmarks/bench_engine.py        # every part
     python benchmarks/bench_engine.py 1 2    # only parts 1 and 2
@@ -265,6 +270,8 @@ def cached_rerun(folder: Path) -> bool:
     env = {**os.environ, "PIPELINE_SETTINGS": str(folder / "settings.yml")}
     src = ROOT / "src"
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(src), env.get("PYTHONPATH")]))
+    # As in everyday use, imports come from the bytecode cache (the untimed first run fills it).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     command = [sys.executable, "-m", PACKAGE, "run"]
     first = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True)
     assert first.returncode == 0, first.stderr
@@ -281,11 +288,11 @@ def cached_rerun(folder: Path) -> bool:
             [sys.executable, "-c", f"import {PACKAGE}.core.runner"], env=env, check=True
         ),
     )
-    ok = rerun_time < 2.0
+    ok = rerun_time < 0.5
     print(f"   python -c pass          {bare * 1000:7.0f} ms")
     print(f"   import the engine       {imports * 1000:7.0f} ms")
     print(f"   `run`, all 200 cached   {rerun_time * 1000:7.0f} ms")
-    print(f"   goal: under 2 s: {'MET' if ok else 'NOT MET'}")
+    print(f"   goal: under 0.5 s: {'MET' if ok else 'NOT MET'}")
     del settings
     return ok
 

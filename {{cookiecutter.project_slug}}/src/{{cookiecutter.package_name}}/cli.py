@@ -32,6 +32,7 @@ from .db.diagnosis import checked_url, project_url, setup_error
 from .errors import PipelineError
 from .logs import configure_logging
 from .settings import Settings, load_settings
+from .startup import command_for
 
 if TYPE_CHECKING:
     from .core.report import RunReport
@@ -359,7 +360,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         prog = f"python -m {__package__}"
     try:
         configure_logging()
-        code = app(args=args, prog_name=prog, standalone_mode=False)
+        code = command_for(app, args)(args=args, prog_name=prog, standalone_mode=False)
     except PipelineError as exc:
         _fail(exc)
     except DBAPIError as exc:  # the database refused: the same paragraph whatever the command

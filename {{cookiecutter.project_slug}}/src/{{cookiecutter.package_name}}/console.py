@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
 from .core.report import LogObserver, RunObserver, RunReport
 from .logs import configure_logging
 from .status import TaskState
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 __all__ = ["RichObserver", "observer_for"]
 
@@ -24,6 +21,15 @@ class RichObserver(RunObserver):
     """done/total, the tasks running now and the failures so far, redrawn in place."""
 
     def __init__(self, console: Console):
+        # rich.progress (and its tables) only on a terminal: log lines need none of it
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         self.console = console
         self.progress = Progress(
             TextColumn("[bold]{task.fields[label]}"),

@@ -38,16 +38,18 @@ class Dag:
         problems: list[str] = []
         upstream: dict[str, tuple[str, ...]] = {}
         for name, task in by_name.items():
-            where = f"task '{name}' ({_short(task.location, root)})"
-            problems += [f"{where}: {problem}" for problem in task.problems]
+            found = [f": {problem}" for problem in task.problems]
             parents = []
             for dep in task.depends_on:
                 problem = _dependency_problem(task, dep, by_name)
                 if problem:
-                    problems.append(f"{where} {problem}")
+                    found.append(f" {problem}")
                 else:
                     parents.append(dep if isinstance(dep, str) else dep.name)
             upstream[name] = tuple(dict.fromkeys(parents))
+            if found:  # the location resolves paths on disk: only for a task with a problem
+                where = f"task '{name}' ({_short(task.location, root)})"
+                problems += [where + problem for problem in found]
         cycles = _cycles(upstream)
         if len(cycles) == 1 and not problems:
             raise CycleError(cycles[0])
