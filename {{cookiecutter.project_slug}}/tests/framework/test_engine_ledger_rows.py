@@ -64,9 +64,7 @@ def test_the_ledger_holds_one_row_per_attempt_with_its_status(
     report = run(migrated, dag=dag, full_refresh=True, workers=workers)
 
     rows = task_rows(migrated, report.run_id)
-    found = {
-        (r.task, r.attempt, r.status, (r.reason or "").startswith("retry ")) for r in rows
-    }
+    found = {(r.task, r.attempt, r.status, (r.reason or "").startswith("retry ")) for r in rows}
     assert len(rows) == len(found), "an attempt has two rows"
     assert found == expected_rows(dag, failures, retries)
     for row in rows:
