@@ -1,8 +1,10 @@
 """The load stage's writers: the target table, and the fastest bulk insert each dialect offers.
 
 SQLite: one prepared INSERT run with ``executemany`` over plain tuples. MySQL/MariaDB: ``LOAD
-DATA LOCAL INFILE`` from a temporary file per chunk when both the server and the connection
-allow it, else pymysql's ``executemany``, which sends multi-row INSERTs. PostgreSQL through
+DATA LOCAL INFILE`` when both the server and the connection allow it, from a temporary file
+per few megabytes of rows (fewer statements, each long enough to keep the server busy while
+we read on), the object id set by the statement rather than sent on every line; else
+pymysql's ``executemany``, which sends multi-row INSERTs. PostgreSQL through
 psycopg 3: ``COPY FROM STDIN`` (``pg_copy.py``). Every chunk goes into the caller's
 transaction, so an object's rows commit together or not at all.
 """
@@ -32,6 +34,8 @@ __all__ = ["Loader", "OBJECT_ID_COLUMN", "bulk_engine", "ensure_target", "target
 
 # The column of every target table naming the data object each row came from.
 OBJECT_ID_COLUMN = "etl_object_id"
+# How much text (characters) LOAD DATA takes at a time: a few chunks, not the whole object.
+LOAD_DATA_CHARS = 1 << 22
 # A column type's bind processor: a Python value to what the driver takes.
 _Processor = Callable[[Any], Any]
 
@@ -109,6 +113,8 @@ class Loader:
         )
         self.multi_sql = head + ", ".join([one] * self.per_statement)
         self._pending: Future[None] | None = None
+        self._parts: list[str] = []  # text lines not yet handed to LOAD DATA
+        self._buffered = 0
         self._worker = ThreadPoolExecutor(1, "ingest-load") if self.local_infile else None
         # COPY needs psycopg 3; another PostgreSQL driver keeps the INSERTs.
         postgres = bulk and (dialect.name, dialect.driver) == ("postgresql", "psycopg")
@@ -123,7 +129,7 @@ class Loader:
             self.copy.write(columns, count)
             return count
         if self.local_infile:
-            return self._load_data(text_lines(columns, self.object_id, count), count)
+            return self._load_data(text_lines(columns, None, count), count)
         ready = [_apply(p, c) for p, c in zip(self.processors, columns)]
         per = self.per_statement
         whole = count // per * per if per > 1 else 0
@@ -146,8 +152,15 @@ class Loader:
         """Whether chunks may come as text lines (``insert_text``): COPY and LOAD DATA."""
         return self.copy is not None or self.local_infile
 
+    @property
+    def text_object_id(self) -> str | None:
+        """The object id that ends each text line for ``insert_text``; None for LOAD DATA,
+        which sets the column itself."""
+        return self.object_id if self.copy is not None else None
+
     def insert_text(self, lines: str, count: int) -> int:
-        """Insert ``count`` rows written as ``text_rows`` writes them (the object id last)."""
+        """Insert ``count`` rows written as ``text_rows`` writes them (the object id last,
+        when ``text_object_id`` is one)."""
         if self.copy is not None:
             self.copy.write_text(lines, count)
             return count
@@ -157,6 +170,7 @@ class Loader:
         """Let the chunk loading in the background finish; its error, if any, is raised here."""
         if self.copy is not None:
             self.copy.finish()
+        self._flush()
         pending, self._pending = self._pending, None
         if pending is not None:
             pending.result()
@@ -169,6 +183,8 @@ class Loader:
         error = exc_info[1]
         if self.copy is not None and isinstance(error, BaseException):
             self.copy.abort(error)  # a failed load sends no more rows, nor waits for them
+        if isinstance(error, BaseException):
+            self._parts.clear()  # rolled back anyway: load no more of it
         try:
             self.wait()
         except Exception:
@@ -181,25 +197,41 @@ class Loader:
                 self.copy.close()
 
     def _load_data(self, lines: str, count: int) -> int:
-        fd, path = tempfile.mkstemp(prefix="ingest-", suffix=".tsv")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            out.write(lines)
-        # The server loads this chunk while we prepare the next one: the driver waits on the
-        # socket without the GIL, so client and server work overlap.
-        self.wait()
+        self._parts.append(lines)
+        self._buffered += len(lines)
+        if self._buffered >= LOAD_DATA_CHARS:
+            self._flush()
+        return count
+
+    def _flush(self) -> None:
+        """Hand the buffered lines to LOAD DATA, after the previous load is done."""
+        if not self._parts:
+            return
         if self._worker is None:
             raise RuntimeError("load_file() called before the loader was opened")
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+        fd, path = tempfile.mkstemp(prefix="ingest-", suffix=".tsv")
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            out.writelines(self._parts)
+        self._parts.clear()
+        self._buffered = 0
+        # The server loads these rows while we prepare the next ones: the driver waits on the
+        # socket without the GIL, so client and server work overlap.
         self._pending = self._worker.submit(self._load_file, path)
-        return count
 
     def _load_file(self, path: str) -> None:
         try:
             escaped = path.replace("\\", "\\\\").replace("'", "\\'")
+            quote = self.conn.dialect.identifier_preparer.quote
+            # The object id is a hex uuid we made: safe as a literal, and set once here
+            # instead of sent on every line.
             self.conn.exec_driver_sql(
-                f"LOAD DATA LOCAL INFILE '{escaped}' INTO TABLE "
-                f"{self.conn.dialect.identifier_preparer.quote(self.table.name)} "
+                f"LOAD DATA LOCAL INFILE '{escaped}' INTO TABLE {quote(self.table.name)} "
                 "CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' "
-                f"LINES TERMINATED BY '\\n' ({', '.join(self.names)})"
+                f"LINES TERMINATED BY '\\n' ({', '.join(self.names[:-1])}) "
+                f"SET {quote(OBJECT_ID_COLUMN)} = '{self.object_id}'"
             )
         finally:
             os.unlink(path)
