@@ -2,7 +2,7 @@
 
 SQLite: one prepared INSERT run with ``executemany`` over plain tuples. MySQL/MariaDB: ``LOAD
 DATA LOCAL INFILE`` when both the server and the connection allow it, from a temporary file
-per few megabytes of rows (fewer statements, each long enough to keep the server busy while
+per megabyte of rows (fewer statements, each long enough to keep the server busy while
 we read on), the object id set by the statement rather than sent on every line; else
 pymysql's ``executemany``, which sends multi-row INSERTs. PostgreSQL through
 psycopg 3: ``COPY FROM STDIN`` (``pg_copy.py``). Every chunk goes into the caller's
@@ -38,7 +38,7 @@ __all__ = ["Loader", "OBJECT_ID_COLUMN", "bulk_engine", "ensure_target", "target
 # The column of every target table naming the data object each row came from.
 OBJECT_ID_COLUMN = "etl_object_id"
 # How much text (characters) LOAD DATA takes at a time: a few chunks, not the whole object.
-LOAD_DATA_CHARS = 1 << 22
+LOAD_DATA_CHARS = 1 << 20
 # The interpreter's thread switch interval while a load runs beside the parsing: the loading
 # thread needs the GIL back after each step (a 16 KiB packet of LOAD DATA's file, a SQLite
 # statement); at the default 5 ms the database would wait for rows while we parse on.
