@@ -7,9 +7,16 @@ A seeded CSV of five columns (int, float, short string, date, int) is loaded sid
   PostgreSQL  our `ingest` command  vs  psql `\copy ... FROM` the file    (when POSTGRES_URL is set)
 
 Each load runs in its own process, so its peak RSS (``ru_maxrss``) is its own; the file is then
-doubled to show that our memory stays flat. Goals: at least 2x pandas' rows/s, within 3x of
-`.import` and of LOAD DATA, within 2x of psql `\copy` (the whole command, start to exit), peak
-RSS under 150 MB and flat when the file doubles.
+doubled to show that our memory stays flat. Goals: at least 2x pandas' rows/s, within 1.3x of
+`.import`, within 1.2x of LOAD DATA, within 2x of psql `\copy` (the whole command, start to
+exit), peak RSS under 150 MB and flat when the file doubles.
+
+Measured on a shared 2-core machine (load average 3-4; figures noisy), 1,000,000 rows:
+SQLite 2.49 s vs `.import` 1.27 s = 1.97x (NOT MET; CPU 2.76 s), 2.99x pandas' rows/s, peak
+RSS 106 MB, 1.02x on the 2x file; MariaDB 5.07 s vs LOAD DATA 2.73 s = 1.85x in the same run,
+about 1.3x in side-by-side runs where LOAD DATA took 4-5 s (NOT MET; client CPU 0.82 s, was
+0.96 s). Both loads are bound by work the GIL serialises (parsing, binding, the driver's
+packets) and by the server itself, not by waiting on each other.
 
     python benchmarks/bench_ingest.py             # SQLite, plus each server whose URL is set
     python benchmarks/bench_ingest.py --rows 200000
@@ -53,6 +60,8 @@ class Rows(IngestModel):
     qty = fields.Integer()
 """
 RSS_LIMIT_MB = 150
+IMPORT_GOAL = 1.3  # our time over sqlite3's .import
+LOAD_DATA_GOAL = 1.2  # our time over LOAD DATA LOCAL INFILE
 
 
 def generate(path: Path, rows: int) -> None:
@@ -264,7 +273,7 @@ def sqlite_report(work: Path, small: Path, big: Path) -> bool:
     peak = max(one["ours"]["peak_mb"], two["ours"]["peak_mb"])
     goals = [
         (f"rows/s vs pandas: {vs_pandas:.2f}x (goal >= 2x)", vs_pandas >= 2),
-        (f"time vs .import: {vs_import:.2f}x (goal <= 3x)", vs_import <= 3),
+        (f"time vs .import: {vs_import:.2f}x (goal <= {IMPORT_GOAL}x)", vs_import <= IMPORT_GOAL),
         (f"our peak RSS: {peak:.0f} MB (goal < {RSS_LIMIT_MB} MB)", peak < RSS_LIMIT_MB),
         (
             f"our peak RSS 2x/1x file: {growth:.2f} (goal flat, <= 1.10; pandas: "
@@ -280,30 +289,39 @@ def sqlite_report(work: Path, small: Path, big: Path) -> bool:
     return all(ok for _, ok in goals)
 
 
-def mysql_report(work: Path, small: Path) -> bool:
-    """Our ingest against LOAD DATA LOCAL INFILE on a fresh MySQL/MariaDB database."""
+def mysql_report(work: Path, small: Path, repeats: int = 2) -> bool:
+    """Our ingest against LOAD DATA LOCAL INFILE, each run on a fresh MySQL/MariaDB database;
+    the best of ``repeats``, interleaved so a burst of load hits both alike."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
     server = make_url(os.environ["MYSQL_URL"])
-    name = f"test_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(server)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+    runs: dict[str, list[dict[str, float]]] = {"ours": [], "native": []}
     try:
-        url = server.set(database=name).render_as_string(hide_password=False)
-        ours = in_child("ours", small, url, project_copy(work))
-        native = mysql_load_data(small, url)
+        for _ in range(repeats):
+            for kind in runs:
+                name = f"test_bench_{uuid.uuid4().hex[:8]}"
+                with admin.begin() as conn:
+                    conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+                try:
+                    url = server.set(database=name).render_as_string(hide_password=False)
+                    if kind == "ours":
+                        runs[kind].append(in_child("ours", small, url, project_copy(work)))
+                    else:
+                        runs[kind].append(mysql_load_data(small, url))
+                finally:
+                    with admin.begin() as conn:
+                        conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
     finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
         admin.dispose()
-    print(f"{server.get_backend_name()} ({server.host}), 1x file:")
+    ours, native = (min(runs[kind], key=lambda r: r["seconds"]) for kind in runs)
+    print(f"{server.get_backend_name()} ({server.host}), 1x file (best of {repeats}):")
     print(line("ingest (ours)", ours))
     print(line("LOAD DATA LOCAL INFILE", native))
     ratio = ours["seconds"] / native["seconds"]
-    ok = ratio <= 3
-    print(f"  time vs LOAD DATA: {ratio:.2f}x (goal <= 3x): {verdict(ok)}")
+    ok = ratio <= LOAD_DATA_GOAL
+    print(f"  time vs LOAD DATA: {ratio:.2f}x (goal <= {LOAD_DATA_GOAL}x): {verdict(ok)}")
     return ok
 
 

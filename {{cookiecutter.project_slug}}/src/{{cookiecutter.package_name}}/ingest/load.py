@@ -1,8 +1,10 @@
 """The load stage's writers: the target table, and the fastest bulk insert each dialect offers.
 
 SQLite: one prepared INSERT run with ``executemany`` over plain tuples. MySQL/MariaDB: ``LOAD
-DATA LOCAL INFILE`` from a temporary file per chunk when both the server and the connection
-allow it, else pymysql's ``executemany``, which sends multi-row INSERTs. PostgreSQL through
+DATA LOCAL INFILE`` when both the server and the connection allow it, from a temporary file
+per megabyte of rows (fewer statements, each long enough to keep the server busy while
+we read on), the object id set by the statement rather than sent on every line; else
+pymysql's ``executemany``, which sends multi-row INSERTs. PostgreSQL through
 psycopg 3: ``COPY FROM STDIN`` (``pg_copy.py``). Every chunk goes into the caller's
 transaction, so an object's rows commit together or not at all.
 """
@@ -11,9 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sqlite3
+import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,6 +37,12 @@ __all__ = ["Loader", "OBJECT_ID_COLUMN", "bulk_engine", "ensure_target", "target
 
 # The column of every target table naming the data object each row came from.
 OBJECT_ID_COLUMN = "etl_object_id"
+# How much text (characters) LOAD DATA takes at a time: a few chunks, not the whole object.
+LOAD_DATA_CHARS = 1 << 20
+# The interpreter's thread switch interval while a load runs beside the parsing: the loading
+# thread needs the GIL back after each step (a 16 KiB packet of LOAD DATA's file, a SQLite
+# statement); at the default 5 ms the database would wait for rows while we parse on.
+SWITCH_INTERVAL = 0.0001
 # A column type's bind processor: a Python value to what the driver takes.
 _Processor = Callable[[Any], Any]
 
@@ -103,13 +114,23 @@ class Loader:
         # Identifiers quoted by the dialect, values bound: no outside text reaches the SQL.
         head = f"INSERT INTO {quote(table.name)} ({', '.join(self.names)}) VALUES "  # noqa: S608
         self.sql = head + one
-        # SQLite: many rows per statement saves a statement step per row (limit: 999 params).
+        # SQLite: many rows per statement saves a statement step per row, and hands the GIL
+        # to the parsing less often; within the library's limit of bound parameters.
         self.per_statement = (
-            max(1, min(50, 999 // max(1, len(fields)))) if dialect.name == "sqlite" else 1
+            max(1, min(1000, _parameter_limit(conn) // max(1, len(fields))))
+            if bulk and dialect.name == "sqlite"
+            else 1
         )
         self.multi_sql = head + ", ".join([one] * self.per_statement)
         self._pending: Future[None] | None = None
-        self._worker = ThreadPoolExecutor(1, "ingest-load") if self.local_infile else None
+        self._parts: list[str] = []  # text lines not yet handed to LOAD DATA
+        self._buffered = 0
+        self._switch_interval: float | None = None  # the interval to restore, once changed
+        # SQLite steps its statements without the GIL: a file database's chunk is written by
+        # a thread of its own while we read and convert the next one.
+        self.background = bulk and dialect.name == "sqlite" and _shareable(conn)
+        busy = self.local_infile or self.background
+        self._worker = ThreadPoolExecutor(1, "ingest-load") if busy else None
         # COPY needs psycopg 3; another PostgreSQL driver keeps the INSERTs.
         postgres = bulk and (dialect.name, dialect.driver) == ("postgresql", "psycopg")
         self.copy = CopyWriter(conn, table, object_id) if postgres else None
@@ -123,10 +144,11 @@ class Loader:
             self.copy.write(columns, count)
             return count
         if self.local_infile:
-            return self._load_data(text_lines(columns, self.object_id, count), count)
+            return self._load_data(text_lines(columns, None, count), count)
         ready = [_apply(p, c) for p, c in zip(self.processors, columns)]
         per = self.per_statement
         whole = count // per * per if per > 1 else 0
+        groups: list[tuple[Any, ...]] = []
         if whole:
             # Rows side by side in one flat list, filled a column at a time by slice
             # assignment: no tuple per row is ever built.
@@ -135,19 +157,33 @@ class Loader:
                 flat[offset :: len(ready)] = column if len(column) == whole else column[:whole]
             width, params = per * len(ready), tuple(flat)
             groups = [params[i : i + width] for i in range(0, len(params), width)]
-            self.conn.exec_driver_sql(self.multi_sql, groups)
-        if whole < count:
-            rest = list(zip(*[c[whole:] for c in ready]))
-            self.conn.exec_driver_sql(self.sql, rest)
+        rest = list(zip(*[c[whole:] for c in ready])) if whole < count else []
+        if self.background:
+            self._submit(partial(self._execute, groups, rest))
+        else:
+            self._execute(groups, rest)
         return count
+
+    def _execute(self, groups: list[tuple[Any, ...]], rest: list[tuple[Any, ...]]) -> None:
+        if groups:
+            self.conn.exec_driver_sql(self.multi_sql, groups)
+        if rest:
+            self.conn.exec_driver_sql(self.sql, rest)
 
     @property
     def takes_text(self) -> bool:
         """Whether chunks may come as text lines (``insert_text``): COPY and LOAD DATA."""
         return self.copy is not None or self.local_infile
 
+    @property
+    def text_object_id(self) -> str | None:
+        """The object id that ends each text line for ``insert_text``; None for LOAD DATA,
+        which sets the column itself."""
+        return self.object_id if self.copy is not None else None
+
     def insert_text(self, lines: str, count: int) -> int:
-        """Insert ``count`` rows written as ``text_rows`` writes them (the object id last)."""
+        """Insert ``count`` rows written as ``text_rows`` writes them (the object id last,
+        when ``text_object_id`` is one)."""
         if self.copy is not None:
             self.copy.write_text(lines, count)
             return count
@@ -157,6 +193,7 @@ class Loader:
         """Let the chunk loading in the background finish; its error, if any, is raised here."""
         if self.copy is not None:
             self.copy.finish()
+        self._flush()
         pending, self._pending = self._pending, None
         if pending is not None:
             pending.result()
@@ -169,6 +206,8 @@ class Loader:
         error = exc_info[1]
         if self.copy is not None and isinstance(error, BaseException):
             self.copy.abort(error)  # a failed load sends no more rows, nor waits for them
+        if isinstance(error, BaseException):
+            self._parts.clear()  # rolled back anyway: load no more of it
         try:
             self.wait()
         except Exception:
@@ -177,29 +216,57 @@ class Loader:
         finally:
             if self._worker is not None:
                 self._worker.shutdown()
+            if self._switch_interval is not None:
+                sys.setswitchinterval(self._switch_interval)
             if self.copy is not None:
                 self.copy.close()
 
     def _load_data(self, lines: str, count: int) -> int:
+        self._parts.append(lines)
+        self._buffered += len(lines)
+        if self._buffered >= LOAD_DATA_CHARS:
+            self._flush()
+        return count
+
+    def _flush(self) -> None:
+        """Hand the buffered lines to LOAD DATA, after the previous load is done."""
+        if not self._parts:
+            return
         fd, path = tempfile.mkstemp(prefix="ingest-", suffix=".tsv")
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            out.write(lines)
-        # The server loads this chunk while we prepare the next one: the driver waits on the
-        # socket without the GIL, so client and server work overlap.
-        self.wait()
+            out.writelines(self._parts)
+        self._parts.clear()
+        self._buffered = 0
+        try:
+            self._submit(partial(self._load_file, path))
+        except BaseException:
+            os.unlink(path)
+            raise
+
+    def _submit(self, job: Callable[[], None]) -> None:
+        """Run ``job`` on the loader's thread once the previous one is done (its error raised
+        here): the database writes these rows while we prepare the next ones."""
         if self._worker is None:
-            raise RuntimeError("load_file() called before the loader was opened")
-        self._pending = self._worker.submit(self._load_file, path)
-        return count
+            raise RuntimeError("a background load was asked of a loader without a thread")
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+        if self._switch_interval is None:
+            self._switch_interval = sys.getswitchinterval()
+            sys.setswitchinterval(min(self._switch_interval, SWITCH_INTERVAL))
+        self._pending = self._worker.submit(job)
 
     def _load_file(self, path: str) -> None:
         try:
             escaped = path.replace("\\", "\\\\").replace("'", "\\'")
+            quote = self.conn.dialect.identifier_preparer.quote
+            # The object id is a hex uuid we made: safe as a literal, and set once here
+            # instead of sent on every line.
             self.conn.exec_driver_sql(
-                f"LOAD DATA LOCAL INFILE '{escaped}' INTO TABLE "
-                f"{self.conn.dialect.identifier_preparer.quote(self.table.name)} "
+                f"LOAD DATA LOCAL INFILE '{escaped}' INTO TABLE {quote(self.table.name)} "
                 "CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' "
-                f"LINES TERMINATED BY '\\n' ({', '.join(self.names)})"
+                f"LINES TERMINATED BY '\\n' ({', '.join(self.names[:-1])}) "
+                f"SET {quote(OBJECT_ID_COLUMN)} = '{self.object_id}'"
             )
         finally:
             os.unlink(path)
@@ -227,6 +294,22 @@ def _apply(processor: _Processor | None, column: Sequence[Any]) -> Sequence[Any]
     if None not in column:
         return list(map(processor, column))
     return [None if value is None else processor(value) for value in column]
+
+
+def _parameter_limit(conn: Connection) -> int:
+    """How many parameters one SQLite statement may bind (999 where it cannot be asked)."""
+    raw = conn.connection.dbapi_connection
+    getlimit = getattr(raw, "getlimit", None)
+    return int(getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)) if getlimit else 999
+
+
+def _shareable(conn: Connection) -> bool:
+    """A SQLite file database whose connection another thread may use (SQLAlchemy's default
+    for files; an in-memory database is one thread's)."""
+    url = conn.engine.url
+    database = url.database or ""
+    memory = database in ("", ":memory:") or "mode=memory" in database
+    return not memory and str(url.query.get("check_same_thread", "false")).lower() != "true"
 
 
 def _local_infile_allowed(conn: Connection) -> bool:

@@ -21,9 +21,9 @@ __all__ = ["Decimal", "Float", "Integer"]
 
 # Numbers as every server reads them back: ASCII digits, sign and point only (no blanks,
 # underscores, exponents or other scripts' digits, which Python's int() and float() also take).
-_PLAIN = re.compile(r"[0-9.+\-]*")
-# At most this long: a plain decimal that short never underflows to zero, which PostgreSQL refuses.
-_PLAIN_LENGTH = 300
+# At most 300 characters: a plain decimal that short never underflows to zero, which PostgreSQL
+# refuses. One value a line, so one pass checks the characters and the length of a column.
+_PLAIN = re.compile(r"(?:[0-9.+\-]{0,300}+\n)*+")
 
 
 def _int(value: object) -> int:
@@ -53,9 +53,7 @@ def _decimal(value: object) -> decimal.Decimal:
 
 def _plain(values: Sequence[str]) -> bool:
     """Whether the texts int() or float() took are plain numbers, to be sent as they are."""
-    if _PLAIN.fullmatch("".join(values)) is None:
-        return False
-    return max(map(len, values), default=0) <= _PLAIN_LENGTH
+    return _PLAIN.fullmatch("\n".join(values) + "\n" if values else "") is not None
 
 
 class Integer(Field):
@@ -117,7 +115,7 @@ class Float(Field):
         return float
 
     def plain_pattern(self) -> str | None:
-        # Finite, and short enough not to underflow (see _PLAIN_LENGTH).
+        # Finite, and short enough not to underflow (see _PLAIN).
         return r"-?+[0-9]{1,100}+(?:\.[0-9]{1,100}+)?+" if type(self) is Float else None
 
     def _text_as_read(self, values: Sequence[str]) -> bool:

@@ -4,7 +4,7 @@ COPY and LOAD DATA read tab-separated text lines (``text_rows``). In a block of 
 lines (unquoted, the model's columns in field order) whose every field matches its field's
 ``plain_pattern``, each value is one the field takes unchanged and the servers read back as
 the same, so the transform would refuse no row and ``text_lines`` would write each line back
-with its delimiters made tabs and the object id added. One regular expression over the block
+with its delimiters made tabs and the object id added (LOAD DATA sets the id itself: none). One regular expression over the block
 proves it and two replacements write it, instead of splitting, converting and formatting a
 value at a time. Any other block (a bad row, a blank, a quote) goes the usual way, rejects
 and all; so does every block of a model whose rows a hook or a computed field sees.
@@ -27,14 +27,18 @@ _DELIMITERS = frozenset({",", ";", "|", "\t"})
 class PlainLines:
     """The text a bulk loader reads for a plain batch, or None to transform it as usual."""
 
-    def __init__(self, patterns: Sequence[str], object_id: str) -> None:
+    def __init__(self, patterns: Sequence[str], object_id: str | None) -> None:
         self.patterns = list(patterns)
         self.object_id = object_id
         self._compiled: dict[str, re.Pattern[str]] = {}
 
     @classmethod
     def for_load(
-        cls, takes_text: bool, fields: Sequence[Field], hooks: Sequence[object], object_id: str
+        cls,
+        takes_text: bool,
+        fields: Sequence[Field],
+        hooks: Sequence[object],
+        object_id: str | None,
     ) -> PlainLines | None:
         """For a loader that takes text lines (``takes_text``) and fields that each have a
         pattern (a computed field has none), when no hook sees the rows; else None."""
@@ -55,6 +59,8 @@ class PlainLines:
             return None
         if delimiter != "\t":
             text = text.replace(delimiter, "\t")
+        if self.object_id is None:
+            return text
         return text.replace("\n", f"\t{self.object_id}\n")
 
     def _pattern(self, delimiter: str) -> re.Pattern[str]:

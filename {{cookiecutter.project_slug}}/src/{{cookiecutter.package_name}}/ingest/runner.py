@@ -347,7 +347,9 @@ def _transform_and_load(
     read = loaded = rejected = 0
     path, required = Path(info.raw_path or ""), required_sources(model.__fields__)
     with _gc_paused(), Loader(conn, ctx.table, model.__fields__, info.id) as loader:
-        plain = PlainLines.for_load(loader.takes_text, model.__fields__, hooks, info.id)
+        plain = PlainLines.for_load(
+            loader.takes_text, model.__fields__, hooks, loader.text_object_id
+        )
         for batch in source.read(path, columns, required, model.__chunk_size__):
             lines = plain.text(batch) if plain is not None else None
             if lines is not None:  # every row good, already as the loader's text

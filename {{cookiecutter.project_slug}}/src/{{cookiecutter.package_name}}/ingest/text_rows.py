@@ -25,10 +25,13 @@ _SPECIAL = ("\\", "\t", "\n", "\r", "\0")
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\\0"})
 
 
-def text_lines(columns: Sequence[Sequence[Any]], object_id: str, count: int) -> str:
-    """``count`` rows (columns in field order, then the object id), one line each."""
+def text_lines(columns: Sequence[Sequence[Any]], object_id: str | None, count: int) -> str:
+    """``count`` rows (columns in field order, then the object id unless it is None: LOAD
+    DATA sets that column itself), one line each."""
     texts = [_column_text(column) for column in columns]
-    return "\n".join(map("\t".join, zip(*texts, repeat(object_id, count)))) + "\n"
+    if object_id is not None:
+        texts.append(repeat(object_id, count))  # type: ignore[arg-type]
+    return "\n".join(map("\t".join, zip(*texts))) + "\n"
 
 
 def _column_text(values: Sequence[Any]) -> Sequence[str]:
