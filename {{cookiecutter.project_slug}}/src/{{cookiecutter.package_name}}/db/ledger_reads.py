@@ -62,6 +62,7 @@ __all__ = [
     "table_writers",
     "task_history",
     "task_lineage",
+    "task_names_query",
 ]
 
 NEWEST_FIRST = (RUNS.c.started_at.desc(), RUNS.c.id.desc())
@@ -96,9 +97,11 @@ class RunFilter:
         if self.end:
             after = datetime.combine(self.end + timedelta(days=1), time.min)
             conditions.append(RUNS.c.started_at < after)
-        if self.task:
-            with_task = select(TASKS.c.run_id).where(TASKS.c.task == self.task)
-            conditions.append(RUNS.c.id.in_(with_task))
+        if self.task:  # a probe of the (run_id, task, attempt) index per run, newest first
+            with_task = select(TASKS.c.id).where(
+                TASKS.c.run_id == RUNS.c.id, TASKS.c.task == self.task
+            )
+            conditions.append(with_task.exists())
         return conditions
 
 
@@ -250,13 +253,26 @@ def failed_tasks_query(run_id: str) -> AnySelect:
 # --- tasks over all runs ----------------------------------------------------------------------
 
 
+def task_names_query(tasks: Sequence[str] | None = None) -> AnySelect:
+    """Every task name the ledger has seen (only ``tasks`` when given), unordered: a recursive
+    walk of the ``(task, id)`` index, one probe per name, instead of reading every attempt
+    (a DISTINCT, or a filter on a list of names, reads millions of rows on a long history)."""
+    following = TASKS.alias("following")
+    names = select(func.min(TASKS.c.task).label("task")).cte("task_names", recursive=True)
+    step = select(func.min(following.c.task)).where(following.c.task > names.c.task)
+    names = names.union_all(select(step.scalar_subquery()).where(names.c.task.is_not(None)))
+    query = select(names.c.task).where(names.c.task.is_not(None))
+    return query if tasks is None else query.where(names.c.task.in_(tasks))
+
+
 def latest_states_query(tasks: Sequence[str] | None = None) -> AnySelect:
     """Each task's latest state and when that row finished (columns task, status,
-    finished_at); only ``tasks`` when given."""
-    newest = select(func.max(TASKS.c.id).label("id")).group_by(TASKS.c.task)
-    if tasks is not None:
-        newest = newest.where(TASKS.c.task.in_(tasks))
-    last = newest.subquery()
+    finished_at); only ``tasks`` when given. Each name's highest id is one probe of the
+    ``(task, id)`` index, however long its history."""
+    names = task_names_query(tasks).subquery()
+    history = TASKS.alias("history")
+    newest = select(func.max(history.c.id)).where(history.c.task == names.c.task)
+    last = select(newest.scalar_subquery().label("id")).select_from(names).subquery()
     return select(TASKS.c.task, TASKS.c.status, TASKS.c.finished_at).join(
         last, TASKS.c.id == last.c.id
     )

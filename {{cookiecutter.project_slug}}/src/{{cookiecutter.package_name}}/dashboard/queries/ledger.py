@@ -175,8 +175,7 @@ def run_statuses(conn: Connection) -> list[str]:
 
 def task_names(conn: Connection) -> list[str]:
     """Every task name the ledger has seen (for the task filter)."""
-    query = select(TASKS.c.task).distinct().order_by(TASKS.c.task)
-    return list(conn.execute(query).scalars())
+    return sorted(conn.execute(reads.task_names_query()).scalars())
 
 
 def count_runs(conn: Connection, filters: RunFilter) -> int:
