@@ -1,6 +1,7 @@
 """The ledger's index walks answer as the plain queries they replace: task names by a recursive
 walk instead of a DISTINCT, each task's latest state by one probe per name instead of a GROUP BY
-over every attempt, and the runs' task filter by an EXISTS probe instead of an IN list."""
+over every attempt, the runs' task filter by an EXISTS probe instead of an IN list, and the
+Overview's run summary by indexed reads instead of one pass over every run."""
 
 from __future__ import annotations
 
@@ -11,13 +12,13 @@ from engine_support import migrated
 from hypothesis import HealthCheck, given
 from hypothesis import settings as examples
 from hypothesis import strategies as st
-from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import ColumnElement, Engine, and_, case, delete, func, insert, select
 
 from {{ cookiecutter.package_name }}.db import ledger_reads as reads
 from {{ cookiecutter.package_name }}.db.models import RUNS, TASKS
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.sqltyping import AnySelect
-from {{ cookiecutter.package_name }}.status import RunState, TaskState
+from {{ cookiecutter.package_name }}.status import RUN_FAILURES, RunState, TaskState
 
 __all__ = ["migrated"]
 NAMES = ["a", "ab", "b", "task_1", "task_10", "task_2", "z-9"]
@@ -93,3 +94,46 @@ def test_the_index_walks_match_the_plain_queries(
         plain = RUNS.c.id.in_(select(TASKS.c.run_id).where(TASKS.c.task == wanted))
         probed = set(conn.execute(select(RUNS.c.id).where(*with_task)).scalars())
         assert probed == set(conn.execute(select(RUNS.c.id).where(plain)).scalars())
+
+
+def _plain_summary(since: datetime) -> AnySelect:
+    """The one pass over every run that the summary's indexed reads replace."""
+    recent = RUNS.c.started_at >= since
+
+    def recent_count(*condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.sum(case((and_(recent, *condition), 1), else_=0))
+
+    return select(
+        func.count().label("runs"),
+        func.max(RUNS.c.started_at).label("last_started"),
+        recent_count().label("recent"),
+        recent_count(RUNS.c.status == RunState.SUCCESS).label("ok"),
+        recent_count(RUNS.c.status.in_(RUN_FAILURES)).label("bad"),
+    )
+
+
+@examples(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    runs=st.lists(
+        st.tuples(st.integers(0, 72), st.sampled_from([state.value for state in RunState])),
+        max_size=12,
+    ),
+    since_hours=st.integers(0, 80),
+)
+def test_the_run_summary_matches_one_pass_over_the_runs(
+    engine: Engine, migrated: Settings, runs: list[tuple[int, str]], since_hours: int
+) -> None:
+    with engine.begin() as conn:
+        conn.execute(delete(TASKS))
+        conn.execute(delete(RUNS))
+        for i, (hours, status) in enumerate(runs):
+            started = START + timedelta(hours=hours)
+            row = {"id": f"run-{i}", "started_at": started, "status": status, "host": "h", "pid": i}
+            conn.execute(insert(RUNS), row)
+    since = START + timedelta(hours=since_hours)
+    with engine.connect() as conn:
+        fast = conn.execute(reads.run_summary_query(since)).one()
+        plain = conn.execute(_plain_summary(since)).one()
+    assert [value or 0 for value in fast] == [value or 0 for value in plain]

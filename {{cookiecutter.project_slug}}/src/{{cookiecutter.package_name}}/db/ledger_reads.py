@@ -142,18 +142,26 @@ def running_run(conn: Connection) -> AnyRow | None:
 
 
 def run_summary_query(since: datetime) -> AnySelect:
-    """One row: runs in all, the last start, and since ``since`` the runs, successes, failures."""
+    """One row: runs in all, the last start, and since ``since`` the runs, successes, failures.
+    Each figure is its own indexed read (a count of the smallest index, the end of
+    ``started_at``, a range of it), not one pass over every run."""
     recent = RUNS.c.started_at >= since
 
     def recent_count(*condition: ColumnElement[bool]) -> ColumnElement[int]:
-        return func.sum(case((and_(recent, *condition), 1), else_=0))
+        return func.sum(case((and_(*condition), 1), else_=0)) if condition else func.count()
 
-    return select(
-        func.count().label("runs"),
-        func.max(RUNS.c.started_at).label("last_started"),
+    window = select(
         recent_count().label("recent"),
         recent_count(RUNS.c.status == RunState.SUCCESS).label("ok"),
         recent_count(RUNS.c.status.in_(RUN_FAILURES)).label("bad"),
+    ).where(recent)
+    window_row = window.subquery()
+    return select(
+        select(func.count()).select_from(RUNS).scalar_subquery().label("runs"),
+        select(func.max(RUNS.c.started_at)).scalar_subquery().label("last_started"),
+        window_row.c.recent,
+        window_row.c.ok,
+        window_row.c.bad,
     )
 
 
