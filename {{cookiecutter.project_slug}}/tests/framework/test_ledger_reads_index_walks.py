@@ -83,12 +83,12 @@ def test_the_index_walks_match_the_plain_queries(
 ) -> None:
     _fill(engine, rows)
     with engine.connect() as conn:
-        names = set(conn.execute(reads.task_names_query()).scalars())
+        names = set(conn.execute(reads.task_names_query(engine.dialect.name)).scalars())
         assert names == set(conn.execute(select(TASKS.c.task).distinct()).scalars())
         assert names == {task for _, task, _ in rows}
-        only = set(conn.execute(reads.task_names_query(asked)).scalars())
+        only = set(conn.execute(reads.task_names_query(engine.dialect.name, asked)).scalars())
         assert only == names & set(asked)
-        walked = set(conn.execute(reads.latest_states_query(asked)).all())
+        walked = set(conn.execute(reads.latest_states_query(engine.dialect.name, asked)).all())
         assert walked == set(conn.execute(_plain_latest(asked)).all())
         with_task = reads.RunFilter(task=wanted).conditions()
         plain = RUNS.c.id.in_(select(TASKS.c.run_id).where(TASKS.c.task == wanted))

@@ -261,10 +261,19 @@ def failed_tasks_query(run_id: str) -> AnySelect:
 # --- tasks over all runs ----------------------------------------------------------------------
 
 
-def task_names_query(tasks: Sequence[str] | None = None) -> AnySelect:
-    """Every task name the ledger has seen (only ``tasks`` when given), unordered: a recursive
-    walk of the ``(task, id)`` index, one probe per name, instead of reading every attempt
-    (a DISTINCT, or a filter on a list of names, reads millions of rows on a long history)."""
+# MySQL and MariaDB skip through an index's distinct prefixes by themselves (a loose index scan
+# for DISTINCT and GROUP BY ... MAX) but not inside a correlated subquery; SQLite and
+# PostgreSQL read every entry unless walked by hand, one probe per distinct value.
+_SKIPS_BY_ITSELF = frozenset({"mysql", "mariadb"})
+
+
+def task_names_query(dialect: str, tasks: Sequence[str] | None = None) -> AnySelect:
+    """Every task name the ledger has seen (only ``tasks`` when given), unordered, on the
+    ``(task, id)`` index: one probe per name (a recursive walk where ``dialect`` needs it),
+    not a read of every attempt (a plain DISTINCT reads millions on a long history)."""
+    if dialect in _SKIPS_BY_ITSELF:
+        plain = select(TASKS.c.task).distinct()
+        return plain if tasks is None else plain.where(TASKS.c.task.in_(tasks))
     following = TASKS.alias("following")
     names = select(func.min(TASKS.c.task).label("task")).cte("task_names", recursive=True)
     step = select(func.min(following.c.task)).where(following.c.task > names.c.task)
@@ -273,14 +282,20 @@ def task_names_query(tasks: Sequence[str] | None = None) -> AnySelect:
     return query if tasks is None else query.where(names.c.task.in_(tasks))
 
 
-def latest_states_query(tasks: Sequence[str] | None = None) -> AnySelect:
+def latest_states_query(dialect: str, tasks: Sequence[str] | None = None) -> AnySelect:
     """Each task's latest state and when that row finished (columns task, status,
     finished_at); only ``tasks`` when given. Each name's highest id is one probe of the
     ``(task, id)`` index, however long its history."""
-    names = task_names_query(tasks).subquery()
-    history = TASKS.alias("history")
-    newest = select(func.max(history.c.id)).where(history.c.task == names.c.task)
-    last = select(newest.scalar_subquery().label("id")).select_from(names).subquery()
+    if dialect in _SKIPS_BY_ITSELF:
+        newest = select(TASKS.c.task, func.max(TASKS.c.id).label("id")).group_by(TASKS.c.task)
+        if tasks is not None:
+            newest = newest.where(TASKS.c.task.in_(tasks))
+        last = newest.subquery()
+    else:
+        names = task_names_query(dialect, tasks).subquery()
+        history = TASKS.alias("history")
+        newest = select(func.max(history.c.id)).where(history.c.task == names.c.task)
+        last = select(newest.scalar_subquery().label("id")).select_from(names).subquery()
     return select(TASKS.c.task, TASKS.c.status, TASKS.c.finished_at).join(
         last, TASKS.c.id == last.c.id
     )
@@ -288,7 +303,8 @@ def latest_states_query(tasks: Sequence[str] | None = None) -> AnySelect:
 
 def latest_states(conn: Connection) -> dict[str, str]:
     """Each task's latest state over all runs."""
-    return {row.task: row.status for row in conn.execute(latest_states_query())}
+    query = latest_states_query(conn.dialect.name)
+    return {row.task: row.status for row in conn.execute(query)}
 
 
 def task_history(conn: Connection) -> dict[str, TaskHistory]:

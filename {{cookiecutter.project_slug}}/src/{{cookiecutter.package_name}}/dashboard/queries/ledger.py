@@ -175,7 +175,7 @@ def run_statuses(conn: Connection) -> list[str]:
 
 def task_names(conn: Connection) -> list[str]:
     """Every task name the ledger has seen (for the task filter)."""
-    return sorted(conn.execute(reads.task_names_query()).scalars())
+    return sorted(conn.execute(reads.task_names_query(conn.dialect.name)).scalars())
 
 
 def count_runs(conn: Connection, filters: RunFilter) -> int:
@@ -246,7 +246,8 @@ def last_task_statuses(conn: Connection, tasks: Sequence[str]) -> pd.DataFrame:
     """Each task's latest status and when that attempt finished."""
     if not tasks:
         return pd.DataFrame(columns=["task", "status", "finished_at"])
-    frame = _frame(conn, reads.latest_states_query(tasks).order_by(TASKS.c.task))
+    query = reads.latest_states_query(conn.dialect.name, tasks)
+    frame = _frame(conn, query.order_by(TASKS.c.task))
     frame["finished_at"] = pd.to_datetime(frame["finished_at"])
     return frame
 
