@@ -27,6 +27,7 @@ from ...db.base import Base
 from ...db.schema import import_models
 from ...errors import DatabaseError
 from ...sql.ddl import REJECTED_SUFFIX, is_shadow
+from ...sqltyping import AnySelect
 
 __all__ = [
     "EXACT_UP_TO",
@@ -102,7 +103,7 @@ def row_count(conn: Connection, name: str) -> int:
 def _catalogue_count(conn: Connection, name: str, kind: str) -> tuple[int, bool]:
     """Rows, exact when at most ``EXACT_UP_TO`` (a bounded scan), else the catalogue's
     estimate (never below the bound), and whether it is an estimate."""
-    rows = select(literal_column("1")).select_from(table(name)).limit(EXACT_UP_TO + 1)
+    rows: AnySelect = select(literal_column("1")).select_from(table(name)).limit(EXACT_UP_TO + 1)
     bounded = int(conn.execute(select(func.count()).select_from(rows.subquery())).scalar_one())
     if bounded <= EXACT_UP_TO:
         return bounded, False
@@ -116,11 +117,12 @@ def _estimate(conn: Connection, name: str) -> int | None:
     """The database's own idea of a table's size, read in constant time: SQLite's largest
     rowid, MySQL's ``information_schema`` row estimate, PostgreSQL's ``reltuples``."""
     backend = conn.dialect.name
+    query: AnySelect
     if backend == "sqlite":
         query = select(func.max(literal_column("rowid"))).select_from(table(name))
     elif backend in ("mysql", "mariadb"):
-        stats = table("tables", column("table_rows"), column("table_name"), column("table_schema"))
-        stats.schema = "information_schema"
+        names = ("table_rows", "table_name", "table_schema")
+        stats = table("tables", *map(column, names), schema="information_schema")
         query = select(stats.c.table_rows).where(
             stats.c.table_schema == func.database(), stats.c.table_name == name
         )
