@@ -10,6 +10,13 @@ baseline is what a quick dashboard does: read the ledger into pandas and aggrega
 Goal: every page under 0.5 s server-side. ``BENCH_DASHBOARD_RUNS=10000`` (or ``--runs``)
 gives a quick run.
 
+Measured on a shared 2-core machine (load 6.8), 100,000 runs / 5M task runs, median / max s:
+SQLite overview 0.158/0.203, runs 0.136/0.139, run-detail 0.170/0.220, dag 0.072/0.116,
+tables 0.054/0.060, ingest 0.118/0.138; MariaDB 10.11 overview 0.327/0.360, runs
+0.178/0.188, run-detail 0.109/0.220, dag 0.045/0.082, tables 0.261/0.350, ingest
+0.134/0.187. Baseline 29.7 s (SQLite) and 34.1 s (MariaDB). Seeding: SQLite 111 s once, then
+reused; MariaDB 154-437 s depending on load.
+
     python benchmarks/bench_dashboard.py [--runs 100000] [--tasks 50] [--repeat 3]
 """
 
