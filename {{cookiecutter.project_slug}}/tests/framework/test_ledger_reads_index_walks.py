@@ -90,7 +90,7 @@ def test_the_index_walks_match_the_plain_queries(
         assert only == names & set(asked)
         walked = set(conn.execute(reads.latest_states_query(engine.dialect.name, asked)).all())
         assert walked == set(conn.execute(_plain_latest(asked)).all())
-        with_task = reads.RunFilter(task=wanted).conditions()
+        with_task = reads.RunFilter(task=wanted).conditions(engine.dialect.name)
         plain = RUNS.c.id.in_(select(TASKS.c.run_id).where(TASKS.c.task == wanted))
         probed = set(conn.execute(select(RUNS.c.id).where(*with_task)).scalars())
         assert probed == set(conn.execute(select(RUNS.c.id).where(plain)).scalars())

@@ -180,13 +180,15 @@ def task_names(conn: Connection) -> list[str]:
 
 def count_runs(conn: Connection, filters: RunFilter) -> int:
     """How many runs match the filters."""
-    query = select(func.count()).select_from(RUNS).where(*filters.conditions())
+    query = select(func.count()).select_from(RUNS).where(*filters.conditions(conn.dialect.name))
     return int(conn.execute(query).scalar_one())
 
 
 def runs_page(conn: Connection, filters: RunFilter, limit: int, offset: int) -> pd.DataFrame:
     """One page of matching runs, newest first, with their tasks counted by final status."""
-    query = reads.runs_query(*_RUN_COLUMNS, RUNS.c.host).where(*filters.conditions())
+    query = reads.runs_query(*_RUN_COLUMNS, RUNS.c.host).where(
+        *filters.conditions(conn.dialect.name)
+    )
     frame = _frame(conn, query.limit(limit).offset(offset))
     frame["seconds"] = _seconds(frame["started_at"], frame["finished_at"])
     counts = final_task_counts(conn, tuple(frame["id"]))
