@@ -42,6 +42,7 @@ from sqlalchemy.engine import make_url
 from streamlit.logger import set_log_level
 from streamlit.testing.v1 import AppTest
 
+from {{ cookiecutter.package_name }}.core.discovery import discover_path
 from {{ cookiecutter.package_name }}.db.engine import make_engine
 from {{ cookiecutter.package_name }}.db.schema import upgrade
 from {{ cookiecutter.package_name }}.settings import load_settings
@@ -107,11 +108,20 @@ def _runs(count: int, now: datetime) -> Iterator[dict]:
         }
 
 
+def task_names(tasks: int) -> list[str]:
+    """The project's own task names first, so that the DAG page finds their long history, then
+    ``task_NNN`` up to ``tasks`` names."""
+    own = sorted(discover_path(ROOT, load_settings(ROOT / "settings.yml").project.models_dir))
+    extra = (f"task_{t:03d}" for t in range(tasks))
+    return (own + [name for name in extra if name not in own])[:tasks]
+
+
 def _task_runs_sql(conn: Connection, tasks: int) -> str:
     """INSERT ... SELECT of every run crossed with its tasks, statuses spread by arithmetic on
     the run's pid (80% success, 15% skipped, 3% failed, 2% upstream failed): the server writes
     millions of rows without one of them crossing the driver."""
-    numbers = " UNION ALL ".join(f"SELECT {t} AS n" for t in range(tasks))
+    names = task_names(tasks)
+    numbers = " UNION ALL ".join(f"SELECT {t} AS n, '{names[t]}' AS task" for t in range(tasks))
     spread = "((r.pid * 19 + t.n * 29) % 100)"
     status = (
         f"CASE WHEN {spread} < 80 THEN 'success' WHEN {spread} < 95 THEN 'skipped' "
@@ -121,18 +131,16 @@ def _task_runs_sql(conn: Connection, tasks: int) -> str:
         begin = "strftime('%Y-%m-%d %H:%M:%S', r.started_at, '+' || (t.n * 4) || ' seconds')"
         end = "strftime('%Y-%m-%d %H:%M:%S', r.started_at, '+' || (t.n * 4 + 3) || ' seconds')"
         begin, end = f"{begin} || '.000000'", f"{end} || '.000000'"
-        task = "'task_' || substr('000' || t.n, -3)"
         fingerprint = "substr('0000000000000000000000000000000000000000000000000000000000000000'"
         fingerprint += " || t.n, -64)"
     else:
         begin = "r.started_at + INTERVAL (t.n * 4) SECOND"
         end = "r.started_at + INTERVAL (t.n * 4 + 3) SECOND"
-        task = "CONCAT('task_', LPAD(t.n, 3, '0'))"
         fingerprint = "LPAD(t.n, 64, '0')"
     sql = (
         "INSERT INTO task_runs (run_id, task, attempt, status, reason, started_at, finished_at,"
         " duration_ms, error, fingerprint, rows_affected) "
-        f"SELECT r.id, {task}, 1, {status}, "
+        f"SELECT r.id, t.task, 1, {status}, "
         f"CASE WHEN {spread} BETWEEN 80 AND 94 THEN 'cached' END, {begin}, {end}, 3000, "
         f"CASE WHEN {spread} BETWEEN 95 AND 97 THEN 'ValueError: bench' END, "
         f"{fingerprint}, (r.pid * 7 + t.n * 13) % 10000 "
@@ -255,7 +263,7 @@ def naive_overview(engine: Engine) -> float:
 def cached_sqlite(root: Path, runs: int, tasks: int) -> str:
     """A seeded SQLite file, built once per size, seed and schema (the migrations' names and
     the models' source) under data/, and reused as long as those stay the same."""
-    key = hashlib.sha256(f"{runs}/{tasks}/{SEED}/{OUTPUT_ROWS}".encode())
+    key = hashlib.sha256(f"{runs}/{tasks}/{SEED}/{OUTPUT_ROWS}/{task_names(tasks)}".encode())
     for source in sorted((ROOT / "migrations" / "versions").glob("*.py")):
         key.update(source.name.encode())
     key.update((ROOT / "src" / PACKAGE / "db" / "models.py").read_bytes())
