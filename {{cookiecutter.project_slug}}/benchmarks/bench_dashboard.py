@@ -10,12 +10,13 @@ baseline is what a quick dashboard does: read the ledger into pandas and aggrega
 Goal: every page under 0.5 s server-side. ``BENCH_DASHBOARD_RUNS=10000`` (or ``--runs``)
 gives a quick run.
 
-Measured on a shared 2-core machine (load 6.8), 100,000 runs / 5M task runs, median / max s:
-SQLite overview 0.158/0.203, runs 0.136/0.139, run-detail 0.170/0.220, dag 0.072/0.116,
-tables 0.054/0.060, ingest 0.118/0.138; MariaDB 10.11 overview 0.327/0.360, runs
-0.178/0.188, run-detail 0.109/0.220, dag 0.045/0.082, tables 0.261/0.350, ingest
-0.134/0.187. Baseline 29.7 s (SQLite) and 34.1 s (MariaDB). Seeding: SQLite 111 s once, then
-reused; MariaDB 154-437 s depending on load.
+Measured on a shared 2-core machine (load 3.5), 100,000 runs / 5M task runs, median / max s:
+SQLite overview 0.138/0.141, runs 0.078/0.083, run-detail 0.076/0.090, dag 0.036/0.046,
+tables 0.059/0.158, ingest 0.070/0.096; MariaDB 10.11 overview 0.250/0.306, runs
+0.096/0.134, run-detail 0.090/0.092, dag 0.043/0.062, tables 0.160/0.215, ingest
+0.132/0.137. Baseline 17.0 s (SQLite), 29.3 s (MariaDB). Seeding: SQLite 50 s once (then
+reused), MariaDB 114 s. The read model before its index walks and estimates, on the same
+SQLite file: runs 0.382, dag 0.088, tables 0.148.
 
     python benchmarks/bench_dashboard.py [--runs 100000] [--tasks 50] [--repeat 3]
 """
