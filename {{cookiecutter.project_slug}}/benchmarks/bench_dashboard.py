@@ -16,7 +16,8 @@ tables 0.059/0.158, ingest 0.070/0.096; MariaDB 10.11 overview 0.250/0.306, runs
 0.096/0.134, run-detail 0.090/0.092, dag 0.043/0.062, tables 0.160/0.215, ingest
 0.132/0.137. Baseline 17.0 s (SQLite), 29.3 s (MariaDB). Seeding: SQLite 50 s once (then
 reused), MariaDB 114 s. The read model before its index walks and estimates, on the same
-SQLite file: runs 0.382, dag 0.088, tables 0.148.
+data: SQLite runs 0.382, dag 0.088, tables 0.148; MariaDB tables 1.080 (NOT MET: its
+catalogue counted the 5M task runs).
 
     python benchmarks/bench_dashboard.py [--runs 100000] [--tasks 50] [--repeat 3]
 """
