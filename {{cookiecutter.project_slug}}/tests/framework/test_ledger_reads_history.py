@@ -51,9 +51,9 @@ def test_the_per_task_lookup_equals_the_group_by(
 ) -> None:
     fill(ledger, rows)
     with ledger.connect() as conn:
-        plain = {r.task: (r.status, r.finished_at) for r in conn.execute(latest_states_query())}
+        plain = {r.task: (r.status, r.finished_at) for r in conn.execute(latest_states_query(ledger.dialect.name))}
         looked_up = {
-            r.task: (r.status, r.finished_at) for r in conn.execute(latest_states_query(asked))
+            r.task: (r.status, r.finished_at) for r in conn.execute(latest_states_query(ledger.dialect.name, asked))
         }
     assert looked_up == {task: state for task, state in plain.items() if task in asked}
 
@@ -72,7 +72,7 @@ def steps(engine: Engine, query: object) -> int:
 
 
 def test_the_per_task_lookup_costs_the_same_however_long_the_history(ledger: Engine) -> None:
-    query = latest_states_query(["a", "b"])
+    query = latest_states_query(ledger.dialect.name, ["a", "b"])
     fill(ledger, [("a", TaskState.SUCCESS), ("b", TaskState.SKIPPED)] * 50)
     short = steps(ledger, query)
     fill(ledger, [("a", TaskState.SUCCESS), ("b", TaskState.SKIPPED)] * 5000)

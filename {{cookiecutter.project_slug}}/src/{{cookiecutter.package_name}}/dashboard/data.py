@@ -2,8 +2,9 @@
 
 Query results are cached for a few seconds (``CACHE_TTL_S``): long enough that moving between
 pages and widgets does not hit the database again, short enough that a run in progress shows up
-almost at once. Failures are never cached, so the page recovers as soon as the database does.
-A SQLite database is cached under the identity of its file, so a file deleted or replaced
+almost at once. What a finished run recorded is kept until its end time changes
+(``fetch_finished``). Failures are never cached, so the page recovers as soon as the database
+does. A SQLite database is cached under the identity of its file, so a file deleted or replaced
 while the dashboard runs is seen on the next page view, not served from a stale engine.
 """
 
@@ -34,12 +35,15 @@ __all__ = [
     "code_dag",
     "current",
     "fetch",
+    "fetch_finished",
     "guarded",
     "use_settings",
 ]
 
 CACHE_TTL_S = 5
 DAG_TTL_S = 30
+# Finished runs whose attempts and checks stay cached (a run detail page reads two each).
+FINISHED_ENTRIES = 100
 _SOURCE_KEY = "_dashboard_source"
 _MODULES = {"ingest": ingest, "ledger": ledger, "lineage": lineage, "relations": relations}
 
@@ -103,8 +107,7 @@ def _engine(url: str, identity: FileIdentity) -> Engine:
     return read_only_engine(url)
 
 
-@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False, max_entries=500)
-def _cached(
+def _call(
     module: str, name: str, url: str, identity: FileIdentity, args: tuple[Hashable, ...]
 ) -> object:
     query = getattr(_MODULES[module], name)
@@ -112,11 +115,42 @@ def _cached(
         return query(conn, *args)
 
 
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False, max_entries=500)
+def _cached(
+    module: str, name: str, url: str, identity: FileIdentity, args: tuple[Hashable, ...]
+) -> object:
+    return _call(module, name, url, identity, args)
+
+
+@st.cache_data(show_spinner=False, max_entries=FINISHED_ENTRIES)
+def _cached_finished(
+    module: str,
+    name: str,
+    url: str,
+    identity: FileIdentity,
+    args: tuple[Hashable, ...],
+    finished_at: str,
+) -> object:
+    return _call(module, name, url, identity, args)
+
+
 def fetch(query: Callable[..., R], *args: Hashable) -> R:
     """``query(connection, *args)`` on the dashboard's database, cached for a few seconds."""
     module = query.__module__.rpartition(".")[2]
     url = current().url
     return cast(R, _cached(module, query.__name__, url, _file_identity(url), args))
+
+
+def fetch_finished(query: Callable[..., R], finished_at: object, *args: Hashable) -> R:
+    """``fetch`` for what a finished run no longer changes (its attempts, its checks): kept
+    until the run's ``finished_at`` changes, not re-read every few seconds. A run still going
+    (``finished_at`` None) is read as ``fetch`` reads it."""
+    if finished_at is None:
+        return fetch(query, *args)
+    module = query.__module__.rpartition(".")[2]
+    url = current().url
+    identity = _file_identity(url)
+    return cast(R, _cached_finished(module, query.__name__, url, identity, args, str(finished_at)))
 
 
 @st.cache_resource(ttl=DAG_TTL_S, show_spinner=False)

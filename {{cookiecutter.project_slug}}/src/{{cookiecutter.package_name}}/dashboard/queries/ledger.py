@@ -175,19 +175,20 @@ def run_statuses(conn: Connection) -> list[str]:
 
 def task_names(conn: Connection) -> list[str]:
     """Every task name the ledger has seen (for the task filter)."""
-    query = select(TASKS.c.task).distinct().order_by(TASKS.c.task)
-    return list(conn.execute(query).scalars())
+    return sorted(conn.execute(reads.task_names_query(conn.dialect.name)).scalars())
 
 
 def count_runs(conn: Connection, filters: RunFilter) -> int:
     """How many runs match the filters."""
-    query = select(func.count()).select_from(RUNS).where(*filters.conditions())
+    query = select(func.count()).select_from(RUNS).where(*filters.conditions(conn.dialect.name))
     return int(conn.execute(query).scalar_one())
 
 
 def runs_page(conn: Connection, filters: RunFilter, limit: int, offset: int) -> pd.DataFrame:
     """One page of matching runs, newest first, with their tasks counted by final status."""
-    query = reads.runs_query(*_RUN_COLUMNS, RUNS.c.host).where(*filters.conditions())
+    query = reads.runs_query(*_RUN_COLUMNS, RUNS.c.host).where(
+        *filters.conditions(conn.dialect.name)
+    )
     frame = _frame(conn, query.limit(limit).offset(offset))
     frame["seconds"] = _seconds(frame["started_at"], frame["finished_at"])
     counts = final_task_counts(conn, tuple(frame["id"]))
@@ -247,7 +248,8 @@ def last_task_statuses(conn: Connection, tasks: Sequence[str]) -> pd.DataFrame:
     """Each task's latest status and when that attempt finished."""
     if not tasks:
         return pd.DataFrame(columns=["task", "status", "finished_at"])
-    frame = _frame(conn, reads.latest_states_query(tasks).order_by(TASKS.c.task))
+    query = reads.latest_states_query(conn.dialect.name, tasks)
+    frame = _frame(conn, query.order_by(TASKS.c.task))
     frame["finished_at"] = pd.to_datetime(frame["finished_at"])
     return frame
 

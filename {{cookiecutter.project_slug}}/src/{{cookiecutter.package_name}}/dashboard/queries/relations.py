@@ -8,15 +8,29 @@ table; previews are one page of rows.
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import Column, Connection, MetaData, RowMapping, Table, func, inspect, select, table
+from sqlalchemy import (
+    Column,
+    Connection,
+    MetaData,
+    RowMapping,
+    Table,
+    column,
+    func,
+    inspect,
+    literal_column,
+    select,
+    table,
+)
 from sqlalchemy.types import JSON, LargeBinary, PickleType, TypeEngine
 
 from ...db.base import Base
 from ...db.schema import import_models
 from ...errors import DatabaseError
 from ...sql.ddl import REJECTED_SUFFIX, is_shadow
+from ...sqltyping import AnySelect
 
 __all__ = [
+    "EXACT_UP_TO",
     "columns",
     "framework_tables",
     "list_relations",
@@ -26,6 +40,8 @@ __all__ = [
     "row_count",
 ]
 
+# The catalogue counts a relation's rows exactly up to this many, and estimates beyond.
+EXACT_UP_TO = 10_000
 _UNORDERED_TYPES = (JSON, LargeBinary, PickleType)
 
 
@@ -37,13 +53,17 @@ def framework_tables() -> frozenset[str]:
 
 
 def list_relations(conn: Connection) -> pd.DataFrame:
-    """Every table and view with its kind, whether the framework owns it, and its row count."""
+    """Every table and view with its kind, whether the framework owns it, and its row count:
+    exact up to ``EXACT_UP_TO`` rows, the database's estimate above (``estimated``), so that
+    listing a ledger of millions of task runs does not count them all."""
     catalogue = inspect(conn)
     rows = [(name, "table") for name in catalogue.get_table_names() if not is_shadow(name)]
     rows += [(name, "view") for name in catalogue.get_view_names() if not is_shadow(name)]
     frame = pd.DataFrame(rows, columns=["name", "kind"])
     frame["system"] = frame["name"].isin(framework_tables())
-    frame["rows"] = [_count(conn, name) for name in frame["name"]]
+    counted = [_catalogue_count(conn, name, kind) for name, kind in rows]
+    frame["rows"] = [count for count, _ in counted]
+    frame["estimated"] = [estimated for _, estimated in counted]
     frame = frame.sort_values(["system", "name"]).reset_index(drop=True)
     return frame
 
@@ -78,6 +98,39 @@ def row_count(conn: Connection, name: str) -> int:
     """``count(*)`` of one table or view."""
     _reflect(conn, name)
     return _count(conn, name)
+
+
+def _catalogue_count(conn: Connection, name: str, kind: str) -> tuple[int, bool]:
+    """Rows, exact when at most ``EXACT_UP_TO`` (a bounded scan), else the catalogue's
+    estimate (never below the bound), and whether it is an estimate."""
+    rows: AnySelect = select(literal_column("1")).select_from(table(name)).limit(EXACT_UP_TO + 1)
+    bounded = int(conn.execute(select(func.count()).select_from(rows.subquery())).scalar_one())
+    if bounded <= EXACT_UP_TO:
+        return bounded, False
+    guess = _estimate(conn, name) if kind == "table" else None
+    if guess is None:
+        return _count(conn, name), False
+    return max(guess, bounded), True
+
+
+def _estimate(conn: Connection, name: str) -> int | None:
+    """The database's own idea of a table's size, read in constant time: SQLite's largest
+    rowid, MySQL's ``information_schema`` row estimate, PostgreSQL's ``reltuples``."""
+    backend = conn.dialect.name
+    query: AnySelect
+    if backend == "sqlite":
+        query = select(func.max(literal_column("rowid"))).select_from(table(name))
+    elif backend in ("mysql", "mariadb"):
+        names = ("table_rows", "table_name", "table_schema")
+        stats = table("tables", *map(column, names), schema="information_schema")
+        query = select(stats.c.table_rows).where(
+            stats.c.table_schema == func.database(), stats.c.table_name == name
+        )
+    else:
+        stats = table("pg_class", column("reltuples"), column("oid"))
+        query = select(stats.c.reltuples).where(stats.c.oid == func.to_regclass(name))
+    value = conn.execute(query).scalar()
+    return int(value) if value is not None and value >= 0 else None
 
 
 def _count(conn: Connection, name: str) -> int:

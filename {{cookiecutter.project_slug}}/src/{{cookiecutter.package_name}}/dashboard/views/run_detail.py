@@ -14,7 +14,7 @@ import streamlit as st
 from ...status import TASK_FAILURES, TaskState
 from ...system import utcnow
 from .. import charts, check_results, components, palette
-from ..data import code_dag, fetch
+from ..data import code_dag, fetch, fetch_finished
 from ..graph import draw_graph
 from ..queries import ledger
 from ..tracebacks import headline
@@ -43,9 +43,9 @@ def render() -> None:
             )
         return
     st.title(f"Run {run['id']}")
-    attempts = fetch(ledger.run_attempts, run_id)
+    attempts = fetch_finished(ledger.run_attempts, run["finished_at"], run_id)
     final = _final(attempts)
-    checks = fetch(ledger.run_checks, run_id)
+    checks = fetch_finished(ledger.run_checks, run["finished_at"], run_id)
     _header(run, final, check_results.counts(checks))
     st.subheader("Graph")
     _graph(final)

@@ -51,17 +51,19 @@ def render() -> None:
         name = _pick(catalogue)
     entry = catalogue[catalogue["name"] == name].iloc[0]
     columns = fetch(relations.columns, name)
-    rows_box.metric("Rows", f"{int(entry['rows']):,}", border=True)
+    # The catalogue estimates the largest tables; the one shown is counted exactly.
+    rows = fetch(relations.row_count, name) if entry["estimated"] else int(entry["rows"])
+    rows_box.metric("Rows", f"{rows:,}", border=True)
     columns_box.metric("Columns", len(columns), border=True)
     if name in rejected.index:
         _rejected_mark(name, rejected.loc[name])
     view = st.segmented_control("Show", VIEWS, default="Preview", key="table_view") or "Preview"
     if view == "Preview":
-        _preview(name, int(entry["rows"]))
+        _preview(name, rows)
     elif view == "Columns":
         components.table(columns)
     else:
-        _profile(name, int(entry["rows"]))
+        _profile(name, rows)
     with st.expander(f"All {len(catalogue)} tables and views"):
         components.table(catalogue.rename(columns={"system": "framework"}))
 
