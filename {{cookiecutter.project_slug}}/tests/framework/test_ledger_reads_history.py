@@ -51,9 +51,13 @@ def test_the_per_task_lookup_equals_the_group_by(
 ) -> None:
     fill(ledger, rows)
     with ledger.connect() as conn:
-        plain = {r.task: (r.status, r.finished_at) for r in conn.execute(latest_states_query(ledger.dialect.name))}
+        plain = {
+            r.task: (r.status, r.finished_at)
+            for r in conn.execute(latest_states_query(ledger.dialect.name))
+        }
         looked_up = {
-            r.task: (r.status, r.finished_at) for r in conn.execute(latest_states_query(ledger.dialect.name, asked))
+            r.task: (r.status, r.finished_at)
+            for r in conn.execute(latest_states_query(ledger.dialect.name, asked))
         }
     assert looked_up == {task: state for task, state in plain.items() if task in asked}
 
