@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
 from locks import WIDEST
@@ -67,12 +68,46 @@ def install_env(python_version: str, wheelhouse: Path, *, uv: bool = False) -> d
     if chosen and python_version != HERE:
         # Wheels for that Python come from the index, through the installer's own cache.
         return {"PYTHON": chosen, **(uv_pip if uv else {})}
-    env = {"PYTHON": sys.executable, "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheelhouse)}
+    # Beside the wheelhouse, a release of coverage newer than the lock's, as a real index has
+    # one: an install that let pip resolve dependencies would reach for it (see _newer_release).
+    links = f"{wheelhouse} {_newer_release(wheelhouse)}"
+    env = {"PYTHON": sys.executable, "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": links}
     if python_version != HERE:
         env["PIP_IGNORE_REQUIRES_PYTHON"] = "1"
     elif uv:
         env.update(uv_pip, UV_CONFIG_FILE=str(_uv_offline(wheelhouse)))
     return env
+
+
+def _newer_release(wheelhouse: Path) -> Path:
+    """A folder with a wheel of coverage 999.0, newer than any lock pins.
+
+    An index always has releases newer than a lock, and that is what broke `make install` for
+    new users once: pip before 24 resolved pytest-cov's ``coverage[toml]`` against the newest
+    coverage instead of the pinned one and refused the hash-checked install (pypa/pip#9644). The
+    wheelhouse alone holds only the pinned files, so without this folder the suite could not
+    see that failure again.
+    """
+    folder = wheelhouse.parent / "newer-release"
+    wheel = folder / "coverage-999.0-py3-none-any.whl"
+    if wheel.exists():
+        return folder
+    folder.mkdir(exist_ok=True)
+    info = "coverage-999.0.dist-info"
+    files = {
+        f"{info}/METADATA": "Metadata-Version: 2.1\nName: coverage\nVersion: 999.0\n"
+        "Provides-Extra: toml\n",
+        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\n"
+        "Tag: py3-none-any\n",
+    }
+    record = [f"{name},,\n" for name in files] + [f"{info}/RECORD,,\n"]
+    partial = folder / f"coverage.{os.getpid()}"
+    with zipfile.ZipFile(partial, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+        archive.writestr(f"{info}/RECORD", "".join(record))
+    os.replace(partial, wheel)  # whole, whichever worker writes it
+    return folder
 
 
 def _uv_alone(wheelhouse: Path) -> Path:

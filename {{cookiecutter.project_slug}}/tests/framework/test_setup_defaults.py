@@ -92,7 +92,9 @@ def test_the_pipeline_image_is_built_once_and_shared() -> None:
 
 def test_the_image_installs_the_lock_with_dask_and_without_dev_tools() -> None:
     install = [line for line in DOCKERFILE.splitlines() if line.startswith("RUN pip install")]
-    assert install[0] == "RUN pip install --require-hashes --requirement requirements.txt"
+    lock_install = "RUN pip install --no-deps --require-hashes --requirement requirements.txt"
+    assert install[0] == f"{lock_install} \\"
+    assert "&& pip check" in DOCKERFILE  # --no-deps: pip check proves the lock complete
     assert all("--no-deps" in line for line in install[1:])
     lock = (PROJECT_ROOT / "requirements.txt").read_text(encoding="utf-8")
     pinned = {line.split("==")[0] for line in lock.splitlines() if "==" in line[:60]}
