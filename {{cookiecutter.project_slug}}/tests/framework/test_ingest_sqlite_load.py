@@ -9,6 +9,9 @@ import datetime as dt
 import itertools
 import sys
 import tempfile
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,7 @@ from {{ cookiecutter.package_name }}.db.engine import make_engine
 from {{ cookiecutter.package_name }}.ingest import IngestModel, fields
 from {{ cookiecutter.package_name }}.ingest.field_base import Field
 from {{ cookiecutter.package_name }}.ingest.load import Loader, target_table
+from {{ cookiecutter.package_name }}.ingest.switch_interval import SWITCH_INTERVAL
 
 OBJECT_ID = "0123456789abcdef0123456789abcdef"
 FIELDS: list[Field] = [
@@ -106,3 +110,73 @@ def test_a_failed_chunk_fails_the_load_and_leaves_nothing(tmp_path: Path) -> Non
     finally:
         engine.dispose()
     assert sys.getswitchinterval() == before
+
+
+def _load_around(path: Path, inside: Callable[[], None]) -> None:
+    """Load one row in the background, call ``inside`` with the load under way, then end it."""
+    engine = make_engine(f"sqlite:///{path}")
+    table = target_table("rows", FIELDS)
+    try:
+        table.create(engine)
+        with engine.begin() as conn, Loader(conn, table, FIELDS, OBJECT_ID) as loader:
+            assert loader.background
+            loader.insert([[1], [1.5], ["x"], [None], [2]])
+            inside()
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("first_out", ["first in", "last in"])
+def test_loads_at_once_on_two_threads_leave_the_switch_interval_as_it_was(
+    tmp_path: Path, first_out: str
+) -> None:
+    # Load A starts, then load B while A still runs; they end in either order. The interval
+    # must be back after both, and lowered for each while it loads, the other in or out.
+    before = sys.getswitchinterval()
+    a_in, b_in, a_out, b_out = (threading.Event() for _ in range(4))
+    seen: dict[str, float] = {}
+
+    def wait(event: threading.Event) -> None:
+        assert event.wait(30), "the other load never got there"
+
+    def a_inside() -> None:
+        seen["A with B"] = sys.getswitchinterval()
+        a_in.set()
+        wait(b_in)
+        if first_out == "last in":
+            wait(b_out)
+            seen["A after B"] = sys.getswitchinterval()
+
+    def b_inside() -> None:
+        seen["B with A"] = sys.getswitchinterval()
+        b_in.set()
+        if first_out == "first in":
+            wait(a_out)
+            seen["B after A"] = sys.getswitchinterval()
+
+    def load_a() -> None:
+        try:
+            _load_around(tmp_path / "a.db", a_inside)
+        finally:
+            a_in.set()  # B need not wait on a failed A
+            a_out.set()
+
+    def load_b() -> None:
+        wait(a_in)
+        try:
+            _load_around(tmp_path / "b.db", b_inside)
+        finally:
+            b_in.set()
+            b_out.set()
+
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            futures = [pool.submit(load_a), pool.submit(load_b)]
+            for future in futures:
+                future.result(timeout=60)
+        assert sys.getswitchinterval() == before
+        lowered = pytest.approx(min(before, SWITCH_INTERVAL), abs=1e-7)  # whole microseconds
+        assert len(seen) == 3
+        assert seen == {moment: lowered for moment in seen}
+    finally:
+        sys.setswitchinterval(before)  # never leave a failure's interval to the other tests

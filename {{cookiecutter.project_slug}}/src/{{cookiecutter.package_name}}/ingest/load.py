@@ -14,10 +14,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sqlite3
-import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from functools import partial
 from typing import Any
 
@@ -31,6 +31,7 @@ from .batches import ObjectProblem
 from .field_base import TextBacked
 from .fields import Boolean, Date, DateTime, Decimal, Field, Method
 from .pg_copy import CopyWriter
+from .switch_interval import lowered_switch_interval
 from .text_rows import text_lines
 
 __all__ = ["Loader", "OBJECT_ID_COLUMN", "bulk_engine", "ensure_target", "target_table"]
@@ -39,10 +40,6 @@ __all__ = ["Loader", "OBJECT_ID_COLUMN", "bulk_engine", "ensure_target", "target
 OBJECT_ID_COLUMN = "etl_object_id"
 # How much text (characters) LOAD DATA takes at a time: a few chunks, not the whole object.
 LOAD_DATA_CHARS = 1 << 20
-# The interpreter's thread switch interval while a load runs beside the parsing: the loading
-# thread needs the GIL back after each step (a 16 KiB packet of LOAD DATA's file, a SQLite
-# statement); at the default 5 ms the database would wait for rows while we parse on.
-SWITCH_INTERVAL = 0.0001
 # A column type's bind processor: a Python value to what the driver takes.
 _Processor = Callable[[Any], Any]
 
@@ -125,7 +122,8 @@ class Loader:
         self._pending: Future[None] | None = None
         self._parts: list[str] = []  # text lines not yet handed to LOAD DATA
         self._buffered = 0
-        self._switch_interval: float | None = None  # the interval to restore, once changed
+        # Holds the lowered switch interval from the first background job to the end.
+        self._lowered: ExitStack | None = None
         # SQLite steps its statements without the GIL: a file database's chunk is written by
         # a thread of its own while we read and convert the next one.
         self.background = bulk and dialect.name == "sqlite" and _shareable(conn)
@@ -216,8 +214,9 @@ class Loader:
         finally:
             if self._worker is not None:
                 self._worker.shutdown()
-            if self._switch_interval is not None:
-                sys.setswitchinterval(self._switch_interval)
+            lowered, self._lowered = self._lowered, None
+            if lowered is not None:
+                lowered.close()
             if self.copy is not None:
                 self.copy.close()
 
@@ -251,9 +250,10 @@ class Loader:
         pending, self._pending = self._pending, None
         if pending is not None:
             pending.result()
-        if self._switch_interval is None:
-            self._switch_interval = sys.getswitchinterval()
-            sys.setswitchinterval(min(self._switch_interval, SWITCH_INTERVAL))
+        if self._lowered is None:
+            # Shared with any other load running at once: the last one out restores it.
+            self._lowered = ExitStack()
+            self._lowered.enter_context(lowered_switch_interval())
         self._pending = self._worker.submit(job)
 
     def _load_file(self, path: str) -> None:
