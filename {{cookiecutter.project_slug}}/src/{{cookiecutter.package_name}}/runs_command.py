@@ -12,8 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from .db.diagnosis import checked_url
-from .settings import Settings, load_settings
+from .db.diagnosis import checked_settings
 from .system import utcnow
 
 __all__ = ["runs_app"]
@@ -27,12 +26,6 @@ runs_app = typer.Typer(
 )
 
 
-def _settings() -> Settings:
-    settings = load_settings()
-    checked_url(settings)
-    return settings
-
-
 @runs_app.callback()
 def runs(
     ctx: typer.Context,
@@ -44,7 +37,7 @@ def runs(
         return
     from .views import runs_view
 
-    runs_view(_settings(), console, as_json=as_json, limit=limit)
+    runs_view(checked_settings(), console, as_json=as_json, limit=limit)
 
 
 @runs_app.command("prune")
@@ -64,7 +57,7 @@ def prune(
     from .db.schema import require_head
 
     cutoff = utcnow() - parse_age(older_than)  # a bad age stops here, before any connection
-    settings = _settings()
+    settings = checked_settings()
     engine = engine_from_settings(settings)
     try:
         require_head(settings, engine)
