@@ -52,18 +52,12 @@ def prune(
 ) -> None:
     """Delete finished runs older than an age with their task rows, checks and lineage
     (never a running run, the newest one, or the runs each task's cache state points at)."""
-    from .db.engine import engine_from_settings
     from .db.retention import parse_age, prune_runs
-    from .db.schema import require_head
+    from .db.schema import engine_at_head
 
     cutoff = utcnow() - parse_age(older_than)  # a bad age stops here, before any connection
-    settings = checked_settings()
-    engine = engine_from_settings(settings)
-    try:
-        require_head(settings, engine)
+    with engine_at_head(checked_settings()) as engine:
         count = prune_runs(engine, cutoff, dry_run=dry_run)
-    finally:
-        engine.dispose()
     if as_json:
         console.print_json(json.dumps({"dry_run": dry_run, "before": str(cutoff), **vars(count)}))
         return
