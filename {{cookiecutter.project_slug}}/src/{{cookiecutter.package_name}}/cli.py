@@ -28,10 +28,9 @@ from sqlalchemy.exc import DBAPIError
 from typer.core import TyperGroup
 
 from .core.state_command import StateOpt, diff_command, manifest_command, selected_dag
-from .db.diagnosis import checked_url, project_url, setup_error
+from .db.diagnosis import checked_settings, project_url, setup_error
 from .errors import PipelineError
 from .logs import configure_logging
-from .settings import Settings, load_settings
 from .startup import command_for
 
 if TYPE_CHECKING:
@@ -94,13 +93,6 @@ class DagFormat(str, Enum):
     mermaid = "mermaid"
 
 
-def _settings() -> Settings:
-    """settings.yml; a malformed database URL or a missing driver stops the command here."""
-    settings = load_settings()
-    checked_url(settings)
-    return settings
-
-
 SelectOpt = Annotated[
     list[str] | None,
     typer.Option("--select", "-s", help="Tasks to run: name, glob, tag:x, a+ (descendants), +a."),
@@ -160,7 +152,7 @@ def run(
         executor=executor.value if executor else None,
         strict=strict,
     )
-    settings = _settings()
+    settings = checked_settings()
     observer = None if dry_run else observer_for(console)
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
@@ -202,7 +194,7 @@ def list_tasks(
     from .core.runner import load_dag
     from .views import tasks_view
 
-    settings = _settings()
+    settings = checked_settings()
     dag = selected_dag(load_dag(settings), select, exclude)
     tasks_view(settings, console, dag, as_json=as_json, lineage=lineage)
 
@@ -223,7 +215,7 @@ def export_dag(
     from .core.runner import load_dag
     from .views import last_statuses
 
-    settings = _settings()
+    settings = checked_settings()
     dag = selected_dag(load_dag(settings), select, exclude)
     statuses = last_statuses(settings, run_id)
     folder = settings.path(settings.project.dags_dir)
@@ -275,7 +267,7 @@ def show_run(
     """One run: every task attempt, its status, timing, error and data checks."""
     from .views import show_run_view
 
-    show_run_view(_settings(), console, run_id, as_json=as_json, tracebacks=tracebacks)
+    show_run_view(checked_settings(), console, run_id, as_json=as_json, tracebacks=tracebacks)
 
 
 @app.command()
@@ -284,7 +276,7 @@ def migrate() -> None:
     from .db.engine import engine_from_settings
     from .db.schema import current_revision, upgrade
 
-    settings = _settings()
+    settings = checked_settings()
     upgrade(settings)
     engine = engine_from_settings(settings)
     try:
@@ -316,7 +308,7 @@ def dashboard(
             "this project was generated without the dashboard; re-generate it with "
             "include_dashboard=yes to get one"
         ) from exc
-    serve(_settings(), host=host, port=port)
+    serve(checked_settings(), host=host, port=port)
 
 
 from .ingest.commands import ingest_command  # noqa: E402 (registered beside the others)

@@ -12,8 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from .db.diagnosis import checked_url
-from .settings import Settings, load_settings
+from .db.diagnosis import checked_settings
 from .system import utcnow
 
 __all__ = ["runs_app"]
@@ -27,12 +26,6 @@ runs_app = typer.Typer(
 )
 
 
-def _settings() -> Settings:
-    settings = load_settings()
-    checked_url(settings)
-    return settings
-
-
 @runs_app.callback()
 def runs(
     ctx: typer.Context,
@@ -44,7 +37,7 @@ def runs(
         return
     from .views import runs_view
 
-    runs_view(_settings(), console, as_json=as_json, limit=limit)
+    runs_view(checked_settings(), console, as_json=as_json, limit=limit)
 
 
 @runs_app.command("prune")
@@ -59,18 +52,12 @@ def prune(
 ) -> None:
     """Delete finished runs older than an age with their task rows, checks and lineage
     (never a running run, the newest one, or the runs each task's cache state points at)."""
-    from .db.engine import engine_from_settings
     from .db.retention import parse_age, prune_runs
-    from .db.schema import require_head
+    from .db.schema import engine_at_head
 
     cutoff = utcnow() - parse_age(older_than)  # a bad age stops here, before any connection
-    settings = _settings()
-    engine = engine_from_settings(settings)
-    try:
-        require_head(settings, engine)
+    with engine_at_head(checked_settings()) as engine:
         count = prune_runs(engine, cutoff, dry_run=dry_run)
-    finally:
-        engine.dispose()
     if as_json:
         console.print_json(json.dumps({"dry_run": dry_run, "before": str(cutoff), **vars(count)}))
         return

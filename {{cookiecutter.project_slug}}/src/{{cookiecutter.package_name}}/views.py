@@ -19,7 +19,7 @@ from .core.schema_check import require_head_fast
 from .db import ledger_reads as reads
 from .db.engine import engine_from_settings
 from .db.models import CHECKS, TableAccess
-from .db.schema import require_head
+from .db.schema import engine_at_head
 from .errors import MigrationsPendingError, PipelineError
 from .settings import Settings
 from .sqltyping import AnyRow
@@ -147,13 +147,8 @@ def _json_value(text: object) -> object:
 @contextmanager
 def _ledger(settings: Settings) -> Iterator[Connection]:
     """A connection to a migrated database, with the engine disposed afterwards."""
-    engine = engine_from_settings(settings)
-    try:
-        require_head(settings, engine)
-        with engine.connect() as conn:
-            yield conn
-    finally:
-        engine.dispose()
+    with engine_at_head(settings) as engine, engine.connect() as conn:
+        yield conn
 
 
 def _plain(row: AnyRow, fields: tuple[str, ...]) -> dict[str, Any]:

@@ -45,11 +45,13 @@ COMMANDS = {
     "run": ["run"],
     "list": ["list"],
     "runs": ["runs"],
+    "runs-prune": ["runs", "prune", "--older-than", "90d"],
     "show-run": ["show-run", "last"],
     "migrate": ["migrate"],
     "ingest": ["ingest", "trades", "inbox/a.csv"],
     "ingest-status": ["ingest", "--status"],
     "export-dag": ["export-dag", "--format", "dot"],
+    "test": ["test"],
 }
 if importlib.util.find_spec(f"{PACKAGE}.dashboard") is not None:  # baked with the dashboard
     COMMANDS["dashboard"] = ["dashboard", "--port", "8599"]

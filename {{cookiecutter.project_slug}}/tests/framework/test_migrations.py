@@ -7,11 +7,13 @@ from alembic import command
 from alembic.util.exc import CommandError
 from sqlalchemy import Engine, inspect, text
 
+from {{ cookiecutter.package_name }}.db import schema
 from {{ cookiecutter.package_name }}.db.base import Base
 from {{ cookiecutter.package_name }}.db.schema import (
     alembic_config,
     current_revision,
     downgrade,
+    engine_at_head,
     head_revision,
     import_models,
     require_head,
@@ -70,3 +72,40 @@ def test_a_database_behind_head_is_refused_with_both_revisions(
 def test_a_database_at_head_is_accepted(settings: Settings, engine: Engine) -> None:
     upgrade(settings)
     require_head(settings, engine)
+
+
+@pytest.fixture
+def disposed(monkeypatch: pytest.MonkeyPatch) -> list[Engine]:
+    """The engines ``engine_at_head`` made and then disposed, in order."""
+    made = schema.engine_from_settings
+    disposed: list[Engine] = []
+
+    def tracked(settings: Settings) -> Engine:
+        engine = made(settings)
+        dispose = engine.dispose
+        engine.dispose = lambda *args, **kwargs: (disposed.append(engine), dispose(*args, **kwargs))
+        return engine
+
+    monkeypatch.setattr(schema, "engine_from_settings", tracked)
+    return disposed
+
+
+def test_engine_at_head_refuses_a_database_behind_and_still_disposes_its_engine(
+    settings: Settings, disposed: list[Engine]
+) -> None:
+    with pytest.raises(MigrationsPendingError):
+        with engine_at_head(settings):
+            pytest.fail("the block ran on a database behind head")
+    assert len(disposed) == 1
+
+
+def test_engine_at_head_yields_the_migrated_engine_and_disposes_it_after_the_block(
+    settings: Settings, disposed: list[Engine]
+) -> None:
+    upgrade(settings)
+    disposed.clear()  # upgrade's own check of the database
+    with pytest.raises(KeyError):
+        with engine_at_head(settings) as engine:
+            assert current_revision(engine) == head_revision(settings) and not disposed
+            raise KeyError("the block's own error")
+    assert disposed == [engine]

@@ -9,8 +9,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from ..db.diagnosis import checked_url
-from ..settings import load_settings
+from ..db.diagnosis import checked_settings
 from ..status import CheckStatus
 from .state import use_state
 
@@ -51,8 +50,7 @@ def test_command(
     from .check_run import test_pipeline
     from .runner import load_dag, new_run_id
 
-    settings = load_settings()
-    checked_url(settings)
+    settings = checked_settings()
     dag = load_dag(settings)
     report = test_pipeline(settings, dag, new_run_id(), tuple(select or ()), tuple(exclude or ()))
     _print(report)

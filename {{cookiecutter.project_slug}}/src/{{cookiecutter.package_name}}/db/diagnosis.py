@@ -24,6 +24,7 @@ __all__ = [
     "Problem",
     "checked_driver",
     "bad_url",
+    "checked_settings",
     "checked_url",
     "diagnose",
     "ensure_connects",
@@ -121,6 +122,15 @@ def checked_url(settings: Settings) -> URL:
         source = "DATABASE_URL" if settings.database_url_env else "settings.yml's connection"
         raise bad_url(raw, source, exc) from None
     return checked_driver(url)
+
+
+def checked_settings() -> Settings:
+    """settings.yml, found as ``load_settings`` finds it, once its database URL is checked: a
+    malformed URL or a missing driver stops a command here (``DatabaseSetupError``: exit 2, one
+    paragraph), before any work."""
+    settings = load_settings()
+    checked_url(settings)
+    return settings
 
 
 def checked_driver(url: URL) -> URL:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -67,6 +69,24 @@ def require_head(settings: Settings, engine: Engine) -> None:
         raise SchemaAheadError(current, head, shown_url(engine.url))
     if current != head:
         raise MigrationsPendingError(current, head, url=shown_url(engine.url))
+
+
+@contextmanager
+def engine_at_head(settings: Settings) -> Iterator[Engine]:
+    """An engine on the project database once ``require_head`` finds it at the newest revision,
+    disposed when the block ends (also when the check refuses).
+
+    For the commands that read or prune the ledger once (``runs``, ``show-run``, ``runs prune``,
+    ``ingest --status``). Each of them checked with ``require_head`` (Alembic itself), so that is
+    the check kept here; the faster ``core.schema_check.require_head_fast`` sits a layer above
+    this module and is what a ``run`` uses.
+    """
+    engine = engine_from_settings(settings)
+    try:
+        require_head(settings, engine)
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def require_known(settings: Settings) -> None:

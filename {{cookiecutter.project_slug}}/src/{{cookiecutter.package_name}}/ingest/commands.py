@@ -148,16 +148,11 @@ def _print_report(report: IngestReport, as_json: bool) -> None:
 
 
 def _status(settings: Settings, model: str | None, *, as_json: bool, limit: int) -> None:
-    from ..db.engine import engine_from_settings
-    from ..db.schema import require_head
+    from ..db.schema import engine_at_head
     from .ledger import recent_objects
 
-    engine = engine_from_settings(settings)
-    try:
-        require_head(settings, engine)
+    with engine_at_head(settings) as engine:
         rows = recent_objects(engine, model, limit)
-    finally:
-        engine.dispose()
     if as_json:
         console.print_json(json.dumps(rows, default=str))
         return
