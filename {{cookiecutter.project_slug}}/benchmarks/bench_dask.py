@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import tempfile
 import textwrap
@@ -34,16 +33,13 @@ import time
 from pathlib import Path
 
 from distributed import Client, LocalCluster
+from scratch_project import PACKAGE, copy_project, migrated_settings
 
 from {{ cookiecutter.package_name }}.core.dask_executor import DaskExecutor
 from {{ cookiecutter.package_name }}.core.report import RunObserver
 from {{ cookiecutter.package_name }}.core.runner import run_pipeline
-from {{ cookiecutter.package_name }}.core.task import Task
-from {{ cookiecutter.package_name }}.db.schema import upgrade
-from {{ cookiecutter.package_name }}.settings import Settings, load_settings
+from {{ cookiecutter.package_name }}.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[1]
-PACKAGE = Task.__module__.split(".")[0]
 SEED = 7
 OVERHEAD_GOAL = 1.1
 SPEEDUP_GOAL = 1.85
@@ -106,18 +102,12 @@ def rounds_for(seconds: float) -> int:
 
 def make_project(folder: Path, noop_tasks: int, cpu_tasks: int, cpu_seconds: float) -> Settings:
     """A scratch project: this project's settings and migrations, the benchmark's models."""
-    for name in ("settings.yml", "alembic.ini"):
-        shutil.copy(ROOT / name, folder / name)
-    shutil.copytree(ROOT / "migrations", folder / "migrations")
-    (folder / "models").mkdir()
+    copy_project(folder)
     source = textwrap.dedent(MODELS).replace("PACKAGE", PACKAGE).replace("SEED", str(SEED))
     source = source.replace("NOOP_TASKS", str(noop_tasks)).replace("CPU_TASKS", str(cpu_tasks))
     source = source.replace("CPU_ROUNDS", str(rounds_for(cpu_seconds)))
     (folder / "models" / "bench.py").write_text(source, encoding="utf-8")
-    os.environ["DATABASE_URL"] = f"sqlite:///{folder / 'data' / 'bench.db'}"
-    settings = load_settings(folder / "settings.yml")
-    upgrade(settings)
-    return settings
+    return migrated_settings(folder)
 
 
 def timed_run(settings: Settings, prefix: str, executor: object, workers: int) -> float:

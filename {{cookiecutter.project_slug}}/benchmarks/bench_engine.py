@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -51,16 +50,20 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import dask.threaded
+from scratch_project import (
+    PACKAGE,
+    command_env,
+    copy_project,
+    migrated_settings,
+    write_many_models,
+)
 
 from {{ cookiecutter.package_name }}.core.dag import Dag
 from {{ cookiecutter.package_name }}.core.report import RunObserver
 from {{ cookiecutter.package_name }}.core.runner import run_pipeline
 from {{ cookiecutter.package_name }}.core.task import Task
-from {{ cookiecutter.package_name }}.db.schema import upgrade
-from {{ cookiecutter.package_name }}.settings import Settings, load_settings
+from {{ cookiecutter.package_name }}.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[1]
-PACKAGE = Task.__module__.split(".")[0]
 SEED = 7
 WORKERS = 4
 LARGE = 20_000  # tasks in the flatness measurement
@@ -75,14 +78,8 @@ def noop(*_: object) -> None:
 
 def make_project(folder: Path) -> Settings:
     """A scratch project: this project's settings and migrations, a fresh SQLite database."""
-    for name in ("settings.yml", "alembic.ini"):
-        shutil.copy(ROOT / name, folder / name)
-    shutil.copytree(ROOT / "migrations", folder / "migrations")
-    (folder / "models").mkdir()
-    os.environ["DATABASE_URL"] = f"sqlite:///{folder / 'data' / 'bench.db'}"
-    settings = load_settings(folder / "settings.yml")
-    upgrade(settings)
-    return settings
+    copy_project(folder)
+    return migrated_settings(folder)
 
 
 def shapes(size: int) -> dict[str, list[list[int]]]:
@@ -248,28 +245,11 @@ def io_bound(settings: Settings) -> bool:
     return ok
 
 
-CACHED_MODELS = """
-from PACKAGE.core.task import Task
-
-
-def step():
-    return None
-
-
-made = []
-for i in range(200):
-    parents = [made[j] for j in (i - 1, i // 2) if 0 <= j < i]
-    made.append(Task(name="step_%03d" % i, depends_on=list(dict.fromkeys(parents)))(step))
-"""
-
-
 def cached_rerun(folder: Path) -> bool:
     print("3. no-op re-run of a 200-task cached project (whole `run` command, best of 3)")
     settings = make_project(folder)
-    (folder / "models" / "many.py").write_text(CACHED_MODELS.replace("PACKAGE", PACKAGE))
-    env = {**os.environ, "PIPELINE_SETTINGS": str(folder / "settings.yml")}
-    src = ROOT / "src"
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(src), env.get("PYTHONPATH")]))
+    write_many_models(folder)
+    env = command_env(folder)
     # As in everyday use, imports come from the bytecode cache (the untimed first run fills it).
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     command = [sys.executable, "-m", PACKAGE, "run"]

@@ -30,7 +30,6 @@ History costs nothing measurable (the ratios move with the load, both ways); the
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -40,33 +39,25 @@ from collections.abc import Callable
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
+from bench_engine import interleaved
+from scratch_project import (
+    MANY_TASKS,
+    PACKAGE,
+    ROOT,
+    command_env,
+    copy_project,
+    write_many_models,
+)
 
-from {{ cookiecutter.package_name }}.core.task import Task
 from {{ cookiecutter.package_name }}.db.schema import upgrade
 from {{ cookiecutter.package_name }}.settings import load_settings
 from {{ cookiecutter.package_name }}.status import CheckStatus, RunState, TaskState
 
-ROOT = Path(__file__).resolve().parents[1]
-PACKAGE = Task.__module__.split(".")[0]
 RUNS = int(os.environ.get("BENCH_LEDGER_RUNS", "100000"))
-TASKS = 200
+TASKS = MANY_TASKS
 CHUNK = 2000  # runs per INSERT ... SELECT: bounded memory, a progress line each
 EVERY_S = 900  # one run every 15 minutes: 100,000 runs span about 3 years
 RATIO_GOAL, RUN_GOAL_S = 1.1, 0.5
-
-MODELS = """
-from PACKAGE.core.task import Task
-
-
-def step():
-    return None
-
-
-made = []
-for i in range(200):
-    parents = [made[j] for j in (i - 1, i // 2) if 0 <= j < i]
-    made.append(Task(name="step_%03d" % i, depends_on=list(dict.fromkeys(parents)))(step))
-"""
 
 # One chunk of history: runs [lo, hi) and their 200 task rows, then a check result and a
 # written table for each successful execution. ``h`` is a cheap deterministic hash of the row,
@@ -131,15 +122,10 @@ def head_revision() -> str:
 def make_project(folder: Path, database: Path) -> dict[str, str]:
     """A scratch project (this project's settings and migrations, 200 tasks) on ``database``;
     returns the environment its commands run in."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in ("settings.yml", "alembic.ini"):
-        shutil.copy(ROOT / name, folder / name)
-    shutil.copytree(ROOT / "migrations", folder / "migrations", dirs_exist_ok=True)
-    (folder / "models").mkdir(exist_ok=True)
-    (folder / "models" / "many.py").write_text(MODELS.replace("PACKAGE", PACKAGE))
-    env = {**os.environ, "PIPELINE_SETTINGS": str(folder / "settings.yml")}
+    copy_project(folder)
+    write_many_models(folder)
+    env = command_env(folder)
     env["DATABASE_URL"] = f"sqlite:///{database}"
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
     return env
 
 
@@ -221,17 +207,6 @@ def command(env: dict[str, str], *args: str) -> Callable[[], None]:
             assert f"{TASKS} skipped" in done.stderr, done.stderr
 
     return call
-
-
-def interleaved(times: int, **actions: Callable[[], None]) -> dict[str, float]:
-    """Best time of each action, taking turns so a busy moment hits them all alike."""
-    best = {name: float("inf") for name in actions}
-    for _ in range(times):
-        for name, action in actions.items():
-            start = time.perf_counter()
-            action()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
 
 
 def compare(title: str, empty: Callable[[], None], full: Callable[[], None]) -> tuple[float, bool]:

@@ -1,5 +1,5 @@
-"""Helpers for the engine tests: write models into a test project, migrate it, run it, read the
-ledger back, and start the CLI in a subprocess."""
+"""Helpers for the engine tests: write models into a test project, migrate it, build random DAGs,
+run them, read the ledger back, and start the CLI in a subprocess."""
 
 from __future__ import annotations
 
@@ -8,19 +8,24 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import strategies as st
 from sqlalchemy import select
 
+from {{ cookiecutter.package_name }}.core.dag import Dag
+from {{ cookiecutter.package_name }}.core.discovery import discover_path
 from {{ cookiecutter.package_name }}.core.report import RunObserver, RunReport
 from {{ cookiecutter.package_name }}.core.runner import run_pipeline
+from {{ cookiecutter.package_name }}.core.task import Task
 from {{ cookiecutter.package_name }}.db.engine import make_engine
 from {{ cookiecutter.package_name }}.db.models import PipelineRun, TaskRun
 from {{ cookiecutter.package_name }}.db.schema import upgrade
-from {{ cookiecutter.package_name }}.settings import Settings, load_settings
+from {{ cookiecutter.package_name }}.settings import Settings, TaskSettings, load_settings
 from {{ cookiecutter.package_name }}.status import TaskState
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -35,6 +40,40 @@ def write_models(root: Path, source: str, module: str = "pipeline") -> Path:
     path = folder / f"{module}.py"
     path.write_text(textwrap.dedent(source), encoding="utf-8")
     return path
+
+
+def models_body(root: Path, source: str, module: str) -> Callable[..., Any]:
+    """The ``body`` function of ``source``, written as ``models/<module>.py`` under ``root`` and
+    imported the way the engine discovers models (so Dask workers can import it too)."""
+    write_models(root, source, module=module)
+    discover_path(root)
+    return sys.modules[f"models.{module}"].body  # type: ignore[no-any-return]
+
+
+@st.composite
+def graphs(draw, min_size: int = 1):  # type: ignore[no-untyped-def]
+    """(parents per node, failures before success per node, retries per node) of a random DAG of
+    ``min_size`` to 12 nodes, each with up to 3 parents among the nodes before it."""
+    size = draw(st.integers(min_value=min_size, max_value=12))
+    parents = [
+        sorted(draw(st.sets(st.integers(0, i - 1), max_size=3))) if i else [] for i in range(size)
+    ]
+    failures = draw(st.lists(st.integers(0, 2), min_size=size, max_size=size))
+    retries = draw(st.lists(st.integers(0, 1), min_size=size, max_size=size))
+    return parents, failures, retries
+
+
+def random_dag(
+    parents: list[list[int]], retries: list[int], body_of: Callable[[int], Callable[..., Any]]
+) -> Dag:
+    """Tasks ``t0``, ``t1``, ...: task ``i`` runs ``body_of(i)``, depends on the tasks of
+    ``parents[i]`` and is retried ``retries[i]`` times without delay."""
+    tasks: dict[str, Task] = {}
+    for i, ups in enumerate(parents):
+        deps = [tasks[f"t{p}"] for p in ups]
+        task = Task(name=f"t{i}", depends_on=deps, retry=retries[i], retry_delay=0)
+        tasks[f"t{i}"] = task(body_of(i))
+    return Dag.from_tasks(tasks)
 
 
 def with_example(settings: Settings) -> Settings:
@@ -130,6 +169,18 @@ def run_rows(settings: Settings) -> list[Any]:
 def reload(settings: Settings) -> Settings:
     """Settings read again from disk (after settings.yml was edited)."""
     return load_settings(settings.root / "settings.yml")
+
+
+def with_failures(
+    settings: Settings, events: Path, failures: list[int], **extra: float
+) -> Settings:
+    """Settings read again, with a config block per task ``t<i>``: fail the first
+    ``failures[i]`` attempts and append each start to ``events`` (and any ``extra`` keys)."""
+    blocks = {
+        f"t{i}": TaskSettings(failures=count, events=str(events), **extra)
+        for i, count in enumerate(failures)
+    }
+    return reload(settings).model_copy(update={"tasks": blocks})
 
 
 def cli_env(settings: Settings) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""Shared pieces of the ingest tests: a five-field model, input files and ledger queries."""
+"""Shared pieces of the ingest tests: a five-field model (as a class, or as the source of a models
+file), input files and ledger queries."""
 
 from __future__ import annotations
 
@@ -30,6 +31,29 @@ def trades_model(pattern: str = "inbox/*.csv", **extra: Any) -> type[IngestModel
     }
     body.update(extra)
     return type(f"Trades{number}", (IngestModel,), body)
+
+
+def orders_model(*keywords: str) -> str:
+    """Source of ``class Orders``, an ingest model of HEADER's five fields into table ``orders``
+    from ``inbox/*.csv``, indented like the other ``write_models`` texts; ``keywords`` go in its
+    class line after the base (``"depends_on=[prepare]"``)."""
+    bases = ", ".join(["IngestModel", *keywords])
+    return f"""
+    class Orders({bases}):
+        __table__ = "orders"
+        __source__ = CsvSource("inbox/*.csv")
+        id = fields.Integer(required=True)
+        price = fields.Float()
+        ticker = fields.UppercaseString(length=8)
+        day = fields.Date(required=True)
+        qty = fields.Integer()
+"""
+
+
+# A models file (for ``write_models``) of the Orders model alone.
+ORDERS_MODELS = """
+    from {{ cookiecutter.package_name }}.ingest import CsvSource, IngestModel, fields
+""" + orders_model()
 
 
 def write(project: Path, name: str, content: str | bytes) -> Path:

@@ -14,7 +14,7 @@ import sys
 import pytest
 import typer
 from engine_support import PACKAGE, cli_env, migrated, write_models
-from ingest_support import HEADER, good_rows, write
+from ingest_support import HEADER, ORDERS_MODELS, good_rows, write
 
 from {{ cookiecutter.package_name }} import ingest
 from {{ cookiecutter.package_name }}.cli import app
@@ -57,18 +57,6 @@ TASKS = """
     def load():
         pass
 """
-ORDERS = """
-    from {{ cookiecutter.package_name }}.ingest import CsvSource, IngestModel, fields
-
-    class Orders(IngestModel):
-        __table__ = "orders"
-        __source__ = CsvSource("inbox/*.csv")
-        id = fields.Integer(required=True)
-        price = fields.Float()
-        ticker = fields.UppercaseString(length=8)
-        day = fields.Date(required=True)
-        qty = fields.Integer()
-"""
 
 
 def imported_by(settings: Settings, *args: str) -> set[str]:
@@ -100,7 +88,7 @@ def test_run_imports_no_heavy_library_nor_other_commands_modules(migrated: Setti
 
 
 def test_ingest_imports_no_heavy_library_nor_the_task_engine(migrated: Settings) -> None:
-    write_models(migrated.root, ORDERS)
+    write_models(migrated.root, ORDERS_MODELS)
     write(migrated.root, "a.csv", HEADER + good_rows(3))
     modules = imported_by(migrated, "ingest", "orders")
     assert f"{PACKAGE}.ingest.runner" in modules

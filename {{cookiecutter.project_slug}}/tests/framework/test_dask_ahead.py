@@ -5,28 +5,29 @@ submitted behind a failing or retried parent never runs its body early."""
 
 from __future__ import annotations
 
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from engine_support import migrated, reload, run, task_rows, write_models
+from dask_support import client, on_dask
+from engine_support import (
+    graphs,
+    migrated,
+    models_body,
+    random_dag,
+    run,
+    task_rows,
+    with_failures,
+)
 from faults_support import PACKAGE
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
-from hypothesis import strategies as st
 
 from {{ cookiecutter.package_name }}.core.dag import Dag
-from {{ cookiecutter.package_name }}.core.discovery import discover_path
-from {{ cookiecutter.package_name }}.core.task import Task
-from {{ cookiecutter.package_name }}.settings import Settings, TaskSettings
+from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.status import TaskState
 
-distributed = pytest.importorskip("distributed")
-from {{ cookiecutter.package_name }}.core.dask_executor import DaskExecutor  # noqa: E402
-
-__all__ = ["migrated"]
+__all__ = ["client", "migrated"]
 pytestmark = pytest.mark.slow
 
 BODIES = """
@@ -48,50 +49,9 @@ BODIES = """
 """.replace("PACKAGE", PACKAGE)
 
 
-@st.composite
-def graphs(draw):  # type: ignore[no-untyped-def]
-    """(parents per node, failures before success per node, retries per node)."""
-    size = draw(st.integers(min_value=2, max_value=12))
-    parents = [
-        sorted(draw(st.sets(st.integers(0, i - 1), max_size=3))) if i else [] for i in range(size)
-    ]
-    failures = draw(st.lists(st.integers(0, 2), min_size=size, max_size=size))
-    retries = draw(st.lists(st.integers(0, 1), min_size=size, max_size=size))
-    return parents, failures, retries
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[distributed.Client]:
-    """Two worker processes of one thread each."""
-    cluster = distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        scheduler_kwargs={"allowed_failures": 0},
-    )
-    with distributed.Client(cluster, set_as_default=False) as dask_client:
-        yield dask_client
-    cluster.close()
-
-
 def _dag(root: Path, parents: list[list[int]], retries: list[int]) -> Dag:
-    write_models(root, BODIES, module="ahead")
-    discover_path(root)
-    body = sys.modules["models.ahead"].body
-    tasks: dict[str, Task] = {}
-    for i, ups in enumerate(parents):
-        deps = [tasks[f"t{p}"] for p in ups]
-        tasks[f"t{i}"] = Task(name=f"t{i}", depends_on=deps, retry=retries[i], retry_delay=0)(body)
-    return Dag.from_tasks(tasks)
-
-
-def _configured(settings: Settings, events: Path, failures: list[int], **extra: float) -> Settings:
-    blocks = {
-        f"t{i}": TaskSettings(failures=count, events=str(events), **extra)
-        for i, count in enumerate(failures)
-    }
-    return reload(settings).model_copy(update={"tasks": blocks})
+    body = models_body(root, BODIES, module="ahead")
+    return random_dag(parents, retries, lambda _: body)
 
 
 def _starts(events: Path) -> list[tuple[str, int]]:
@@ -112,20 +72,20 @@ def _outcome(settings: Settings, dag: Dag, executor: object, full: bool):  # typ
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(graph=graphs())
+@given(graph=graphs(min_size=2))
 def test_the_same_random_dag_gives_the_same_statuses_and_ledger_rows_on_threads_and_dask(
     client, migrated: Settings, graph
 ) -> None:
     parents, failures, retries = graph
     dag = _dag(migrated.root, parents, retries)
     events = migrated.root / f"events-{time.monotonic_ns()}.txt"
-    settings = _configured(migrated, events, failures)
+    settings = with_failures(migrated, events, failures)
     on_threads = [_outcome(settings, dag, None, full) for full in (True, False)]
     threads_starts = _starts(events)
     events.unlink(missing_ok=True)
-    dask = DaskExecutor(client=client, project_root=settings.root)
-    on_dask = [_outcome(settings, dag, dask, full) for full in (True, False)]
-    assert on_dask == on_threads
+    dask = on_dask(client, settings)
+    on_workers = [_outcome(settings, dag, dask, full) for full in (True, False)]
+    assert on_workers == on_threads
     assert sorted(_starts(events)) == sorted(threads_starts), "an attempt ran on one side only"
 
 
@@ -133,8 +93,8 @@ def test_children_submitted_ahead_are_adopted_and_run_once(client, migrated: Set
     # t0 -> t1 -> t2, and t0 -> t3: every child is submitted while t0 still sleeps
     dag = _dag(migrated.root, [[], [0], [1], [0]], [0, 0, 0, 0])
     events = migrated.root / "events.txt"
-    settings = _configured(migrated, events, [0, 0, 0, 0], sleep=0.5)
-    dask = DaskExecutor(client=client, project_root=settings.root)
+    settings = with_failures(migrated, events, [0, 0, 0, 0], sleep=0.5)
+    dask = on_dask(client, settings)
     report = run(settings, dag=dag, full_refresh=True, executor=dask, workers=2)
     assert set(report.tasks.values()) == {TaskState.SUCCESS}, report.errors
     assert dask.adopted == 3
@@ -147,8 +107,8 @@ def test_a_child_submitted_behind_a_failed_attempt_waits_for_the_retry(
     # t0 fails its first attempt and succeeds on the retry; t1 was submitted behind attempt 1
     dag = _dag(migrated.root, [[], [0], [1]], [1, 0, 0])
     events = migrated.root / "events.txt"
-    settings = _configured(migrated, events, [1, 0, 0], sleep=0.3)
-    dask = DaskExecutor(client=client, project_root=settings.root)
+    settings = with_failures(migrated, events, [1, 0, 0], sleep=0.3)
+    dask = on_dask(client, settings)
     report = run(settings, dag=dag, full_refresh=True, executor=dask, workers=2)
     assert set(report.tasks.values()) == {TaskState.SUCCESS}, report.errors
     assert _starts(events) == [("t0", 1), ("t0", 2), ("t1", 1), ("t2", 1)]
@@ -164,8 +124,8 @@ def test_a_child_submitted_behind_a_failed_attempt_waits_for_the_retry(
 def test_a_child_of_a_failed_parent_never_runs_its_body(client, migrated: Settings) -> None:
     dag = _dag(migrated.root, [[], [0], [1]], [0, 0, 0])
     events = migrated.root / "events.txt"
-    settings = _configured(migrated, events, [1, 0, 0], sleep=0.3)
-    dask = DaskExecutor(client=client, project_root=settings.root)
+    settings = with_failures(migrated, events, [1, 0, 0], sleep=0.3)
+    dask = on_dask(client, settings)
     report = run(settings, dag=dag, full_refresh=True, executor=dask, workers=2)
     assert report.tasks == {
         "t0": TaskState.FAILED,

@@ -14,25 +14,26 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from dask_support import client, on_dask
 from engine_support import (
     SRC,
+    graphs,
     migrated,
+    models_body,
+    random_dag,
     reload,
     run,
     run_rows,
     start_cli,
     task_rows,
+    with_failures,
     write_models,
 )
 from faults_support import PACKAGE
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
-from hypothesis import strategies as st
 
-from {{ cookiecutter.package_name }}.core.dag import Dag
-from {{ cookiecutter.package_name }}.core.discovery import discover_path
-from {{ cookiecutter.package_name }}.core.task import Task
-from {{ cookiecutter.package_name }}.settings import ExecutorSettings, Settings, TaskSettings
+from {{ cookiecutter.package_name }}.settings import ExecutorSettings, Settings
 from {{ cookiecutter.package_name }}.status import RunState, TaskState
 
 distributed = pytest.importorskip("distributed")
@@ -41,7 +42,7 @@ from {{ cookiecutter.package_name }}.core.dask_executor import (  # noqa: E402
     executor_from_settings,
 )
 
-__all__ = ["migrated"]
+__all__ = ["client", "migrated"]
 pytestmark = pytest.mark.slow
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -138,33 +139,6 @@ USES_THE_SECRET = """
 """.replace("PACKAGE", PACKAGE).replace("SECRET_VALUE", SECRET_VALUE)
 
 
-@st.composite
-def graphs(draw):
-    """(parents per node, failures before success per node, retries per node)."""
-    size = draw(st.integers(min_value=1, max_value=12))
-    parents = [
-        sorted(draw(st.sets(st.integers(0, i - 1), max_size=3))) if i else [] for i in range(size)
-    ]
-    failures = draw(st.lists(st.integers(0, 2), min_size=size, max_size=size))
-    retries = draw(st.lists(st.integers(0, 1), min_size=size, max_size=size))
-    return parents, failures, retries
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[distributed.Client]:
-    """Two worker processes of one thread each; a worker that dies fails its task at once."""
-    cluster = distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        scheduler_kwargs={"allowed_failures": 0},
-    )
-    with distributed.Client(cluster, set_as_default=False) as dask_client:
-        yield dask_client
-    cluster.close()
-
-
 @pytest.fixture
 def bare_worker(tmp_path: Path) -> Iterator[tuple[distributed.Client, Path]]:
     """A scheduler here and one worker process started apart, in another folder, with nothing
@@ -189,10 +163,6 @@ def bare_worker(tmp_path: Path) -> Iterator[tuple[distributed.Client, Path]]:
         worker.terminate()
         worker.wait(timeout=60)
         cluster.close()
-
-
-def on_dask(client, settings: Settings) -> DaskExecutor:  # type: ignore[no-untyped-def]
-    return DaskExecutor(client=client, project_root=settings.root)
 
 
 def test_settings_choose_the_dask_executor_and_its_scheduler(settings: Settings) -> None:
@@ -285,19 +255,10 @@ def _kill_when_marked(mark: Path):  # type: ignore[no-untyped-def]
 @given(graph=graphs())
 def test_random_dags_with_random_failures_on_dask(client, migrated: Settings, graph) -> None:
     parents, failures, retries = graph
-    write_models(migrated.root, PROPERTIES, module="prop")
-    discover_path(migrated.root)
-    body = sys.modules["models.prop"].body
+    body = models_body(migrated.root, PROPERTIES, module="prop")
+    dag = random_dag(parents, retries, lambda _: body)
     events = migrated.root / f"events-{time.monotonic_ns()}.txt"
-    tasks: dict[str, Task] = {}
-    for i, ups in enumerate(parents):
-        deps = [tasks[f"t{p}"] for p in ups]
-        tasks[f"t{i}"] = Task(name=f"t{i}", depends_on=deps, retry=retries[i], retry_delay=0)(body)
-    dag = Dag.from_tasks(tasks)
-    blocks = {
-        name: TaskSettings(failures=failures[i], events=str(events)) for i, name in enumerate(tasks)
-    }
-    settings = reload(migrated).model_copy(update={"tasks": blocks})
+    settings = with_failures(migrated, events, failures)
     report = run(settings, dag=dag, full_refresh=True, executor=on_dask(client, settings))
 
     lines = events.read_text().split("\n") if events.exists() else []

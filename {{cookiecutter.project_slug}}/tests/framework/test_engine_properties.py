@@ -10,36 +10,20 @@ from __future__ import annotations
 import threading
 
 import pytest
-from engine_support import migrated, run
+from engine_support import graphs, migrated, random_dag, run
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from {{ cookiecutter.package_name }}.core.dag import Dag
-from {{ cookiecutter.package_name }}.core.task import Task
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.status import TaskState
 
 __all__ = ["migrated"]
 
 
-@st.composite
-def graphs(draw):
-    """(parents per node, failures before success per node, retries per node)."""
-    size = draw(st.integers(min_value=1, max_value=12))
-    parents = [
-        sorted(draw(st.sets(st.integers(0, i - 1), max_size=3))) if i else [] for i in range(size)
-    ]
-    failures = draw(st.lists(st.integers(0, 2), min_size=size, max_size=size))
-    retries = draw(st.lists(st.integers(0, 1), min_size=size, max_size=size))
-    return parents, failures, retries
-
-
 def build(parents, failures, retries, events, lock):
-    tasks: dict[str, Task] = {}
-    for i, ups in enumerate(parents):
-
-        def body(run, i=i):
+    def body_of(i):
+        def body(run):
             with lock:
                 events.append(("start", run.task, run.attempt))
             try:
@@ -49,9 +33,9 @@ def build(parents, failures, retries, events, lock):
                 with lock:
                     events.append(("end", run.task, run.attempt))
 
-        deps = [tasks[f"t{p}"] for p in ups]
-        tasks[f"t{i}"] = Task(name=f"t{i}", depends_on=deps, retry=retries[i], retry_delay=0)(body)
-    return Dag.from_tasks(tasks)
+        return body
+
+    return random_dag(parents, retries, body_of)
 
 
 @pytest.mark.slow

@@ -4,29 +4,16 @@ from __future__ import annotations
 
 import pytest
 from engine_support import cli, migrated, write_models
-from ingest_support import HEADER, good_rows, write
+from ingest_support import HEADER, ORDERS_MODELS, good_rows, write
 
 from {{ cookiecutter.package_name }}.settings import Settings
 
 __all__ = ["migrated"]
 
-MODELS = """
-    from {{ cookiecutter.package_name }}.ingest import CsvSource, IngestModel, fields
-
-    class Orders(IngestModel):
-        __table__ = "orders"
-        __source__ = CsvSource("inbox/*.csv")
-        id = fields.Integer(required=True)
-        price = fields.Float()
-        ticker = fields.UppercaseString(length=8)
-        day = fields.Date(required=True)
-        qty = fields.Integer()
-"""
-
 
 @pytest.mark.slow
 def test_ingest_loads_then_says_nothing_is_new(migrated: Settings) -> None:
-    write_models(migrated.root, MODELS)
+    write_models(migrated.root, ORDERS_MODELS)
     write(migrated.root, "a.csv", HEADER + good_rows(3) + "9,x,abc,2024-01-01,1\n")
     first = cli(migrated, "ingest", "orders")
     assert first.returncode == 0, first.stderr
@@ -39,7 +26,7 @@ def test_ingest_loads_then_says_nothing_is_new(migrated: Settings) -> None:
 
 
 def test_ingest_takes_explicit_paths(migrated: Settings) -> None:
-    write_models(migrated.root, MODELS)
+    write_models(migrated.root, ORDERS_MODELS)
     write(migrated.root, "a.csv", HEADER + good_rows(3))
     other = migrated.root / "elsewhere.csv"
     other.write_text(HEADER + good_rows(2, start=50), encoding="utf-8")
@@ -49,7 +36,7 @@ def test_ingest_takes_explicit_paths(migrated: Settings) -> None:
 
 
 def test_a_failed_object_exits_non_zero_with_its_reason(migrated: Settings) -> None:
-    write_models(migrated.root, MODELS)
+    write_models(migrated.root, ORDERS_MODELS)
     write(migrated.root, "empty.csv", b"")
     done = cli(migrated, "ingest", "orders")
     assert done.returncode == 1
@@ -58,7 +45,7 @@ def test_a_failed_object_exits_non_zero_with_its_reason(migrated: Settings) -> N
 
 
 def test_an_unknown_model_is_refused_with_the_known_ones(migrated: Settings) -> None:
-    write_models(migrated.root, MODELS)
+    write_models(migrated.root, ORDERS_MODELS)
     done = cli(migrated, "ingest", "ordres")
     assert done.returncode == 2
     assert "no ingest model named 'ordres'; the ingest models are: orders" in done.stderr
@@ -66,7 +53,7 @@ def test_an_unknown_model_is_refused_with_the_known_ones(migrated: Settings) -> 
 
 @pytest.mark.slow
 def test_status_lists_objects_with_their_counts(migrated: Settings) -> None:
-    write_models(migrated.root, MODELS)
+    write_models(migrated.root, ORDERS_MODELS)
     write(migrated.root, "a.csv", HEADER + good_rows(3))
     cli(migrated, "ingest", "orders")
     done = cli(migrated, "ingest", "--status", "--json")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine_support import migrated, run, task_rows, write_models
-from ingest_support import HEADER, good_rows, objects, trades_model, write
+from ingest_support import HEADER, good_rows, objects, orders_model, trades_model, write
 
 from {{ cookiecutter.package_name }}.core.dag import Dag
 from {{ cookiecutter.package_name }}.core.task import Task
@@ -14,7 +14,7 @@ from {{ cookiecutter.package_name }}.status import RunState, TaskState
 
 __all__ = ["migrated"]
 
-PIPELINE = """
+PIPELINE = f"""
     from {{ cookiecutter.package_name }}.core.task import Task
     from {{ cookiecutter.package_name }}.ingest import CsvSource, IngestModel, fields
     from sqlalchemy import text
@@ -22,16 +22,7 @@ PIPELINE = """
     @Task()
     def prepare():
         pass
-
-    class Orders(IngestModel, depends_on=[prepare]):
-        __table__ = "orders"
-        __source__ = CsvSource("inbox/*.csv")
-        id = fields.Integer(required=True)
-        price = fields.Float()
-        ticker = fields.UppercaseString(length=8)
-        day = fields.Date(required=True)
-        qty = fields.Integer()
-
+{orders_model('depends_on=[prepare]')}
     @Task(depends_on=["orders"])
     def report(engine):
         with engine.connect() as conn:
