@@ -1,8 +1,8 @@
 """Run every benchmarks/bench_*.py in turn (`make bench`), then list every goal line they printed.
 
 Each script runs our code beside its baseline and prints its ratios with their goals; a script
-exits non-zero when one of its goals is not met, and this one then does too, after running the
-rest (one slow machine should not hide the other figures).
+that exits non-zero, or prints a goal line saying "not met" or "missed", counts as a miss, and
+this one then exits 1, after running the rest (one slow machine should not hide the other figures).
 
     .venv/bin/python benchmarks/run_all.py [bench_engine.py ...]
 """
@@ -18,6 +18,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 # A line stating a goal and whether it held: "goal ...: MET", "(goal <= 2x): NOT met", ...
 GOAL_LINE = re.compile(r"\bgoal\b.*\b(met|missed)\b", re.IGNORECASE)
+# A goal line that reports a miss, whatever the script's exit code says.
+MISSED = re.compile(r"\b(not met|missed)\b", re.IGNORECASE)
 
 
 def run(script: Path) -> tuple[int, list[str], float]:
@@ -45,7 +47,7 @@ def main(names: list[str]) -> int:
     for script in scripts:
         print(f"== {script.name}", flush=True)
         code, goals, seconds = run(script)
-        if code != 0:
+        if code != 0 or any(MISSED.search(goal) for goal in goals):
             failed.append(script.name)
         summary.append(f"{script.name} ({seconds:.0f} s, exit {code})")
         summary.extend(f"  {goal}" for goal in goals)

@@ -43,3 +43,15 @@ def test_all_goals_met_exits_0(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout
     assert done.stdout.rstrip().endswith("every goal met")
+
+
+def test_a_goal_line_saying_not_met_is_a_miss_even_when_the_script_exits_0(tmp_path: Path) -> None:
+    shutil.copy(RUN_ALL, tmp_path / "run_all.py")
+    write_bench(tmp_path, "bench_a.py", ["goal: under 1 s: MET"], 0)
+    write_bench(tmp_path, "bench_b.py", ["ratio 1.4x (goal <= 1.2x): not met"], 0)
+    write_bench(tmp_path, "bench_c.py", ["goal 1.1x: missed in 2 of 3 rounds"], 0)
+    done = subprocess.run(
+        [sys.executable, str(tmp_path / "run_all.py")], capture_output=True, text=True
+    )
+    assert done.returncode == 1, done.stdout
+    assert done.stdout.rstrip().endswith("goals not met in: bench_b.py, bench_c.py")
