@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from engine_support import cli, migrated, run_rows, start_cli, task_rows, write_models
 
+from {{ cookiecutter.package_name }}.faults import CRASH_ACTION_ENV, CRASH_AT_ENV
 from {{ cookiecutter.package_name }}.settings import Settings
 
 __all__ = ["migrated"]
@@ -43,6 +44,30 @@ BLOCKING = """
     @Task(depends_on=[blocker])
     def after():
         mark("after")
+"""
+
+
+# `quick` succeeds while `waiter` is running; an error of the engine's own after that success
+# crashes the run with `waiter` still inside its body.
+CRASH_BESIDE_A_RUNNING_TASK = """
+    import time
+    from pathlib import Path
+    from {{ cookiecutter.package_name }}.core.task import Task
+
+    HERE = Path(__file__).resolve().parents[1]
+
+    @Task()
+    def waiter(run):
+        (HERE / "waiting").write_text("")
+        deadline = time.monotonic() + 20
+        while not run.should_stop() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        (HERE / "waiter-ended").write_text("told to stop" if run.should_stop() else "timed out")
+
+    @Task()
+    def quick():
+        while not (HERE / "waiting").exists():
+            time.sleep(0.02)
 """
 
 
@@ -82,6 +107,27 @@ def test_ctrl_c_cancels_the_run_and_leaves_nothing_running(migrated: Settings) -
         "first": ("success", None),
         "blocker": ("cancelled", "stopped: the run was cancelled"),
         "after": ("cancelled", "not started: the run was cancelled"),
+    }
+
+
+def test_an_error_of_the_engine_stops_the_running_tasks_before_the_command_exits(
+    migrated: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Leaving a task thread running while the process exits let it crash the interpreter
+    # (SIGSEGV in OpenSSL's exit-time cleanup, from a MySQL connection being opened) instead
+    # of exiting 1 with the error.
+    write_models(migrated.root, CRASH_BESIDE_A_RUNNING_TASK)
+    monkeypatch.setenv(CRASH_AT_ENV, "runner.after_success")
+    monkeypatch.setenv(CRASH_ACTION_ENV, "raise")
+    done = cli(migrated, "run", "--workers", "2")
+    assert done.returncode == 1, done.stderr
+    assert "injected crash at runner.after_success" in done.stderr
+    assert (migrated.root / "waiter-ended").read_text() == "told to stop"
+    (crashed,) = run_rows(migrated)
+    assert crashed.status == "crashed"
+    assert {r.task: r.status for r in task_rows(migrated, crashed.id)} == {
+        "quick": "success",
+        "waiter": "crashed",
     }
 
 

@@ -80,3 +80,24 @@ def test_a_cancelled_call_never_runs_and_the_pool_still_serves() -> None:
         assert ran == ["later"]
     finally:
         pool.shutdown(wait=True)
+
+
+def test_shutdown_withdraws_the_calls_not_started_and_waits_at_most_its_timeout() -> None:
+    pool = ThreadExecutor(1)
+    pool.start(1)
+    running, gate = threading.Event(), threading.Event()
+    ran: list[str] = []
+
+    def blocking_call() -> bool:
+        running.set()
+        return gate.wait(10)
+
+    blocking = pool.submit(blocking_call)
+    queued = pool.submit(ran.append, "queued")
+    assert running.wait(10)
+    pool.shutdown(wait=True, timeout=0.2)
+    assert queued.cancelled()
+    assert not blocking.done()  # shutdown returned with the call still running
+    gate.set()
+    assert blocking.result(timeout=10) is True
+    assert ran == []

@@ -292,7 +292,7 @@ class DaskExecutor(Executor):
         """
         return future.done() and future.cancelled()
 
-    def shutdown(self, wait: bool = True) -> None:
+    def shutdown(self, wait: bool = True, timeout: float | None = None) -> None:
         if self.client is not None:
             with self._lock:
                 abandoned = [remote for remote, _ in self._futures.values()]
@@ -301,7 +301,7 @@ class DaskExecutor(Executor):
         self._halt.set()
         self._wake.set()
         for thread in self._threads:
-            thread.join(timeout=10)
+            thread.join(timeout=10 if timeout is None else timeout)
         self._threads = []
         with self._lock:
             self._futures.clear()

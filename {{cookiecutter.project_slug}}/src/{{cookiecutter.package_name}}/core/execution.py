@@ -36,11 +36,13 @@ if TYPE_CHECKING:
     from ..db.ledger_rows import AttemptFields, TaskRowFields, TaskRowState
     from .stages import StageDecision, StageRun
 
-__all__ = ["Execution"]
+__all__ = ["CANCEL_GRACE_S", "Execution"]
 
 # Put on the outcome queue by Ctrl-C/SIGTERM to wake the loop (a future no attempt returns).
 INTERRUPTED: Future[AttemptOutcome] = Future()
 SIGNAL_POLL_S = 0.2  # the longest the loop waits without running pending signal handlers
+# How long a stopping run waits for its running tasks to stop before leaving them behind.
+CANCEL_GRACE_S = 10.0
 
 
 @dataclass
@@ -67,7 +69,7 @@ class Execution:
         writer: LedgerWriter,
         observer: RunObserver,
         stages: StageRun | None = None,
-        cancel_grace_s: float = 10.0,
+        cancel_grace_s: float = CANCEL_GRACE_S,
     ):
         self.plan, self.dag, self.stages = plan, plan.dag, stages
         self.executor, self.writer, self.observer = executor, writer, observer

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -37,8 +38,9 @@ class Executor(ABC):
         return future.cancel()
 
     @abstractmethod
-    def shutdown(self, wait: bool = True) -> None:
-        """Stop accepting work; with ``wait`` let running calls finish first."""
+    def shutdown(self, wait: bool = True, timeout: float | None = None) -> None:
+        """Stop accepting work (calls not started yet may be withdrawn); with ``wait`` let
+        running calls finish first, for at most ``timeout`` seconds (None: as long as needed)."""
 
 
 # A submitted call waiting for a worker thread: its future, the function and its arguments.
@@ -76,14 +78,22 @@ class ThreadExecutor(Executor):
         self._queue.put((future, fn, args))  # type: ignore[arg-type]
         return future
 
-    def shutdown(self, wait: bool = True) -> None:
+    def shutdown(self, wait: bool = True, timeout: float | None = None) -> None:
         with self._lock:
             threads, self._threads = self._threads, []
+        while True:  # withdraw the calls no thread has taken: they will not run
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                item[0].cancel()
         for _ in threads:
             self._queue.put(None)
         if wait:
+            deadline = None if timeout is None else time.monotonic() + timeout
             for thread in threads:
-                thread.join()
+                thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
 
     def _work(self) -> None:
         while True:

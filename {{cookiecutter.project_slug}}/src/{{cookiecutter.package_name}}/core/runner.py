@@ -34,11 +34,11 @@ from ..system import utcnow
 from .alerts import notify_run
 from .cache import clear_source_cache, fingerprints
 from .check_run import SourceGate
-from .context import forget_run
+from .context import forget_run, request_stop
 from .dag import Dag
 from .discovery import discover
 from .engines import run_engine, url_of
-from .execution import Execution
+from .execution import CANCEL_GRACE_S, Execution
 from .executors import Executor, ThreadExecutor
 from .lineage import writers_of
 from .plan import RunOptions, RunPlan, RunRequest
@@ -192,7 +192,14 @@ def _execute(
             _clean_leftovers(ledger.engine, stages_only=True)
         status = report.status
     finally:
-        pool.shutdown(wait=False)  # idle by now, or left with tasks told to stop
+        if status == RunState.CRASHED:
+            # An error of the run's own: its running tasks are told to stop and given Ctrl-C's
+            # grace to do so. A task thread still inside a driver or OpenSSL while the process
+            # exits can end it with SIGSEGV instead of its error.
+            request_stop(plan.run_id)
+            pool.shutdown(wait=True, timeout=CANCEL_GRACE_S)
+        else:
+            pool.shutdown(wait=False)  # idle by now, or left with tasks told to stop
         writer.close()
         if status == RunState.CRASHED:
             ledger.close_open_rows(plan.run_id, utcnow())
