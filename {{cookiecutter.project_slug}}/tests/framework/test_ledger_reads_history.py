@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, create_engine
 
 from {{ cookiecutter.package_name }}.db.base import Base
-from {{ cookiecutter.package_name }}.db.ledger_reads import latest_states_query
-from {{ cookiecutter.package_name }}.db.models import RUNS, TASKS
+from {{ cookiecutter.package_name }}.db.ledger_reads import NAMES_PER_QUERY, latest_states_query, task_history
+from {{ cookiecutter.package_name }}.db.models import LATEST, RUNS, TASKS
 from {{ cookiecutter.package_name }}.status import RunState, TaskState
 from {{ cookiecutter.package_name }}.system import utcnow
 
@@ -87,3 +87,54 @@ def test_the_per_task_lookup_costs_the_same_however_long_the_history(ledger: Eng
             "a": TaskState.SUCCESS,
             "b": TaskState.SKIPPED,
         }
+
+
+def fill_latest(engine: Engine, names: list[str]) -> None:
+    """``task_latest`` holding one row for each of ``names``."""
+    now = utcnow()
+    with engine.begin() as conn:
+        conn.execute(LATEST.delete())
+        if names:
+            rows = [
+                {"task": name, "last_run_id": "r", "last_status": TaskState.SUCCESS, "last_at": now}
+                for name in names
+            ]
+            conn.execute(LATEST.insert(), rows)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    known=st.integers(0, 2 * NAMES_PER_QUERY + 5),
+    asked=st.sets(st.integers(0, 2 * NAMES_PER_QUERY + 50), max_size=2 * NAMES_PER_QUERY + 5),
+)
+def test_a_runs_history_is_the_whole_history_of_its_own_names(
+    ledger: Engine, known: int, asked: set[int]
+) -> None:
+    fill_latest(ledger, [f"t{i}" for i in range(known)])
+    names = [f"t{i}" for i in asked]
+    with ledger.connect() as conn:
+        whole = task_history(conn)
+        assert task_history(conn, names) == {k: v for k, v in whole.items() if k in set(names)}
+
+
+def test_a_runs_history_read_costs_the_same_however_many_other_names_the_ledger_has(
+    ledger: Engine,
+) -> None:
+    # A run reads its own DAG's names: 20,000 names left by other pipelines or renamed tasks
+    # once made every run of a 60-task DAG read them all.
+    def read_cost() -> int:
+        counted = [0]
+        with ledger.connect() as conn:
+            sqlite = conn.connection.driver_connection
+            sqlite.set_progress_handler(lambda: counted.__setitem__(0, counted[0] + 1) or 0, 100)  # type: ignore[union-attr]
+            try:
+                assert set(task_history(conn, ["a", "b"])) == {"a", "b"}
+            finally:
+                sqlite.set_progress_handler(None, 100)  # type: ignore[union-attr]
+        return counted[0]
+
+    fill_latest(ledger, ["a", "b", *(f"other{i}" for i in range(50))])
+    few = read_cost()
+    fill_latest(ledger, ["a", "b", *(f"other{i}" for i in range(20_000))])
+    many = read_cost()
+    assert many <= few + 2, (few, many)

@@ -158,7 +158,7 @@ def _plan(
         dag=run.dag,
         names=names,
         fingerprints=run.fingerprints,
-        history=run.ledger.history(),
+        history=run.ledger.history(run.dag.names),
         settings=run.settings,
         database_url=url_of(run.settings),
         workers=request.workers or run.settings.executor.workers,
@@ -302,7 +302,7 @@ def _dry_run(run: _Gathered, request: RunRequest) -> RunReport:
     names = run.names
     if request.resume and run.ledger.last_run() is not None:
         names, _ = _resume_names(run.ledger, run.dag, names, "")
-    history = run.ledger.history()
+    history = run.ledger.history(run.dag.names)
     produced: set[str] = set()
     plan = []
     for name in names:

@@ -8,6 +8,7 @@ engine's reads through the shared read model (``ledger_reads``). Task rows are w
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import datetime
 from typing import TypedDict
 
@@ -79,10 +80,11 @@ class Ledger:
             )
             _latest_crashed(conn, [run_id])
 
-    def history(self) -> dict[str, TaskHistory]:
-        """Per task: the last execution (skips excluded) and the last success."""
+    def history(self, tasks: Collection[str] | None = None) -> dict[str, TaskHistory]:
+        """Per task (of ``tasks`` only, when given): the last execution (skips excluded) and
+        the last success."""
         with self.engine.connect() as conn:
-            return reads.task_history(conn)
+            return reads.task_history(conn, tasks)
 
     def last_run(self, exclude: str | None = None) -> AnyRow | None:
         """The most recent run of the pipeline (a ``test`` is not one), or None."""

@@ -16,7 +16,7 @@ the others take an open connection and return rows.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
@@ -70,6 +70,8 @@ NEWEST_FIRST = (RUNS.c.started_at.desc(), RUNS.c.id.desc())
 # for DISTINCT and GROUP BY ... MAX, not inside a correlated subquery) and plan IN as a
 # semi-join; SQLite and PostgreSQL read every entry unless walked by hand, one probe per value.
 _SKIPS_BY_ITSELF = frozenset({"mysql", "mariadb"})
+# Names in one IN list: far under every database's limit on bound parameters.
+NAMES_PER_QUERY = 500
 
 
 class TaskHistory(NamedTuple):
@@ -318,11 +320,20 @@ def latest_states(conn: Connection, tasks: Sequence[str] | None = None) -> dict[
     return {row.task: row.status for row in conn.execute(query)}
 
 
-def task_history(conn: Connection) -> dict[str, TaskHistory]:
+def task_history(conn: Connection, tasks: Collection[str] | None = None) -> dict[str, TaskHistory]:
     """Per task: the last execution (skips excluded) and the last success, from ``task_latest``
-    (one row per task, however long the history)."""
+    (one row per task, however long the history); of ``tasks`` only when given, so a run reads
+    its own DAG's names and not every name the ledger has ever seen."""
     columns = (LATEST.c.task, *(LATEST.c[name] for name in TaskHistory._fields))
-    return {row.task: TaskHistory(*row[1:]) for row in conn.execute(select(*columns))}
+    if tasks is None:
+        return {row.task: TaskHistory(*row[1:]) for row in conn.execute(select(*columns))}
+    names = sorted(set(tasks))
+    found: dict[str, TaskHistory] = {}
+    for start in range(0, len(names), NAMES_PER_QUERY):
+        chunk = names[start : start + NAMES_PER_QUERY]
+        rows = conn.execute(select(*columns).where(LATEST.c.task.in_(chunk)))
+        found.update({row.task: TaskHistory(*row[1:]) for row in rows})
+    return found
 
 
 def published_version(conn: Connection, task: str) -> int:
