@@ -11,7 +11,12 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, create_engine
 
 from {{ cookiecutter.package_name }}.db.base import Base
-from {{ cookiecutter.package_name }}.db.ledger_reads import NAMES_PER_QUERY, latest_states_query, task_history
+from {{ cookiecutter.package_name }}.db.ledger_reads import (
+    NAMES_PER_QUERY,
+    TaskHistory,
+    latest_states_query,
+    task_history,
+)
 from {{ cookiecutter.package_name }}.db.models import LATEST, RUNS, TASKS
 from {{ cookiecutter.package_name }}.status import RunState, TaskState
 from {{ cookiecutter.package_name }}.system import utcnow
@@ -113,7 +118,10 @@ def test_a_runs_history_is_the_whole_history_of_its_own_names(
     fill_latest(ledger, [f"t{i}" for i in range(known)])
     names = [f"t{i}" for i in asked]
     with ledger.connect() as conn:
-        whole = task_history(conn)
+        whole = {
+            row.task: TaskHistory(*(getattr(row, field) for field in TaskHistory._fields))
+            for row in conn.execute(LATEST.select())
+        }
         assert task_history(conn, names) == {k: v for k, v in whole.items() if k in set(names)}
 
 

@@ -80,9 +80,8 @@ class Ledger:
             )
             _latest_crashed(conn, [run_id])
 
-    def history(self, tasks: Collection[str] | None = None) -> dict[str, TaskHistory]:
-        """Per task (of ``tasks`` only, when given): the last execution (skips excluded) and
-        the last success."""
+    def history(self, tasks: Collection[str]) -> dict[str, TaskHistory]:
+        """Per task of ``tasks``: the last execution (skips excluded) and the last success."""
         with self.engine.connect() as conn:
             return reads.task_history(conn, tasks)
 

@@ -320,13 +320,11 @@ def latest_states(conn: Connection, tasks: Sequence[str] | None = None) -> dict[
     return {row.task: row.status for row in conn.execute(query)}
 
 
-def task_history(conn: Connection, tasks: Collection[str] | None = None) -> dict[str, TaskHistory]:
-    """Per task: the last execution (skips excluded) and the last success, from ``task_latest``
-    (one row per task, however long the history); of ``tasks`` only when given, so a run reads
-    its own DAG's names and not every name the ledger has ever seen."""
+def task_history(conn: Connection, tasks: Collection[str]) -> dict[str, TaskHistory]:
+    """Per task of ``tasks``: the last execution (skips excluded) and the last success, from
+    ``task_latest`` (one row per task, however long the history). A run asks for its own DAG's
+    names, never every name the ledger has seen."""
     columns = (LATEST.c.task, *(LATEST.c[name] for name in TaskHistory._fields))
-    if tasks is None:
-        return {row.task: TaskHistory(*row[1:]) for row in conn.execute(select(*columns))}
     names = sorted(set(tasks))
     found: dict[str, TaskHistory] = {}
     for start in range(0, len(names), NAMES_PER_QUERY):
