@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -67,14 +69,25 @@ def test_the_per_task_lookup_equals_the_group_by(
     assert looked_up == {task: state for task, state in plain.items() if task in asked}
 
 
+@contextmanager
+def counting_steps(sqlite: Any) -> Iterator[list[int]]:
+    """Count the SQLite virtual-machine steps (in hundreds) run on ``sqlite`` inside the block:
+    the work its statements do. The count is the list's one item."""
+    counted = [0]
+    sqlite.set_progress_handler(lambda: counted.__setitem__(0, counted[0] + 1) or 0, 100)
+    try:
+        yield counted
+    finally:
+        sqlite.set_progress_handler(None, 100)
+
+
 def steps(engine: Engine, query: object) -> int:
     """SQLite virtual-machine steps (in hundreds) the query takes: the work it does."""
-    counted = [0]
     raw = engine.raw_connection()
     try:
         compiled = str(query.compile(engine, compile_kwargs={"literal_binds": True}))  # type: ignore[attr-defined]
-        raw.driver_connection.set_progress_handler(lambda: counted.__setitem__(0, counted[0] + 1) or 0, 100)  # type: ignore[union-attr]
-        raw.cursor().execute(compiled).fetchall()
+        with counting_steps(raw.driver_connection) as counted:
+            raw.cursor().execute(compiled).fetchall()
     finally:
         raw.close()
     return counted[0]
@@ -131,14 +144,8 @@ def test_a_runs_history_read_costs_the_same_however_many_other_names_the_ledger_
     # A run reads its own DAG's names: 20,000 names left by other pipelines or renamed tasks
     # once made every run of a 60-task DAG read them all.
     def read_cost() -> int:
-        counted = [0]
-        with ledger.connect() as conn:
-            sqlite = conn.connection.driver_connection
-            sqlite.set_progress_handler(lambda: counted.__setitem__(0, counted[0] + 1) or 0, 100)  # type: ignore[union-attr]
-            try:
-                assert set(task_history(conn, ["a", "b"])) == {"a", "b"}
-            finally:
-                sqlite.set_progress_handler(None, 100)  # type: ignore[union-attr]
+        with ledger.connect() as conn, counting_steps(conn.connection.driver_connection) as counted:
+            assert set(task_history(conn, ["a", "b"])) == {"a", "b"}
         return counted[0]
 
     fill_latest(ledger, ["a", "b", *(f"other{i}" for i in range(50))])

@@ -40,7 +40,7 @@ class Executor(ABC):
     @abstractmethod
     def shutdown(self, wait: bool = True, timeout: float | None = None) -> None:
         """Stop accepting work (calls not started yet may be withdrawn); with ``wait`` let
-        running calls finish first, for at most ``timeout`` seconds (None: as long as needed)."""
+        running calls finish first, for at most ``timeout`` seconds when given."""
 
 
 # A submitted call waiting for a worker thread: its future, the function and its arguments.
