@@ -7,10 +7,10 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, Row, select, text
 
 from {{ cookiecutter.package_name }}.ingest import CsvSource, IngestModel, fields
-from {{ cookiecutter.package_name }}.ingest.tables import DataObject, Reject
+from {{ cookiecutter.package_name }}.ingest.tables import OBJECTS, REJECTS
 
 HEADER = "id,price,ticker,day,qty\n"
 _names = itertools.count()
@@ -82,15 +82,15 @@ def table_rows(engine: Engine, table: str) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in result]
 
 
-def objects(engine: Engine, model: str) -> list[DataObject]:
+def objects(engine: Engine, model: str) -> list[Row[Any]]:
     """The ledger's objects of one model, oldest first."""
     with engine.connect() as conn:
-        query = select(DataObject.__table__).where(DataObject.model == model)
-        return list(conn.execute(query.order_by(DataObject.created_at)))
+        query = select(OBJECTS).where(OBJECTS.c.model == model)
+        return list(conn.execute(query.order_by(OBJECTS.c.created_at)))
 
 
 def rejects(engine: Engine) -> list[Any]:
     """Every reject, by object and record."""
     with engine.connect() as conn:
-        query = select(Reject.__table__).order_by(Reject.object_id, Reject.record)
+        query = select(REJECTS).order_by(REJECTS.c.object_id, REJECTS.c.record)
         return list(conn.execute(query))

@@ -6,8 +6,8 @@ from datetime import datetime
 
 import pytest
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
-from {{ cookiecutter.package_name }}.db import engine as engine_module
 from {{ cookiecutter.package_name }}.db.base import Base
 from {{ cookiecutter.package_name }}.db.engine import session_scope
 from {{ cookiecutter.package_name }}.db.models import RunLock
@@ -53,28 +53,21 @@ def test_rolls_back_on_keyboard_interrupt(tables: Engine) -> None:
     assert count(tables) == 0
 
 
-def test_always_closes_the_session(tables: Engine, monkeypatch) -> None:
-    closed = []
-    real = engine_module.sessionmaker
+def test_always_closes_the_session(tables: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    closed: list[Session] = []
+    real_close = Session.close
 
-    def spying_sessionmaker(**kwargs):
-        factory = real(**kwargs)
+    def spying_close(self: Session) -> None:
+        closed.append(self)
+        real_close(self)
 
-        def make():
-            session = factory()
-            original = session.close
-            session.close = lambda: (closed.append(True), original())[1]
-            return session
-
-        return make
-
-    monkeypatch.setattr(engine_module, "sessionmaker", spying_sessionmaker)
+    monkeypatch.setattr(Session, "close", spying_close)
     with session_scope(tables):
         pass
     with pytest.raises(ValueError):
         with session_scope(tables):
             raise ValueError
-    assert closed == [True, True]
+    assert len(closed) == 2 and closed[0] is not closed[1]
 
 
 def test_orm_objects_stay_readable_after_commit(tables: Engine) -> None:

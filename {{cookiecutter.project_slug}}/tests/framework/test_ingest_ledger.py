@@ -13,7 +13,7 @@ from sqlalchemy import Engine, select
 from {{ cookiecutter.package_name }}.db.schema import upgrade
 from {{ cookiecutter.package_name }}.ingest import CsvSource, IngestModel, fields
 from {{ cookiecutter.package_name }}.ingest.runner import ingest
-from {{ cookiecutter.package_name }}.ingest.tables import DataModel
+from {{ cookiecutter.package_name }}.ingest.tables import MODELS
 from {{ cookiecutter.package_name }}.ingest.versioning import stage_hashes
 from {{ cookiecutter.package_name }}.settings import Settings
 
@@ -115,7 +115,7 @@ def test_a_new_version_loads_seen_content_again_and_replaces_the_old_rows(
     report = ingest(_versioned(fields.LowercaseString(length=8)), settings=settings)
     assert report.version == 2 and report.rows_affected == 3
     with migrated.connect() as conn:
-        versions = conn.execute(select(DataModel.version).where(DataModel.name == "quotes"))
+        versions = conn.execute(select(MODELS.c.version).where(MODELS.c.name == "quotes"))
         assert sorted(versions.scalars()) == [1, 2]
     assert [row[2] for row in table_rows(migrated, "quotes")] == ["abc1", "abc2", "abc3"]
     old, new = objects(migrated, "quotes")

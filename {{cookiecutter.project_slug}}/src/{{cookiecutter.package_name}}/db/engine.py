@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
-from sqlalchemy.orm import Session, sessionmaker
 
 from ..settings import Settings
 from ..system import MYSQL_BACKENDS
 from .diagnosis import checked_driver, checked_url, setup_error
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 def make_engine(url: URL | str, *, pool_recycle: int = 280, echo: bool = False) -> Engine:
@@ -64,6 +67,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """An ORM session that commits on success, rolls back on any exception, always closes."""
+    from sqlalchemy.orm import sessionmaker  # the ORM loads for code that uses it (~0.1 s)
+
     session = sessionmaker(bind=engine, expire_on_commit=False)()
     try:
         yield session

@@ -12,14 +12,13 @@ import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypedDict, cast
+from typing import Any, TypedDict
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
     Row,
-    Table,
     column,
     delete,
     func,
@@ -36,7 +35,7 @@ from ..status import ObjectStatus, StageStatus
 from ..system import pid_alive, utcnow
 from .batches import Refused
 from .load import OBJECT_ID_COLUMN
-from .tables import DataModel, DataObject, Reject
+from .tables import MODELS, OBJECTS, REJECTS
 
 __all__ = [
     "Counts",
@@ -62,9 +61,6 @@ class Counts(TypedDict):
 
 
 HOST = socket.gethostname()
-OBJECTS = cast(Table, DataObject.__table__)
-REJECTS = cast(Table, Reject.__table__)
-MODELS = cast(Table, DataModel.__table__)
 # Objects no attempt is working on (a ``loading`` one belongs to a live attempt).
 _SETTLED = (ObjectStatus.LOADED, ObjectStatus.FAILED, ObjectStatus.CRASHED)
 

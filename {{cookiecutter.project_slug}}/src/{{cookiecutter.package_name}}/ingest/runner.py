@@ -35,6 +35,7 @@ from .hooks import hook_methods
 from .ledger import ObjectInfo
 from .load import OBJECT_ID_COLUMN, Loader, bulk_engine, ensure_target, target_table
 from .plain_lines import PlainLines
+from .tables import OBJECTS
 from .transform import Transformed, transform_batch
 from .versioning import stage_hashes
 
@@ -250,11 +251,7 @@ def _record(ctx: _Context, staged: Staged) -> ObjectInfo | ObjectResult:
                     object_id
                 )
             if info.raw_path != raw:
-                conn.execute(
-                    update(ledger.OBJECTS)
-                    .where(ledger.OBJECTS.c.id == info.id)
-                    .values(raw_path=raw)
-                )
+                conn.execute(update(OBJECTS).where(OBJECTS.c.id == info.id).values(raw_path=raw))
             return replace(info, raw_path=raw)
     finally:
         staged.discard()

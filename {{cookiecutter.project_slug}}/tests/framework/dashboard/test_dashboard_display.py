@@ -15,13 +15,13 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 import streamlit as st
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert
 from streamlit.testing.v1 import AppTest
 
 from {{ cookiecutter.package_name }}.db.engine import session_scope
 from {{ cookiecutter.package_name }}.db.models import PipelineRun, TaskRun
 from {{ cookiecutter.package_name }}.db.schema import upgrade
-from {{ cookiecutter.package_name }}.ingest.tables import DataObject
+from {{ cookiecutter.package_name }}.ingest.tables import OBJECTS
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.status import ObjectStatus, RunState, StageStatus, TaskState
 
@@ -85,10 +85,11 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
-def _object(object_id: str, status: str, rows: tuple[int | None, ...]) -> DataObject:
+def _object(object_id: str, status: str, rows: tuple[int | None, ...]) -> dict[str, object]:
+    """An ingest-ledger row of the ``orders`` model."""
     now = _now()
     read, loaded, rejected = rows
-    return DataObject(
+    return dict(
         id=object_id,
         model="orders",
         model_version=1,
@@ -109,9 +110,14 @@ def _object(object_id: str, status: str, rows: tuple[int | None, ...]) -> DataOb
 
 
 def test_ingest_counts_are_whole_numbers_and_empty_cells_blank(fresh, engine: Engine) -> None:
-    with session_scope(engine) as session:
-        session.add(_object("a" * 16, ObjectStatus.LOADED, (11, 11, 0)))
-        session.add(_object("b" * 16, ObjectStatus.LOADING, (7, None, None)))
+    with engine.begin() as conn:
+        conn.execute(
+            insert(OBJECTS),
+            [
+                _object("a" * 16, ObjectStatus.LOADED, (11, 11, 0)),
+                _object("b" * 16, ObjectStatus.LOADING, (7, None, None)),
+            ],
+        )
     app = _open("ingest")
     assert not app.exception, [exc.value for exc in app.exception]
     (objects,) = [frame for frame in shown_cells(app) if "rows_read" in frame.columns]

@@ -6,12 +6,10 @@ A database migrated before the ingest ledger existed has none of its tables, so 
 
 from __future__ import annotations
 
-from typing import cast
-
 import pandas as pd
-from sqlalchemy import Connection, Table, func, inspect, select
+from sqlalchemy import Connection, func, inspect, select
 
-from ...ingest.tables import DataObject, Reject
+from ...ingest.tables import OBJECTS, REJECTS
 from ...sqltyping import AnySelect
 
 __all__ = [
@@ -25,8 +23,6 @@ __all__ = [
     "rejects_page",
 ]
 
-OBJECTS = cast(Table, DataObject.__table__)
-REJECTS = cast(Table, Reject.__table__)
 OBJECTS_TABLE = OBJECTS.name
 REJECTS_TABLE = REJECTS.name
 
