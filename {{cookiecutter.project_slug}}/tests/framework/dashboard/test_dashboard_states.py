@@ -44,9 +44,12 @@ def _open(page: str) -> AppTest:
 
 
 @pytest.fixture
-def open_page(settings: Settings) -> Callable[[str], AppTest]:
-    """The dashboard in AppTest on the ``settings`` fixture's (empty) database."""
-    return _open
+def open_page(settings: Settings) -> Iterator[Callable[[str], AppTest]]:
+    """The dashboard in AppTest on the ``settings`` fixture's (empty) database; its pooled
+    connections closed before that database is dropped (a server refuses to drop a database
+    the read-only user is still connected to)."""
+    yield _open
+    st.cache_resource.clear()
 
 
 def shown(app: AppTest) -> str:
