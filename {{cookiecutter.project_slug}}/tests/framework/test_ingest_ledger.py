@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from ingest_support import HEADER, good_rows, objects, table_rows, trades_model, write
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 
 from {{ cookiecutter.package_name }}.db.schema import upgrade
 from {{ cookiecutter.package_name }}.ingest import CsvSource, IngestModel, fields
@@ -39,6 +40,24 @@ def test_the_raw_object_is_saved_as_received_under_its_day_folder(
     assert hashlib.sha256(raw.read_bytes()).hexdigest() == obj.content_hash
     assert obj.bytes == source.stat().st_size
     assert not list(folder.glob(".extract-*"))
+
+
+def test_every_loaded_row_names_its_object_by_a_16_character_id(
+    settings: Settings, migrated: Engine
+) -> None:
+    """The id is on every row of the target (16 hex characters, 64 random bits: each row stays
+    16 bytes smaller than with a whole UUID), and no two objects share one."""
+    model = trades_model()
+    write(settings.root, "a.csv", HEADER + good_rows(3))
+    write(settings.root, "b.csv", HEADER + good_rows(2, start=10))
+    ingest(model, settings=settings)
+    ids = [obj.id for obj in objects(migrated, model.__model_name__)]
+    assert len(set(ids)) == 2
+    assert all(re.fullmatch(r"[0-9a-f]{16}", object_id) for object_id in ids)
+    with migrated.connect() as conn:
+        query = f"SELECT etl_object_id, COUNT(*) FROM {model.__table__} GROUP BY etl_object_id"
+        per_object = {object_id: rows for object_id, rows in conn.execute(text(query))}
+    assert sorted(per_object.values()) == [2, 3] and set(per_object) == set(ids)
 
 
 def test_running_again_on_the_same_files_loads_nothing_new_and_says_so(
