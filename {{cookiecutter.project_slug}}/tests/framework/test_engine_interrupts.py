@@ -124,3 +124,35 @@ def test_ctrl_c_in_any_command_says_interrupted_and_exits_130(
     stopped = cli(migrated, *command)
     assert stopped.returncode == 130, stopped.stderr
     assert stopped.stderr.strip() == "interrupted"
+
+
+# A task that hears Ctrl-C twice, as a user who stops waiting sends it, and goes on working
+# inside OpenSSL (as a MySQL driver does while it connects) instead of stopping.
+SECOND_CTRL_C_IN_OPENSSL = """
+    import os
+    import signal
+    import ssl
+    import time
+
+    from {{ cookiecutter.package_name }}.core.task import Task
+
+
+    @Task()
+    def busy_in_openssl():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.2)
+        os.kill(os.getpid(), signal.SIGINT)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            ssl.create_default_context()
+"""
+
+
+def test_a_second_ctrl_c_ends_the_command_with_130_while_a_task_thread_is_still_busy(
+    migrated: Settings,
+) -> None:
+    """The run stops waiting for the task, and the process exits at once with 130: never
+    with SIGSEGV from tearing OpenSSL down under the thread still using it."""
+    write_models(migrated.root, SECOND_CTRL_C_IN_OPENSSL)
+    codes = [cli(migrated, "run", timeout=60).returncode for _ in range(6)]
+    assert codes == [130] * 6

@@ -15,9 +15,11 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TypeVar
 
-__all__ = ["Executor", "ThreadExecutor"]
+__all__ = ["Executor", "ThreadExecutor", "working_task_threads"]
 
 R = TypeVar("R")
+# The name of every ThreadExecutor thread begins so.
+WORKER_NAME = "task-worker-"
 
 
 class Executor(ABC):
@@ -70,7 +72,7 @@ class ThreadExecutor(Executor):
         with self._lock:
             self._queued += 1
             if self._queued > self._idle and len(self._threads) < self.workers:
-                name = f"task-worker-{len(self._threads)}"
+                name = f"{WORKER_NAME}{len(self._threads)}"
                 thread = threading.Thread(target=self._work, name=name, daemon=True)
                 self._threads.append(thread)
         if thread is not None:
@@ -114,3 +116,14 @@ class ThreadExecutor(Executor):
                 future.set_exception(exc)
             else:
                 future.set_result(result)
+
+
+def working_task_threads(grace_s: float = 0.1) -> list[threading.Thread]:
+    """Task threads still alive ``grace_s`` from now: calls a run stopped waiting for (a
+    second Ctrl-C) or that outlived its grace, still inside a task's code. An idle thread of a
+    pool shut down ends at once."""
+    threads = [t for t in threading.enumerate() if t.name.startswith(WORKER_NAME)]
+    deadline = time.monotonic() + grace_s
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return [thread for thread in threads if thread.is_alive()]
